@@ -1,0 +1,283 @@
+"""`lawful ...`: parses, calls a service, prints. Errors a user can fix print one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from lawful import db
+from lawful.errors import LawfulError
+from lawful.settings import Settings
+
+out = Console()
+err = Console(stderr=True)
+
+
+class _DefaultToFile(TyperGroup):
+    """`lawful ingest FILE` and `lawful ingest quarantine` share one group: anything not a subcommand is a file."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["file", *args]
+        return super().resolve_command(ctx, args)
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(help="Lawful: place-based crime forecasting and early-warning rules, governed by the rule of law.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Create and migrate the store (SQLite file by default; PostgreSQL via LAWFUL_DATABASE_URL).",
+                     no_args_is_help=True)
+ingest_app = typer.Typer(cls=_DefaultToFile, no_args_is_help=True, help=(
+    "Load incidents: `lawful ingest FILE --mapping MAPPING.toml`; list refused rows: `lawful ingest quarantine`."))
+datasets_app = typer.Typer(help="Bundled real datasets.", no_args_is_help=True)
+incidents_app = typer.Typer(help="Look at what is stored.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(incidents_app, name="incidents")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except LawfulError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise
+
+
+class _Reporter:
+    """A progress bar on a terminal; plain stage lines otherwise (logs, CI, pipes)."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err, transient=True) if err.is_terminal else None
+        self.tasks: dict[str, int] = {}
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            if stage != self.stage:
+                err.print(f"{stage} ({total:,} rows)" if stage == "writing" else f"{stage}...", highlight=False)
+            self.stage = stage
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self):
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+
+
+@contextmanager
+def _session():
+    settings = Settings.from_env()
+    engine = db.open_store(settings)
+    try:
+        with db.transaction(engine) as session:
+            yield session, settings
+    finally:
+        engine.dispose()
+
+
+# ---- db -------------------------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the store if needed and apply every migration. Safe to run again."""
+    settings = Settings.from_env()
+    before, after = db.upgrade(settings)
+    where = db.sqlite_path(settings.database_url) or "the PostgreSQL database"
+    if before == after:
+        out.print(f"Store at {where} is up to date (migration {after}).")
+    else:
+        out.print(f"Store at {where} migrated from {before or 'empty'} to {after}.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say where the store is and whether it is at the newest migration."""
+    settings = Settings.from_env()
+    engine = db.open_store(settings)
+    engine.dispose()
+    out.print(f"Store at {db.sqlite_path(settings.database_url) or 'the PostgreSQL database'} is at migration "
+              f"{db.head_revision()} (newest).")
+
+
+# ---- ingest ---------------------------------------------------------------------------------------------------
+@ingest_app.command("file", hidden=True)
+def ingest_file_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or GeoJSON file to load.")],
+    mapping: Annotated[Path, typer.Option("--mapping", "-m", help="TOML mapping: columns -> fields, time zone, CRS, "
+                                          "classification, kept extras. See examples/mappings/toronto-mci.toml.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row and write nothing.")] = False,
+) -> None:
+    """Load FILE through MAPPING. Bad rows are quarantined (or, with --strict, the whole load is refused);
+    rows already stored are skipped, so loading the same file twice adds nothing."""
+    from lawful.incidents.mapping import load_mapping
+    from lawful.incidents.service import ingest_file
+
+    m = load_mapping(mapping)
+    with _session() as (session, settings), _Reporter() as progress:
+        summary = ingest_file(session, path=file, mapping=m, settings=settings, strict=strict, progress=progress)
+    _print_load(summary)
+
+
+@ingest_app.command("quarantine")
+def ingest_quarantine(
+    load: Annotated[Optional[int], typer.Option("--load", help="Only this load (its number is in the summary).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 50,
+) -> None:
+    """List rows that loads refused, with file, row number, field, value and reason."""
+    from lawful.incidents.service import get_all_quarantined
+
+    with _session() as (session, _):
+        rows = get_all_quarantined(session, load_id=load, limit=limit)
+    if not rows:
+        out.print("No quarantined rows." if load is None else f"No quarantined rows for load {load}.")
+        return
+    table = Table("load", "file", "row", "field", "value", "reason")
+    for r in rows:
+        table.add_row(str(r.load_id), r.file_name, str(r.row_number), r.field, r.value or "", r.reason)
+    out.print(table)
+
+
+def _print_load(s) -> None:
+    out.print(f"[bold]{s.file}[/] -> source {s.source!r} (load {s.load_id}): {s.rows_read:,} rows read, "
+              f"[green]{s.inserted:,} new[/], {s.already_present:,} already stored, "
+              f"[{'red' if s.quarantined_rows else 'green'}]{s.quarantined_rows:,} quarantined[/]", highlight=False)
+    if s.dropped_columns:
+        out.print(f"  dropped (not declared in the mapping): {', '.join(s.dropped_columns)}", highlight=False)
+    if s.kept_extras:
+        out.print(f"  extra fields kept: {', '.join(s.kept_extras)}", highlight=False)
+    for field, reason, n, first in s.problem_counts[:8]:
+        out.print(f"  {n:,} x {field}: {reason} (first at row {first})", highlight=False)
+    if s.quarantined_rows:
+        out.print(f"  list them with: lawful ingest quarantine --load {s.load_id}", highlight=False)
+    for note in s.notes:
+        out.print(f"  note: {note}", highlight=False)
+
+
+# ---- datasets -------------------------------------------------------------------------------------------------
+@datasets_app.command("list")
+def datasets_list() -> None:
+    """Show the bundled datasets."""
+    from lawful.incidents.datasets import DATASETS
+
+    for name, text in DATASETS.items():
+        out.print(f"[bold]{name}[/]: {text}")
+
+
+@datasets_app.command("load")
+def datasets_load(name: Annotated[str, typer.Argument(help="Dataset name; see `lawful datasets list`.")]) -> None:
+    """Load a bundled dataset into the store (idempotent: a second load adds nothing)."""
+    _load_dataset(name)
+
+
+def _load_dataset(name: str):
+    from lawful.incidents.datasets import DATASETS, load_toronto
+
+    if name not in DATASETS:
+        raise LawfulError(f"No bundled dataset called {name!r}.", f"use one of: {', '.join(DATASETS)}.")
+    with _session() as (session, settings), _Reporter() as progress:
+        summary = load_toronto(session, settings=settings, progress=progress)
+    for load in summary.loads:
+        _print_load(load)
+    out.print("[bold]Known quirks of this dataset[/]")
+    for q in summary.quirks:
+        out.print(f"  - {q}", highlight=False)
+    return summary
+
+
+# ---- incidents ------------------------------------------------------------------------------------------------
+@incidents_app.command("stats")
+def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False) -> None:
+    """Counts by year and category, and the date range and bounds of what is stored."""
+    from lawful.incidents.service import get_stats
+
+    with _session() as (session, settings):
+        stats = get_stats(session, settings=settings)
+    if as_json:
+        print(json.dumps(_stats_json(stats), indent=2))
+        return
+    _print_stats(stats)
+
+
+def _stats_json(stats) -> dict:
+    return {
+        "total": stats.total,
+        "by_year_category": {str(y): c for y, c in sorted(stats.by_year_category.items())},
+        "categories": stats.categories,
+        "first_occurred_at": stats.first.isoformat() if stats.first else None,
+        "last_occurred_at": stats.last.isoformat() if stats.last else None,
+        "bounds_lonlat": stats.bounds_lonlat,
+        "bounds_xy": stats.bounds_xy,
+        "sources": stats.sources,
+        "year_time_zone": stats.timezone,
+    }
+
+
+def _print_stats(stats) -> None:
+    if not stats.total:
+        out.print("The store holds no incidents yet. Load some with `lawful datasets load toronto-mci` or `lawful ingest`.")
+        return
+    table = Table("year", *stats.categories, "total", title=f"Incidents by year ({stats.timezone}) and category")
+    for year in sorted(stats.by_year_category):
+        row = stats.by_year_category[year]
+        table.add_row(str(year), *(f"{row.get(c, 0):,}" for c in stats.categories), f"{sum(row.values()):,}")
+    totals = [sum(r.get(c, 0) for r in stats.by_year_category.values()) for c in stats.categories]
+    table.add_row("all", *(f"{t:,}" for t in totals), f"{stats.total:,}", style="bold")
+    out.print(table)
+    out.print(f"Occurred from {stats.first:%Y-%m-%d %H:%M} to {stats.last:%Y-%m-%d %H:%M} UTC; "
+              f"lon {stats.bounds_lonlat[0]:.4f}..{stats.bounds_lonlat[2]:.4f}, "
+              f"lat {stats.bounds_lonlat[1]:.4f}..{stats.bounds_lonlat[3]:.4f}; "
+              f"sources: {', '.join(f'{k} ({v:,})' for k, v in stats.sources.items())}.", highlight=False)
+
+
+# ---- demo -----------------------------------------------------------------------------------------------------
+@app.command("demo")
+def demo() -> None:
+    """The main job on the embedded default: create the store, load the bundled Toronto data, show what is there."""
+    from lawful.incidents.service import get_stats
+
+    settings = Settings.from_env()
+    before, after = db.upgrade(settings)
+    out.print(f"Store: {db.sqlite_path(settings.database_url) or 'PostgreSQL'} (migration {after}).")
+    _load_dataset("toronto-mci")
+    with _session() as (session, settings):
+        _print_stats(get_stats(session, settings=settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Engine, sessions and migrations. SQLite file under the data directory by default; PostgreSQL by URL.
+
+The caller owns the transaction: services never commit, so a whole load or a whole approval is atomic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lawful.errors import StoreError
+from lawful.settings import Settings
+
+
+def sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer; a killed writer leaves no trace
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-262144")
+    cur.execute("PRAGMA temp_store=MEMORY")  # 256 MiB: index pages of a whole load stay in memory
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "lawful:migrations")
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(settings: Settings) -> tuple[str | None, str]:
+    """Apply every migration; returns (revision before, revision after)."""
+    path = sqlite_path(settings.database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    try:
+        before = _revision_or_raise(engine, settings)
+        cfg = alembic_config(settings.database_url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        return before, head_revision()
+    finally:
+        engine.dispose()
+
+
+def _revision_or_raise(engine: Engine, settings: Settings) -> str | None:
+    try:
+        return current_revision(engine)
+    except OperationalError as exc:
+        raise StoreError(
+            f"Cannot reach the store at {_safe(settings.database_url)}: {str(exc.orig).strip()}.",
+            "check LAWFUL_DATABASE_URL and that the database server is running.",
+        ) from None
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def open_store(settings: Settings) -> Engine:
+    """An engine for a store that exists and is at the newest migration, or a StoreError saying how to get there."""
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        raise StoreError(f"There is no Lawful store at {path}.", "create it with `lawful db upgrade`.")
+    engine = make_engine(settings.database_url)
+    current = _revision_or_raise(engine, settings)
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        state = "empty (no migrations applied)" if current is None else f"at migration {current}"
+        raise StoreError(
+            f"The store at {_safe(settings.database_url)} is {state}; this Lawful needs migration {head}.",
+            "run `lawful db upgrade`.",
+        )
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One session, one transaction: committed if the block ends normally, rolled back on any exception."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,198 @@
+"""The mapping file: how one source's columns become incident fields, read from TOML and checked strictly.
+
+A mapping declares everything a load may keep. Columns it does not name are dropped (minimum necessary use).
+See examples/mappings/toronto-mci.toml for a complete, commented example.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from lawful.errors import ConfigError
+from lawful.incidents.models import CLASSIFICATIONS
+
+FORMATS = ("csv", "parquet", "geojson")
+TIME_FIELDS = ("occurred_at", "occurred_from", "occurred_to", "reported_at")
+PLAIN_FIELDS = ("category", "area_code", "premises_type", "lat", "lon", "x", "y")
+
+_ALLOWED = {
+    "source": {"name", "format", "encoding", "timezone", "crs", "classification", "retention_days", "strip_whitespace",
+               "bounds", "description"},
+    "key": {"column", "hash"},
+    "fields": set(PLAIN_FIELDS) | set(TIME_FIELDS),
+    "categories": {"allowed", "rename"},
+    "extra": {"keep"},
+}
+_TIME_KEYS = {"column", "format", "hour_column"}
+
+
+@dataclass(frozen=True)
+class TimeField:
+    """A timestamp column; with hour_column, the column gives only the local date and the hour comes from there."""
+
+    column: str
+    format: str | None = None
+    hour_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    path: str
+    source: str
+    format: str | None
+    encoding: str
+    timezone: str
+    crs: str
+    classification: str
+    retention_days: int | None
+    strip_whitespace: bool
+    bounds: tuple[float, float, float, float] | None
+    key_column: str | None
+    key_hash: tuple[str, ...]
+    fields: dict[str, str]
+    times: dict[str, TimeField]
+    categories_allowed: frozenset[str] | None
+    category_rename: dict[str, str] = field(default_factory=dict)
+    extra_keep: tuple[str, ...] = ()
+
+    @property
+    def uses_xy(self) -> bool:
+        return "x" in self.fields
+
+    def required_columns(self) -> list[str]:
+        """Every source column the mapping reads, in a stable order."""
+        cols: list[str] = []
+        if self.key_column:
+            cols.append(self.key_column)
+        cols += list(self.key_hash)
+        cols += list(self.fields.values())
+        for tf in self.times.values():
+            cols += [tf.column] + ([tf.hour_column] if tf.hour_column else [])
+        cols += list(self.extra_keep)
+        return list(dict.fromkeys(cols))
+
+
+def _fail(path: str, where: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(f"Mapping {path}, {where}: {problem}.", fix)
+
+
+def _str(path: str, where: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, where, f"expected a column name (text), got {value!r}", "write it as a quoted string.")
+    return value
+
+
+def _str_list(path: str, where: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, where, f"expected a list of strings, got {value!r}", 'write it as ["a", "b"].')
+    return tuple(value)
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file; any mistake raises ConfigError naming the key and the fix."""
+    path = str(path)
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Mapping file {path} does not exist.", "check the path given to --mapping.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Mapping {path} is not valid TOML: {exc}.", "fix the syntax at that line.") from None
+    return parse_mapping(doc, path)
+
+
+def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
+    for section, value in doc.items():
+        if section not in _ALLOWED:
+            raise _fail(path, f"[{section}]", "unknown section", f"use only {sorted(_ALLOWED)}.")
+        if not isinstance(value, dict):
+            raise _fail(path, section, "expected a table", f"write it as a [{section}] section.")
+        for key in value:
+            if key not in _ALLOWED[section]:
+                raise _fail(path, f"[{section}] {key}", "unknown key", f"use only {sorted(_ALLOWED[section])}.")
+
+    src = doc.get("source", {})
+    if "name" not in src:
+        raise _fail(path, "[source]", "no name", 'add name = "my-agency-rms": loads of one source share keys.')
+    fmt = src.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise _fail(path, "[source] format", f"{fmt!r} is not supported", f"use one of {FORMATS}.")
+    tz = src.get("timezone", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(path, "[source] timezone", f"{tz!r} is not a time zone", 'use an IANA name like "America/Toronto".') from None
+    crs = src.get("crs", "EPSG:4326")
+    try:
+        CRS.from_user_input(crs)
+    except CRSError:
+        raise _fail(path, "[source] crs", f"{crs!r} is not a coordinate reference system", 'use e.g. "EPSG:4326".') from None
+    classification = src.get("classification", "internal")
+    if classification not in CLASSIFICATIONS:
+        raise _fail(path, "[source] classification", f"{classification!r} is not a level", f"use one of {CLASSIFICATIONS}.")
+    retention = src.get("retention_days")
+    if retention is not None and (not isinstance(retention, int) or retention <= 0):
+        raise _fail(path, "[source] retention_days", f"{retention!r} is not a positive whole number", "give days, e.g. 3650.")
+    bounds = src.get("bounds")
+    if bounds is not None:
+        if not (isinstance(bounds, list) and len(bounds) == 4 and all(isinstance(b, (int, float)) for b in bounds)
+                and bounds[0] < bounds[2] and bounds[1] < bounds[3]):
+            raise _fail(path, "[source] bounds", f"{bounds!r} is not a box", "give [min_lon, min_lat, max_lon, max_lat].")
+        bounds = tuple(float(b) for b in bounds)
+
+    key = doc.get("key", {})
+    key_column = _str(path, "[key] column", key["column"]) if "column" in key else None
+    key_hash = _str_list(path, "[key] hash", key["hash"]) if "hash" in key else ()
+    if bool(key_column) == bool(key_hash):
+        raise _fail(path, "[key]", "give exactly one of column or hash",
+                    'use column = "incident_id" if the file has an id, else hash = [the columns that describe a row].')
+
+    raw_fields = doc.get("fields", {})
+    fields = {k: _str(path, f"[fields] {k}", v) for k, v in raw_fields.items() if k in PLAIN_FIELDS}
+    times: dict[str, TimeField] = {}
+    for name in TIME_FIELDS:
+        if name not in raw_fields:
+            continue
+        spec = raw_fields[name]
+        if isinstance(spec, str):
+            times[name] = TimeField(column=spec)
+            continue
+        if not isinstance(spec, dict) or "column" not in spec or set(spec) - _TIME_KEYS:
+            raise _fail(path, f"[fields] {name}", f"expected a column name or a table with {sorted(_TIME_KEYS)}",
+                        f'write {name} = "col" or [fields.{name}] with column = "col".')
+        times[name] = TimeField(
+            column=_str(path, f"[fields.{name}] column", spec["column"]),
+            format=spec.get("format"),
+            hour_column=_str(path, f"[fields.{name}] hour_column", spec["hour_column"]) if "hour_column" in spec else None,
+        )
+    if "category" not in fields:
+        raise _fail(path, "[fields]", "no category column", 'add category = "the column with the offence type".')
+    if "occurred_at" not in times and not {"occurred_from", "occurred_to"} <= set(times):
+        raise _fail(path, "[fields]", "no occurred_at",
+                    "map occurred_at, or both occurred_from and occurred_to for records known only to a time range.")
+    has_ll, has_xy = {"lat", "lon"} <= set(fields), {"x", "y"} <= set(fields)
+    if has_ll == has_xy:
+        raise _fail(path, "[fields]", "coordinates need exactly one of lat + lon or x + y",
+                    "map lat and lon (degrees), or x and y (in the [source] crs).")
+    if has_ll and not CRS.from_user_input(crs).is_geographic:
+        raise _fail(path, "[source] crs", f"lat/lon given but {crs!r} is projected", "use x and y for projected coordinates.")
+
+    cats = doc.get("categories", {})
+    allowed = frozenset(_str_list(path, "[categories] allowed", cats["allowed"])) if "allowed" in cats else None
+    rename = cats.get("rename", {})
+    if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
+        raise _fail(path, "[categories] rename", "expected a table of source name = category", '{ "B&E" = "Break and Enter" }.')
+
+    return Mapping(
+        path=path, source=_str(path, "[source] name", src["name"]), format=fmt, encoding=src.get("encoding", "utf-8"),
+        timezone=tz, crs=crs, classification=classification, retention_days=retention,
+        strip_whitespace=bool(src.get("strip_whitespace", True)), bounds=bounds,
+        key_column=key_column, key_hash=key_hash, fields=fields, times=times,
+        categories_allowed=allowed, category_rename=dict(rename),
+        extra_keep=_str_list(path, "[extra] keep", doc.get("extra", {}).get("keep", [])),
+    )

@@ -1,0 +1,238 @@
+"""Incident store operations: load a file, list what a load refused, summarise and fetch what is stored.
+
+Functions take the session first and keyword-only arguments after; they never commit. A load writes its
+incidents, its quarantined rows and its own record in the caller's one transaction, or nothing at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from lawful.errors import InputError, RowError
+from lawful.incidents.mapping import Mapping
+from lawful.incidents.models import Incident, Load, QuarantinedRow
+from lawful.incidents.readers import RawTable, read_table
+from lawful.incidents.store import Progress, insert_incidents
+from lawful.incidents.validate import Prepared, prepare
+from lawful.settings import Settings
+
+
+def current_actor() -> str:
+    """Who is loading, until identities arrive (the access issue replaces this with the signed-in user)."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "os:unknown"
+
+
+@dataclass
+class LoadSummary:
+    load_id: int
+    file: str
+    source: str
+    rows_read: int
+    inserted: int
+    already_present: int
+    quarantined_rows: int
+    problem_counts: list[tuple[str, str, int, int]]  # field, reason, rows, first row
+    dropped_columns: list[str]
+    kept_extras: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def ingest_file(session: Session, *, path: Path, mapping: Mapping, settings: Settings, strict: bool = False,
+                actor: str | None = None, progress: Progress | None = None) -> LoadSummary:
+    """Load one file through a mapping: check every row, keep the good ones, quarantine the rest."""
+    if progress:
+        progress("reading", 0, 1)
+    raw = read_table(path, mapping)
+    return ingest_table(session, raw=raw, mapping=mapping, settings=settings, file_label=path.name, strict=strict,
+                        actor=actor, progress=progress)
+
+
+def ingest_table(session: Session, *, raw: RawTable, mapping: Mapping, settings: Settings, file_label: str,
+                 strict: bool = False, actor: str | None = None, progress: Progress | None = None) -> LoadSummary:
+    """Load an already-read table. Raises before writing anything if the load must not happen."""
+    started = datetime.now(timezone.utc)
+    if mapping.key_hash:
+        _refuse_renamed_copy(session, raw=raw, mapping=mapping, file_label=file_label)
+    if progress:
+        progress("checking", 0, 1)
+    prepared = prepare(raw, mapping, settings, file_label, now=started)
+    if strict and prepared.problems:
+        first = prepared.problems[0]
+        raise RowError(file_label, first.row, first.field, first.value, first.reason)
+
+    load = Load(source=mapping.source, file_name=file_label, file_sha256=raw.sha256, mapping_name=mapping.path,
+                actor=actor or current_actor(), started_at=started, finished_at=started, rows_read=prepared.rows_read,
+                inserted=0, already_present=0, quarantined=prepared.bad_rows,
+                dropped_columns=[c for c in raw.columns if c not in raw.frame.columns])
+    session.add(load)
+    session.flush()
+    # Rows go in time order: the time indexes then grow at one end, and a window's rows sit on neighbouring pages.
+    records = prepared.records.sort_values("occurred_at", kind="stable")
+    inserted = insert_incidents(session, records, load.id, progress)
+    _quarantine(session, load.id, file_label, prepared)
+    load.inserted, load.already_present = inserted, len(prepared.records) - inserted
+    load.finished_at = datetime.now(timezone.utc)
+    session.flush()
+    return LoadSummary(
+        load_id=load.id, file=file_label, source=mapping.source, rows_read=prepared.rows_read, inserted=inserted,
+        already_present=load.already_present, quarantined_rows=prepared.bad_rows,
+        problem_counts=_count_problems(prepared), dropped_columns=load.dropped_columns,
+        kept_extras=list(mapping.extra_keep), notes=prepared.notes,
+    )
+
+
+def _refuse_renamed_copy(session: Session, *, raw: RawTable, mapping: Mapping, file_label: str) -> None:
+    # Hash keys are scoped to the file name (identical rows in two files cannot be told from a re-load), so the
+    # same bytes under another name would load twice. Refuse that instead of duplicating silently.
+    earlier = session.execute(
+        select(Load.file_name, Load.id).where(Load.source == mapping.source, Load.file_sha256 == raw.sha256,
+                                              Load.file_name != file_label).limit(1)
+    ).first()
+    if earlier:
+        raise InputError(
+            f"{file_label} has exactly the content already loaded as {earlier.file_name} (load {earlier.id}) for source "
+            f"{mapping.source!r}; its rows are keyed by file name, so loading it again under a new name would "
+            "duplicate them.", f"load it under its original name, {earlier.file_name}, which adds nothing.")
+
+
+def _quarantine(session: Session, load_id: int, file_label: str, prepared: Prepared) -> None:
+    if prepared.problems:
+        session.execute(insert(QuarantinedRow), [
+            {"load_id": load_id, "file_name": file_label, "row_number": p.row, "field": p.field,
+             "value": p.value[:1000], "reason": p.reason} for p in prepared.problems
+        ])
+
+
+def _count_problems(prepared: Prepared) -> list[tuple[str, str, int, int]]:
+    counts: Counter = Counter()
+    first: dict[tuple[str, str], int] = {}
+    for p in prepared.problems:
+        key = (p.field, p.reason)
+        counts[key] += 1
+        first.setdefault(key, p.row)
+    return [(f, r, n, first[(f, r)]) for (f, r), n in counts.most_common()]
+
+
+def get_all_quarantined(session: Session, *, load_id: int | None = None, limit: int = 50) -> list[QuarantinedRow]:
+    """Quarantined rows, newest load first, in file order."""
+    query = select(QuarantinedRow).order_by(QuarantinedRow.load_id.desc(), QuarantinedRow.row_number, QuarantinedRow.id)
+    if load_id is not None:
+        query = query.where(QuarantinedRow.load_id == load_id)
+    return list(session.scalars(query.limit(limit)))
+
+
+def count_incidents(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Incident)) or 0
+
+
+@dataclass
+class Stats:
+    total: int
+    by_year_category: dict[int, dict[str, int]]  # local calendar year of occurrence
+    categories: list[str]
+    first: datetime | None
+    last: datetime | None
+    bounds_lonlat: tuple[float, float, float, float] | None
+    bounds_xy: tuple[float, float, float, float] | None
+    sources: dict[str, int]
+    timezone: str
+
+
+def get_stats(session: Session, *, settings: Settings) -> Stats:
+    """Counts by local year and category, the time span and the spatial extent of everything stored."""
+    frame = _fetch_frame(session, "SELECT category, occurred_at FROM incidents", {}, settings)
+    years = frame["occurred_at"].dt.tz_convert(settings.timezone).dt.year if len(frame) else pd.Series(dtype=int)
+    table = pd.crosstab(years, frame["category"]) if len(frame) else pd.DataFrame()
+    by_year = {int(y): {str(c): int(n) for c, n in row.items() if n} for y, row in table.iterrows()}
+    ext = session.execute(select(func.min(Incident.lon), func.min(Incident.lat), func.max(Incident.lon),
+                                 func.max(Incident.lat), func.min(Incident.x), func.min(Incident.y),
+                                 func.max(Incident.x), func.max(Incident.y))).one()
+    sources = dict(session.execute(select(Incident.source, func.count()).group_by(Incident.source)).tuples().all())
+    return Stats(
+        total=len(frame), by_year_category=by_year, categories=sorted(frame["category"].unique().tolist()),
+        first=frame["occurred_at"].min().to_pydatetime() if len(frame) else None,
+        last=frame["occurred_at"].max().to_pydatetime() if len(frame) else None,
+        bounds_lonlat=tuple(ext[:4]) if len(frame) else None, bounds_xy=tuple(ext[4:]) if len(frame) else None,
+        sources=sources, timezone=settings.timezone,
+    )
+
+
+@dataclass(frozen=True)
+class EventArrays:
+    """A window of incidents as arrays: what forecasting and rules consume."""
+
+    ids: np.ndarray  # int64
+    t: np.ndarray  # datetime64[us], UTC
+    x: np.ndarray  # metres, jurisdiction CRS
+    y: np.ndarray
+    area: np.ndarray  # object (str or None)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def fetch_events(session: Session, *, category: str | None, start: datetime, end: datetime) -> EventArrays:
+    """Incidents with start <= occurred_at < end (and of one category, if given), ordered by time."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be tz-aware")
+    dialect = session.get_bind().dialect.name
+    lo, hi = (_bind_time(v, dialect) for v in (start, end))
+    where = "occurred_at >= :lo AND occurred_at < :hi" + (" AND category = :cat" if category is not None else "")
+    sql = f"SELECT id, occurred_at, x, y, area_code FROM incidents WHERE {where} ORDER BY occurred_at, id"
+    params = {"lo": lo, "hi": hi, "cat": category}
+    rows = _raw_rows(session, sql, params)
+    if not rows:
+        empty = np.array([], dtype=float)
+        return EventArrays(np.array([], dtype=np.int64), np.array([], dtype="datetime64[us]"), empty, empty,
+                           np.array([], dtype=object))
+    ids, t, x, y, area = zip(*rows)
+    return EventArrays(
+        ids=np.asarray(ids, dtype=np.int64), t=_to_datetime64(t, dialect), x=np.asarray(x, dtype=float),
+        y=np.asarray(y, dtype=float), area=np.asarray(area, dtype=object),
+    )
+
+
+def _bind_time(value: datetime, dialect: str):
+    utc = value.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else utc
+
+
+def _to_datetime64(values, dialect: str) -> np.ndarray:
+    if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, which numpy reads directly
+        return np.asarray(values, dtype="datetime64[us]")
+    return pd.DatetimeIndex(values).tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+def _raw_rows(session: Session, sql: str, params: dict) -> list[tuple]:
+    """Rows straight from the driver: skips per-row ORM processing, which dominates on large windows."""
+    dbapi = session.connection().connection.driver_connection
+    dialect = session.get_bind().dialect.name
+    names = [k for k in params if f":{k}" in sql]
+    if dialect == "sqlite":
+        cur = dbapi.execute(sql, {k: params[k] for k in names})
+    else:
+        cur = dbapi.execute(sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s").replace(":cat", "%(cat)s"),
+                            {k: params[k] for k in names})
+    return cur.fetchall()
+
+
+def _fetch_frame(session: Session, sql: str, params: dict, settings: Settings) -> pd.DataFrame:
+    rows = _raw_rows(session, sql, params)
+    frame = pd.DataFrame(rows, columns=["category", "occurred_at"])
+    if frame.empty:
+        return frame
+    dialect = session.get_bind().dialect.name
+    frame["occurred_at"] = pd.to_datetime(pd.Series(_to_datetime64(frame["occurred_at"].tolist(), dialect))).dt.tz_localize("UTC")
+    return frame

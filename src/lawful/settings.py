@@ -1,0 +1,59 @@
+"""One Settings object, read from LAWFUL_* environment variables.
+
+The jurisdiction (time zone, projected CRS, bounds) defaults to Toronto, whose open data ships with Lawful.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lawful.errors import ConfigError
+
+TORONTO_BOUNDS = (-79.70, 43.55, -79.05, 43.90)  # lon/lat box around the City of Toronto, with a margin
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lawful"
+
+
+def _parse_bounds(text: str) -> tuple[float, float, float, float]:
+    try:
+        parts = tuple(float(p) for p in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]):
+        raise ConfigError(
+            f"LAWFUL_BOUNDS={text!r} is not a box.",
+            "give min_lon,min_lat,max_lon,max_lat in degrees, e.g. -79.70,43.55,-79.05,43.90.",
+        )
+    return parts  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    timezone: str
+    crs: str
+    bounds: tuple[float, float, float, float]
+
+    @property
+    def is_default_sqlite(self) -> bool:
+        return "LAWFUL_DATABASE_URL" not in os.environ
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(os.environ.get("LAWFUL_DATA_DIR") or _default_data_dir()).expanduser()
+        url = os.environ.get("LAWFUL_DATABASE_URL") or f"sqlite:///{data_dir / 'lawful.db'}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]  # we ship psycopg 3, not psycopg2
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            timezone=os.environ.get("LAWFUL_TIMEZONE", "America/Toronto"),
+            crs=os.environ.get("LAWFUL_CRS", "EPSG:32617"),
+            bounds=_parse_bounds(os.environ["LAWFUL_BOUNDS"]) if os.environ.get("LAWFUL_BOUNDS") else TORONTO_BOUNDS,
+        )
