@@ -18,8 +18,8 @@ from lawful import db
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes
+err = Console(stderr=True, soft_wrap=True)
 
 
 class _DefaultToFile(TyperGroup):
@@ -52,7 +52,7 @@ app.add_typer(incidents_app, name="incidents")
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # Typer returns 130 here when Ctrl-C interrupted a command
     except LawfulError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -63,13 +63,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        exc.show()
+        sys.exit(2)
+    if code == 130:
+        err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 class _Reporter:
@@ -83,8 +83,8 @@ class _Reporter:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.bar is None:
-            if stage != self.stage:
-                err.print(f"{stage} ({total:,} rows)" if stage == "writing" else f"{stage}...", highlight=False)
+            if stage != self.stage and stage == "writing":  # the one long stage; a log should show it began
+                err.print(f"writing {total:,} rows", highlight=False)
             self.stage = stage
             return
         if stage not in self.tasks:

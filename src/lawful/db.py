@@ -85,7 +85,7 @@ def _revision_or_raise(engine: Engine, settings: Settings) -> str | None:
         return current_revision(engine)
     except OperationalError as exc:
         raise StoreError(
-            f"Cannot reach the store at {_safe(settings.database_url)}: {str(exc.orig).strip()}.",
+            f"Cannot reach the store at {_safe(settings.database_url)}: {' '.join(str(exc.orig).split())}",
             "check LAWFUL_DATABASE_URL and that the database server is running.",
         ) from None
 

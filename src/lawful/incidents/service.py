@@ -159,7 +159,7 @@ def get_stats(session: Session, *, settings: Settings) -> Stats:
     ext = session.execute(select(func.min(Incident.lon), func.min(Incident.lat), func.max(Incident.lon),
                                  func.max(Incident.lat), func.min(Incident.x), func.min(Incident.y),
                                  func.max(Incident.x), func.max(Incident.y))).one()
-    sources = dict(session.execute(select(Incident.source, func.count()).group_by(Incident.source)).tuples().all())
+    sources = dict(session.execute(select(Incident.source, func.count()).group_by(Incident.source)).all())
     return Stats(
         total=len(frame), by_year_category=by_year, categories=sorted(frame["category"].unique().tolist()),
         first=frame["occurred_at"].min().to_pydatetime() if len(frame) else None,

@@ -55,19 +55,22 @@ class _Checks:
         self.found: list[tuple[np.ndarray, str, np.ndarray, object]] = []
 
     def add(self, mask: np.ndarray | pd.Series, field_name: str, values: pd.Series, reason) -> None:
-        """reason is a string, or a function of the offending value giving one."""
+        """reason is a string, a function of the offending value giving one, or a Series of per-row reasons."""
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             self.bad |= mask
             idx = np.flatnonzero(mask)
+            if isinstance(reason, pd.Series):
+                reason = np.asarray(reason, dtype=object)[idx].tolist()
             self.found.append((idx, field_name, np.asarray(values, dtype=object)[idx], reason))
 
     def problems(self, extra: list[Problem]) -> list[Problem]:
         out = list(extra)
         for idx, field_name, values, reason in self.found:
-            for i, v in zip(idx, values):
+            for j, (i, v) in enumerate(zip(idx, values)):
                 text = "" if v is None else str(v)
-                out.append(Problem(int(self.rows[i]), field_name, text, reason(text) if callable(reason) else reason))
+                why = reason[j] if isinstance(reason, list) else reason(text) if callable(reason) else reason
+                out.append(Problem(int(self.rows[i]), field_name, text, why))
         out.sort(key=lambda p: p.row)
         return out
 
@@ -121,8 +124,8 @@ def _source_keys(frame: pd.DataFrame, m: Mapping, file_label: str, checks: _Chec
         dup = keys.duplicated(keep="first") & (keys != "")
         if dup.any():
             first_row = pd.Series(checks.rows, index=frame.index).groupby(keys).transform("first")
-            checks.add(dup, m.key_column, keys + "\x00" + first_row.astype(str),
-                       lambda v: f"duplicate key {v.split(chr(0))[0]!r}; first seen at row {v.split(chr(0))[1]}")
+            checks.add(dup, m.key_column, keys,
+                       "duplicate key '" + keys + "'; first seen at row " + first_row.astype("str"))
         return keys
     # No id in the source: a row is known by its content. Identical rows are distinct records (e.g. several
     # offences of one event), told apart by their order among identical rows within this file.

@@ -1,0 +1,122 @@
+"""Fixtures: a fresh store per test, on SQLite always and on PostgreSQL when LAWFUL_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from lawful import db
+from lawful.settings import Settings
+
+PG_URL = os.environ.get("LAWFUL_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="LAWFUL_TEST_DATABASE_URL not set"))]
+
+TEST_MAPPING = """
+[source]
+name = "test-rms"
+timezone = "America/Toronto"
+crs = "EPSG:4326"
+classification = "internal"
+retention_days = 3650
+
+[key]
+column = "id"
+
+[fields]
+category = "offence"
+lat = "lat"
+lon = "lon"
+area_code = "hood"
+premises_type = "premises"
+occurred_at = { column = "when", format = "%Y-%m-%d %H:%M" }
+
+[categories]
+allowed = ["Break and Enter", "Robbery", "Assault"]
+rename = { "B&E" = "Break and Enter" }
+
+[extra]
+keep = ["weapon"]
+"""
+HEADER = "id,offence,when,lat,lon,hood,premises,weapon,victim_name"
+GOOD_ROWS = [
+    "A1,Break and Enter,2019-03-01 22:15,43.6532,-79.3832,Downtown,House,none,Jane Roe",
+    "A2,Robbery,2019-03-02 01:05,43.7001,-79.4163,Forest Hill,Outside,knife,John Doe",
+    "A3,B&E,2019-12-31 23:30,43.6400,-79.5000,Etobicoke,Apartment,none,",
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path, monkeypatch) -> Settings:
+    """Settings for an empty, migrated store; environment set so the CLI uses it too."""
+    monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
+    for name in ("LAWFUL_TIMEZONE", "LAWFUL_CRS", "LAWFUL_BOUNDS", "LAWFUL_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    schema = None
+    if request.param == "postgresql":
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in PG_URL else "?"
+        monkeypatch.setenv("LAWFUL_DATABASE_URL", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    settings = Settings.from_env()
+    db.upgrade(settings)
+    yield settings
+    if schema:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def mapping_file(tmp_path) -> Path:
+    path = tmp_path / "test-rms.toml"
+    path.write_text(TEST_MAPPING)
+    return path
+
+
+def write_csv(path: Path, rows: list[str], header: str = HEADER) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def store_fingerprint(settings: Settings) -> str:
+    """A digest of everything in the store: the SQLite file's bytes, or every row of every table on PostgreSQL."""
+    path = db.sqlite_path(settings.database_url)
+    if path is not None:
+        engine = db.make_engine(settings.database_url)
+        with engine.connect() as conn:  # fold the WAL into the file so its bytes say everything
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    engine = db.make_engine(settings.database_url)
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in ("loads", "incidents", "quarantine", "alembic_version"):
+            for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")):
+                digest.update(repr(tuple(row)).encode())
+    engine.dispose()
+    return digest.hexdigest()
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run `lawful ARGS` in this process; returns (exit code, stdout, stderr)."""
+    from lawful import cli
+
+    old = sys.argv
+    sys.argv = ["lawful", *args]
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = old
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
