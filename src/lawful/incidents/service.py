@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lawful.errors import InputError, RowError
+from lawful.errors import InputError, RowError, StoreError
 from lawful.incidents.mapping import Mapping
 from lawful.incidents.models import Incident, Load, QuarantinedRow
 from lawful.incidents.readers import RawTable, read_table
@@ -80,7 +81,11 @@ def ingest_table(session: Session, *, raw: RawTable, mapping: Mapping, settings:
     session.flush()
     # Rows go in time order: the time indexes then grow at one end, and a window's rows sit on neighbouring pages.
     records = prepared.records.sort_values("occurred_at", kind="stable")
-    inserted = insert_incidents(session, records, load.id, progress)
+    try:
+        inserted = insert_incidents(session, records, load.id, progress)
+    except IntegrityError:
+        raise StoreError(f"Another load of source {mapping.source!r} wrote the same records while this one ran; "
+                         "this load was rolled back.", "run it again: it will add only what is still missing.") from None
     _quarantine(session, load.id, file_label, prepared)
     load.inserted, load.already_present = inserted, len(prepared.records) - inserted
     load.finished_at = datetime.now(timezone.utc)
@@ -190,7 +195,9 @@ def fetch_events(session: Session, *, category: str | None, start: datetime, end
     dialect = session.get_bind().dialect.name
     lo, hi = (_bind_time(v, dialect) for v in (start, end))
     where = "occurred_at >= :lo AND occurred_at < :hi" + (" AND category = :cat" if category is not None else "")
-    sql = f"SELECT id, occurred_at, x, y, area_code FROM incidents WHERE {where} ORDER BY occurred_at, id"
+    # PostgreSQL hands back integer microseconds: building one Python datetime per row would double the time.
+    when = "occurred_at" if dialect == "sqlite" else "(extract(epoch FROM occurred_at) * 1000000)::bigint"
+    sql = f"SELECT id, {when}, x, y, area_code FROM incidents WHERE {where} ORDER BY occurred_at, id"
     params = {"lo": lo, "hi": hi, "cat": category}
     rows = _raw_rows(session, sql, params)
     if not rows:
@@ -212,6 +219,8 @@ def _bind_time(value: datetime, dialect: str):
 def _to_datetime64(values, dialect: str) -> np.ndarray:
     if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, which numpy reads directly
         return np.asarray(values, dtype="datetime64[us]")
+    if values and isinstance(values[0], int):  # epoch microseconds
+        return np.asarray(values, dtype=np.int64).astype("datetime64[us]")
     return pd.DatetimeIndex(values).tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[us]")
 
 

@@ -1,0 +1,28 @@
+"""Helpers shared by the benchmark scripts: a fresh store in a temp dir, and the machine's description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def fresh_sqlite_env() -> Path:
+    """Point Lawful at a new, empty SQLite store in a temp directory."""
+    data_dir = Path(tempfile.mkdtemp(prefix="lawful-bench-"))
+    os.environ["LAWFUL_DATA_DIR"] = str(data_dir)
+    os.environ.pop("LAWFUL_DATABASE_URL", None)
+    return data_dir
