@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -253,13 +254,24 @@ def _print_stats(stats) -> None:
         out.print("The store holds no incidents yet. Load some with `lawful datasets load toronto-mci` or `lawful ingest`.")
         return
     table = Table("year", *stats.categories, "total", title=f"Incidents by year ({stats.timezone}) and category")
-    for year in sorted(stats.by_year_category):
+    years = sorted(stats.by_year_category)
+    # Late reports of old events leave a long tail of near-empty years: fold them into one row (--json has each).
+    main_years = [y for y in years if sum(stats.by_year_category[y].values()) >= 0.01 * stats.total]
+    tail = [y for y in years if main_years and y < main_years[0]]
+    if len(tail) > 1:
+        folded = {c: sum(stats.by_year_category[y].get(c, 0) for y in tail) for c in stats.categories}
+        table.add_row(f"{tail[0]}-{tail[-1]}", *(f"{folded[c]:,}" for c in stats.categories), f"{sum(folded.values()):,}",
+                      style="dim")
+        years = [y for y in years if y not in tail]
+    for year in years:
         row = stats.by_year_category[year]
         table.add_row(str(year), *(f"{row.get(c, 0):,}" for c in stats.categories), f"{sum(row.values()):,}")
     totals = [sum(r.get(c, 0) for r in stats.by_year_category.values()) for c in stats.categories]
     table.add_row("all", *(f"{t:,}" for t in totals), f"{stats.total:,}", style="bold")
     out.print(table)
-    out.print(f"Occurred from {stats.first:%Y-%m-%d %H:%M} to {stats.last:%Y-%m-%d %H:%M} UTC; "
+    tz = ZoneInfo(stats.timezone)
+    out.print(f"Occurred from {stats.first.astimezone(tz):%Y-%m-%d %H:%M} to {stats.last.astimezone(tz):%Y-%m-%d %H:%M} "
+              f"{stats.timezone} time; "
               f"lon {stats.bounds_lonlat[0]:.4f}..{stats.bounds_lonlat[2]:.4f}, "
               f"lat {stats.bounds_lonlat[1]:.4f}..{stats.bounds_lonlat[3]:.4f}; "
               f"sources: {', '.join(f'{k} ({v:,})' for k, v in stats.sources.items())}.", highlight=False)
