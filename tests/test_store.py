@@ -42,7 +42,9 @@ def test_unreachable_database_is_one_line(tmp_path, monkeypatch, capsys):
 
 def test_help_teaches(capsys):
     code, out, _ = run_cli(["ingest", "--help"], capsys)
-    assert code == 0 and "--mapping" in out or "quarantine" in out
+    assert code == 0 and "quarantine" in out and "--mapping" in out
+    code, out, _ = run_cli(["ingest", "export.csv", "--help"], capsys)
+    assert code == 0 and "--mapping" in out and "--strict" in out
     code, out, _ = run_cli(["--help"], capsys)
     assert code == 0 and all(word in out for word in ("demo", "ingest", "datasets", "incidents", "db"))
 

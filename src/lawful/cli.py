@@ -26,11 +26,6 @@ err = Console(stderr=True, soft_wrap=True)
 class _DefaultToFile(TyperGroup):
     """`lawful ingest FILE` and `lawful ingest quarantine` share one group: anything not a subcommand is a file."""
 
-    def resolve_command(self, ctx, args):
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            args = ["file", *args]
-        return super().resolve_command(ctx, args)
-
     def parse_args(self, ctx, args):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["file", *args]

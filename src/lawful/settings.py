@@ -40,10 +40,6 @@ class Settings:
     crs: str
     bounds: tuple[float, float, float, float]
 
-    @property
-    def is_default_sqlite(self) -> bool:
-        return "LAWFUL_DATABASE_URL" not in os.environ
-
     @classmethod
     def from_env(cls) -> "Settings":
         data_dir = Path(os.environ.get("LAWFUL_DATA_DIR") or _default_data_dir()).expanduser()

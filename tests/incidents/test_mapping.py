@@ -53,3 +53,26 @@ def test_missing_mapping_file():
 def test_required_columns_cover_everything_read():
     m = parse_mapping(__import__("tomllib").loads(TEST_MAPPING))
     assert set(m.required_columns()) == {"id", "offence", "when", "lat", "lon", "hood", "premises", "weapon"}
+
+
+def test_hash_key_follows_its_documented_definition():
+    """file name : blake2b-80 of the declared columns joined by 0x1F : order among identical rows. If this changes,
+    every re-load of a hash-keyed file would add its rows a second time."""
+    import hashlib
+
+    import numpy as np
+    import pandas as pd
+
+    from lawful.incidents.readers import RawTable
+    from lawful.incidents.validate import prepare
+    from lawful.settings import Settings
+
+    m = toronto_mapping()
+    row = {"occurrencedate": "2014/03/02 05:00:00+00", "occurrencehour": "8", "MCI": "Assault", "premises_type": "House",
+           "Neighbourhood": "West Humber-Clairville", "Lat": "43.73401277", "Long": "-79.59033164"}
+    frame = pd.DataFrame([row, row]).astype("str")[m.required_columns()]
+    raw = RawTable(frame=frame, row_numbers=np.array([2, 3]), columns=list(frame.columns), sha256="x")
+    out = prepare(raw, m, Settings.from_env(), "train.csv")
+    digest = hashlib.blake2b("\x1f".join(row[c] for c in m.key_hash).encode(), digest_size=10).hexdigest()
+    assert out.records["source_key"].tolist() == [f"train.csv:{digest}:0", f"train.csv:{digest}:1"]
+    assert str(out.records["occurred_at"][0]) == "2014-03-02 13:00:00+00:00"  # 08:00 EST

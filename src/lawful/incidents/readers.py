@@ -7,6 +7,7 @@ happens. Rows that cannot even be split into fields come back as problems, for t
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -56,8 +57,6 @@ def file_format(path: Path, mapping: Mapping) -> str:
 
 def read_table(path: Path, mapping: Mapping, label: str | None = None) -> RawTable:
     """Read a whole file for a mapping; raises InputError for anything that makes the file unusable as a whole."""
-    import hashlib
-
     label = label or path.name
     if not path.exists():
         raise InputError(f"{label} does not exist.", "check the path.")
