@@ -232,3 +232,32 @@ def test_load_record_accounts_for_every_row(store, tmp_path, mapping_file, capsy
     engine.dispose()
     assert [(l.rows_read, l.inserted, l.already_present, l.quarantined) for l in loads] == [(4, 3, 0, 1), (4, 0, 3, 1)]
     assert loads[0].dropped_columns == ["victim_name"] and stats.total == 3
+
+
+def test_truncated_parquet_and_geojson_are_refused_whole(store, tmp_path, mapping_file, capsys):
+    frame = pd.read_csv(write_csv(tmp_path / "export.csv", GOOD_ROWS), dtype=str, keep_default_na=False)
+    frame.to_parquet(tmp_path / "full.parquet")
+    data = (tmp_path / "full.parquet").read_bytes()
+    cut_parquet = _write_bytes(tmp_path / "cut.parquet", data[: len(data) // 2])
+    cut_geojson = _write_bytes(tmp_path / "cut.geojson", b'{"type": "FeatureCollection", "features": [\n  {"type": "Feat')
+    before = store_fingerprint(store)
+    code, _, err = run_cli(["ingest", str(cut_parquet), "--mapping", str(mapping_file)], capsys)
+    assert code == 2 and "cut.parquet is not a readable Parquet file" in err and "truncated" in err
+    code, _, err = run_cli(["ingest", str(cut_geojson), "--mapping", str(mapping_file)], capsys)
+    assert code == 2 and "cut.geojson is not valid JSON" in err and "line 2" in err
+    assert store_fingerprint(store) == before
+
+
+def test_geojson_non_point_features_are_quarantined(store, tmp_path, mapping_file, capsys):
+    props = {"id": "G1", "offence": "Robbery", "when": "2019-03-01 10:00", "hood": "X", "premises": "House", "weapon": "none"}
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-79.38, 43.65]}, "properties": props},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": []}, "properties": {**props, "id": "G2"}},
+    ]
+    path = tmp_path / "export.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    mapping = tmp_path / "geo.toml"
+    mapping.write_text(mapping_file.read_text().replace('lat = "lat"', 'lat = "geometry_lat"').replace('lon = "lon"', 'lon = "geometry_lon"'))
+    code, out, _ = run_cli(["ingest", str(path), "--mapping", str(mapping)], capsys)
+    assert code == 0 and "2 rows read, 1 new" in out and "1 quarantined" in out
+    assert "only Point features can be loaded as incidents (first at row 2)" in out
