@@ -157,27 +157,22 @@ def test_parquet_and_geojson_give_the_same_records_as_csv(store, tmp_path, mappi
     assert by_source["test-rms"] == by_source["test-pq"] == by_source["test-geo"]
 
 
-def test_kill_and_interrupt_are_rolled_back(store, tmp_path, mapping_file, capsys):
-    """Ctrl-C during a load: exit 130, a message, and the store exactly as before."""
+def test_ctrl_c_during_write_is_rolled_back(store, tmp_path, mapping_file, capsys, monkeypatch):
+    """Ctrl-C after rows were written inside the transaction: exit 130, a message, and the store exactly as before."""
     write_csv(tmp_path / "export.csv", GOOD_ROWS)
     run_cli(["ingest", str(tmp_path / "export.csv"), "--mapping", str(mapping_file)], capsys)
     before = store_fingerprint(store)
-    import lawful.incidents.store as store_module
-
-    real = store_module.insert_incidents
-
-    def interrupted(*args, **kwargs):
-        real(*args, **kwargs)  # the rows are written inside the transaction, then the user presses Ctrl-C
-        raise KeyboardInterrupt
-
     import lawful.incidents.service as service
 
-    service.insert_incidents = interrupted
-    try:
-        csv = write_csv(tmp_path / "more.csv", ["C1,Robbery,2019-05-01 10:00,43.65,-79.38,X,House,none,"])
-        code, _, err = run_cli(["ingest", str(csv), "--mapping", str(mapping_file)], capsys)
-    finally:
-        service.insert_incidents = real
+    real = service.insert_incidents
+
+    def write_then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(service, "insert_incidents", write_then_interrupt)
+    csv = write_csv(tmp_path / "more.csv", ["C1,Robbery,2019-05-01 10:00,43.65,-79.38,X,House,none,"])
+    code, _, err = run_cli(["ingest", str(csv), "--mapping", str(mapping_file)], capsys)
     assert code == 130 and "rolled back" in err
     assert store_fingerprint(store) == before
 
