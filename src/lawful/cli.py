@@ -46,23 +46,23 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(incidents_app, name="incidents")
 
 
+INTERRUPTED = 130
+
+
 def main() -> None:
     try:
-        code = app(standalone_mode=False)  # Typer returns 130 here when Ctrl-C interrupted a command
+        code = app(standalone_mode=False)  # Typer turns Ctrl-C inside a command into a returned 130
     except LawfulError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
-        sys.exit(130)
+    except (KeyboardInterrupt, typer.Abort):
+        code = INTERRUPTED
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
+        code = exc.exit_code
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument
         exc.show()
         sys.exit(2)
-    if code == 130:
+    if code == INTERRUPTED:
         err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
     if isinstance(code, int) and code:
         sys.exit(code)
@@ -202,12 +202,10 @@ def datasets_load(name: Annotated[str, typer.Argument(help="Dataset name; see `l
 
 
 def _load_dataset(name: str):
-    from lawful.incidents.datasets import DATASETS, load_toronto
+    from lawful.incidents.datasets import load_dataset
 
-    if name not in DATASETS:
-        raise LawfulError(f"No bundled dataset called {name!r}.", f"use one of: {', '.join(DATASETS)}.")
     with _session() as (session, settings), _Reporter() as progress:
-        summary = load_toronto(session, settings=settings, progress=progress)
+        summary = load_dataset(session, name=name, settings=settings, progress=progress)
     for load in summary.loads:
         _print_load(load)
     out.print("[bold]Known quirks of this dataset[/]")

@@ -190,9 +190,12 @@ def fetch_events(session: Session, *, category: str | None, start: datetime, end
         raise ValueError("start and end must be tz-aware")
     dialect = session.get_bind().dialect.name
     p = _placeholder(dialect)
-    where = f"occurred_at >= {p('lo')} AND occurred_at < {p('hi')}" + (f" AND category = {p('cat')}" if category is not None else "")
+    where = f"occurred_at >= {p('lo')} AND occurred_at < {p('hi')}"
+    params = {"lo": _bind_time(start, dialect), "hi": _bind_time(end, dialect)}
+    if category is not None:
+        where += f" AND category = {p('cat')}"
+        params["cat"] = category
     sql = f"SELECT id, {_time_select(dialect)}, x, y, area_code FROM incidents WHERE {where} ORDER BY occurred_at, id"
-    params = {"lo": _bind_time(start, dialect), "hi": _bind_time(end, dialect)} | ({"cat": category} if category is not None else {})
     rows = _query(session, sql, params)
     if not rows:
         empty = np.array([], dtype=float)

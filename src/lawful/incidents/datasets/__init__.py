@@ -72,6 +72,15 @@ def load_toronto(session: Session, *, settings: Settings, actor: str | None = No
     return DatasetSummary(name="toronto-mci", loads=loads, quirks=quirks)
 
 
+def load_dataset(session: Session, *, name: str, settings: Settings, actor: str | None = None,
+                 progress: Progress | None = None) -> DatasetSummary:
+    """Load a bundled dataset by name."""
+    loaders = {"toronto-mci": load_toronto}
+    if name not in loaders:
+        raise LawfulError(f"No bundled dataset called {name!r}.", f"use one of: {', '.join(DATASETS)}.")
+    return loaders[name](session, settings=settings, actor=actor, progress=progress)
+
+
 def toronto_quirks(frames: list[pd.DataFrame]) -> list[str]:
     """What is odd about the Toronto files, counted from the data itself (frames are train, test)."""
     both = pd.concat(frames, ignore_index=True)
