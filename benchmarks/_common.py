@@ -26,3 +26,14 @@ def fresh_sqlite_env() -> Path:
     os.environ["LAWFUL_DATA_DIR"] = str(data_dir)
     os.environ.pop("LAWFUL_DATABASE_URL", None)
     return data_dir
+
+
+def fresh_postgres_env(url: str) -> None:
+    """Point Lawful at a PostgreSQL database emptied of Lawful's tables (only ever a benchmark database)."""
+    from sqlalchemy import create_engine
+
+    os.environ["LAWFUL_DATABASE_URL"] = url
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS quarantine, incidents, loads, alembic_version CASCADE")
+    engine.dispose()

@@ -9,7 +9,6 @@ fetch_events(Break and Enter, 2019-01-01 .. 2020-01-01 local) many times and pri
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import datetime
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_sqlite_env, machine  # noqa: E402
+from _common import fresh_postgres_env, fresh_sqlite_env, machine  # noqa: E402
 
 from lawful import db  # noqa: E402
 from lawful.incidents.datasets import load_toronto  # noqa: E402
@@ -27,12 +26,12 @@ from lawful.incidents.service import fetch_events  # noqa: E402
 from lawful.settings import Settings  # noqa: E402
 
 
-def measure(settings: Settings, repeat: int, fresh: bool) -> tuple[float, float, int]:
+def measure(settings: Settings, repeat: int) -> tuple[float, float, int]:
+    """Load Toronto into the (empty) store, then time the fetch: median ms, p95 ms, events."""
     db.upgrade(settings)
     engine = db.open_store(settings)
-    if fresh:
-        with db.transaction(engine) as session:
-            load_toronto(session, settings=settings)
+    with db.transaction(engine) as session:
+        load_toronto(session, settings=settings)
     tz = ZoneInfo("America/Toronto")
     start, end = datetime(2019, 1, 1, tzinfo=tz), datetime(2020, 1, 1, tzinfo=tz)
     times, n = [], 0
@@ -53,15 +52,11 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     fresh_sqlite_env()
-    med, p95, n = measure(Settings.from_env(), args.repeat, fresh=True)
+    med, p95, n = measure(Settings.from_env(), args.repeat)
     print(f"SQLite     fetch Break and Enter, 365 days: {n:,} events, median {med:.1f} ms, p95 {p95:.1f} ms")
     if args.postgres:
-        os.environ["LAWFUL_DATABASE_URL"] = args.postgres
-        engine = db.make_engine(args.postgres)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS quarantine, incidents, loads, alembic_version CASCADE")
-        engine.dispose()
-        med, p95, n = measure(Settings.from_env(), args.repeat, fresh=True)
+        fresh_postgres_env(args.postgres)
+        med, p95, n = measure(Settings.from_env(), args.repeat)
         print(f"PostgreSQL fetch Break and Enter, 365 days: {n:,} events, median {med:.1f} ms, p95 {p95:.1f} ms")
 
 

@@ -10,7 +10,6 @@ then the same again (idempotent re-load: adds 0). Optionally the same on Postgre
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import sys
@@ -19,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_sqlite_env, machine  # noqa: E402
+from _common import fresh_postgres_env, fresh_sqlite_env, machine  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
@@ -40,29 +39,20 @@ def floor_once(paths: list[Path]) -> float:
 
 
 def lawful_once(url: str | None) -> tuple[float, float, int]:
-    if url:
-        os.environ["LAWFUL_DATABASE_URL"] = url
-        settings = Settings.from_env()
-        engine = db.make_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS quarantine, incidents, loads, alembic_version CASCADE")
-        engine.dispose()
-    else:
-        fresh_sqlite_env()
-        settings = Settings.from_env()
+    """Seconds for the first load and for the idempotent re-load, and the rows the first one added."""
+    fresh_postgres_env(url) if url else fresh_sqlite_env()
+    settings = Settings.from_env()
     db.upgrade(settings)
     engine = db.open_store(settings)
-    times = []
-    for _ in range(2):  # first load, then the idempotent re-load
+    seconds, added = [], []
+    for _ in range(2):
         start = time.perf_counter()
         with db.transaction(engine) as session:
-            summary = load_toronto(session, settings=settings)
-        times.append(time.perf_counter() - start)
-        inserted = summary.inserted if not times[1:] else inserted
-        if len(times) == 2:
-            assert summary.inserted == 0, "re-load added rows"
+            added.append(load_toronto(session, settings=settings).inserted)
+        seconds.append(time.perf_counter() - start)
     engine.dispose()
-    return times[0], times[1], inserted
+    assert added[1] == 0, "the re-load added rows"
+    return seconds[0], seconds[1], added[0]
 
 
 def main() -> None:
