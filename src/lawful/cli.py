@@ -284,5 +284,10 @@ def demo() -> None:
         _print_stats(get_stats(session, settings=settings))
 
 
+# Registered last: the forecast commands use this module's console, session and progress helpers.
+from lawful.cli_forecast import forecast_app  # noqa: E402
+
+app.add_typer(forecast_app, name="forecast")
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,154 @@
+"""The forecasting operations on the store: the one module of `lawful.forecast` that reads the database.
+
+It turns local calendar dates into UTC instants (so a day is 23 or 25 hours at a DST change), fetches events as
+arrays and hands them to the pure core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from lawful.errors import LawfulError
+from lawful.forecast.backtest import BacktestData, DayResult, Summary, jobs_for, order, run_job, summarise
+from lawful.forecast.events import Events
+from lawful.forecast.executors import LocalExecutor
+from lawful.forecast.exposure import ExposureAudit, audit, cell_areas
+from lawful.forecast.feedback import FeedbackResult, simulate
+from lawful.forecast.grid import Grid
+from lawful.forecast.models import build
+from lawful.incidents.service import fetch_events
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> np.datetime64:
+    """The instant a local calendar day starts, as UTC datetime64[us]."""
+    utc = datetime.combine(day, time(0), tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return np.datetime64(utc, "us")
+
+
+def local_days(start: date, end: date, every_days: int, tz: ZoneInfo) -> list[tuple[str, np.datetime64, np.datetime64]]:
+    """(ISO date, start instant, end instant) for start, start + every, ... up to end inclusive."""
+    if every_days < 1:
+        raise LawfulError(f"--every must be at least 1 day (got {every_days})", "use e.g. --every 7d")
+    if end < start:
+        raise LawfulError(f"--end {end} is before --start {start}", "swap them")
+    out, day = [], start
+    while day <= end:
+        out.append((day.isoformat(), local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)))
+        day += timedelta(days=every_days)
+    return out
+
+
+def categories(session: Session) -> list[str]:
+    return [r[0] for r in session.execute(text("SELECT DISTINCT category FROM incidents ORDER BY category"))]
+
+
+def load_data(session: Session, *, category: str, since: date, cell: float, tz: ZoneInfo) -> BacktestData:
+    """The category's events since `since` and the grid masked to the cells holding any incident since then."""
+    start = datetime.combine(since, time(0), tz)
+    everything = fetch_events(session, category=None, start=start, end=FAR_FUTURE)
+    if len(everything) == 0:
+        raise LawfulError(f"the store holds no incidents since {since}",
+                          "load some first (`lawful datasets load toronto-mci`) or give an earlier --since")
+    events = fetch_events(session, category=category, start=start, end=FAR_FUTURE)
+    if len(events) == 0:
+        known = ", ".join(categories(session)) or "none"
+        raise LawfulError(f"no incidents of category {category!r} since {since}",
+                          f"use one of the stored categories: {known}")
+    if cell < 10:
+        raise LawfulError(f"--cell {cell:g} m is too small to mean anything with locations offset to intersections",
+                          "use 100 m or more (the protocol uses 200)")
+    grid = Grid.from_events(everything.x, everything.y, cell)
+    return BacktestData(Events.of(events), grid, areas=cell_areas(grid, everything.x, everything.y, everything.area))
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    category: str
+    models: list[str]
+    days: list[tuple[str, np.datetime64, np.datetime64]]
+    window_days: float | None
+    data: BacktestData
+    results: list[DayResult]
+    summaries: list[Summary]
+    executor: str
+
+
+def backtest(session: Session, *, category: str, start: date, end: date, every_days: int, window_days: float,
+             cell: float, models: list[str], since: date, tz: ZoneInfo, executor=None, progress=None) -> BacktestReport:
+    """Rolling-origin backtest: every `every_days` from start to end, each model fitted on what came before."""
+    days = local_days(start, end, every_days, tz)
+    data = load_data(session, category=category, since=since, cell=cell, tz=tz)
+    if data.events.t[0] > days[0][1] - np.timedelta64(int(window_days), "D"):
+        first = str(data.events.t[0])[:10]
+        raise LawfulError(f"the first {category} incident since {since} is on {first}, inside the first day's "
+                          f"{window_days:g}-day training window", "start the backtest later or shorten --window")
+    executor = executor or LocalExecutor()
+    jobs = jobs_for(models, days, window_days)
+    results = order(executor.run(run_job, jobs, data, progress), models)
+    return BacktestReport(category, models, days, window_days, data, results, summarise(results), executor.name)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    category: str
+    day: str
+    model: str
+    surface: object  # RiskSurface
+    estimator: object
+
+
+def forecast(session: Session, *, category: str, day: date, model: str, cell: float, window_days: float,
+             since: date, tz: ZoneInfo) -> Forecast:
+    """One forecast for a local day, from everything stored before it."""
+    data = load_data(session, category=category, since=since, cell=cell, tz=tz)
+    at = local_midnight(day, tz)
+    est = build(model, window_days).fit(data.events.before(at), grid=data.grid, at=at)
+    return Forecast(category, day.isoformat(), model, est.predict(data.grid, at), est)
+
+
+def exposure_audit(session: Session, *, category: str, start: date, end: date, every_days: int, model: str,
+                   coverage: float, cell: float, window_days: float, since: date, tz: ZoneInfo,
+                   progress=None) -> ExposureAudit:
+    """Which areas a top-k% policy would attend over the period, against where the period's incidents were."""
+    days = local_days(start, end, every_days, tz)
+    data = load_data(session, category=category, since=since, cell=cell, tz=tz)
+    k = max(1, int(np.floor(data.grid.n_valid * coverage + 1e-9)))
+    flagged = []
+    for i, (_, at, _) in enumerate(days, 1):
+        est = build(model, window_days).fit(data.events.before(at), grid=data.grid, at=at)
+        flagged.append(est.predict(data.grid, at).top(k))
+        if progress:
+            progress(i, len(days))
+    period = data.events.between(days[0][1], days[-1][2])
+    return audit(model, coverage, flagged, data.grid.cell_of(period.x, period.y), data.areas)
+
+
+def feedback_loop(session: Session, *, category: str, start: date, models: list[str], rounds: int, round_days: int,
+                  coverage: float, cell: float, window_days: float, since: date, tz: ZoneInfo, exploration: float,
+                  reported: float, seed: int = 0, progress=None) -> list[FeedbackResult]:
+    """Ensign-style simulation per model, without and with the correction; true rates = the next year's incidents."""
+    data = load_data(session, category=category, since=since, cell=cell, tz=tz)
+    at = local_midnight(start, tz)
+    year = data.events.between(at, at + np.timedelta64(365, "D"))
+    if len(year) == 0:
+        raise LawfulError(f"no {category} incidents in the year from {start} to take as the true rates",
+                          "choose a --start at least a year before the last stored incident")
+    true_rate = data.grid.counts(year.x, year.y) / 365.0
+    out, total, done = [], 2 * len(models), 0
+    for model in models:
+        for corrected in (False, True):
+            out.append(simulate(model, data.events, data.grid, at, true_rate, rounds=rounds, round_days=round_days,
+                                coverage=coverage, exploration=exploration, reported=reported, corrected=corrected,
+                                window_days=window_days, seed=seed))
+            done += 1
+            if progress:
+                progress(done, total)
+    return out
