@@ -228,7 +228,7 @@ def feedback_cmd(
     rounds: Annotated[int, typer.Option(help="Rounds of patrol, record, refit.")] = 20,
     round_days: Annotated[int, typer.Option(help="Days per round.")] = 7,
     coverage: Annotated[float, typer.Option(help="Attention budget: share of cells attended.")] = 0.05,
-    exploration: Annotated[float, typer.Option(help="Least attention probability any cell gets.")] = 0.01,
+    exploration: Annotated[float, typer.Option(help="Least attention probability any cell gets.")] = 0.02,
     reported: Annotated[float, typer.Option(help="Chance the public reports an incident nobody was sent to see.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same figures.")] = 0,
     window: Window = "365d",
@@ -262,5 +262,6 @@ def feedback_cmd(
         table.add_row(r.model, "yes" if r.corrected else "no", f"{r.drift[0]:.3f}", f"{r.drift[-1]:.3f}",
                       f"{r.change:+.3f}", f"{r.captured[0]:.1%} -> {r.captured[-1]:.1%}")
     out.print(table)
-    out.print("Drift: total-variation distance between attention and true crime shares (0 = attention exactly "
-              "where crime is).", highlight=False)
+    out.print("Drift: total-variation distance between the model's risk shares and the true crime shares (0 = the "
+              "model puts risk exactly where crime is). The correction removes the bias but records less, so it needs "
+              "enough --exploration to have data to learn from.", highlight=False)

@@ -13,8 +13,9 @@ the true rates after N rounds.
   p_min / p, which thins every cell's discoveries to the same rate, so recorded counts are proportional to the
   true rates again. Reported incidents are not thinned: they do not depend on where attention went.
 
-The drift is the total-variation distance between the attention shares and the true-rate shares (0: attention
-exactly where crime is; 1: entirely elsewhere), at round 0 and after the last round.
+The drift is the total-variation distance between the model's risk shares and the true-rate shares (0: the
+model ranks cells exactly as crime falls; 1: entirely elsewhere), at round 0 and after each round. "Captured" is
+the expected share of the round's true crime that happens in attended cells.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def simulate(model: str, events: Events, grid: Grid, start: np.datetime64, true_
         train = Events(np.concatenate(t), np.concatenate(x), np.concatenate(y))
         surface = build(model, window_days).fit(train, grid=grid, at=at).predict(grid, at)
         p = attention(surface.values, k, exploration)
-        drift.append(tv_distance(p, true_rate))
+        drift.append(tv_distance(np.clip(surface.values, 0, None) + 1e-12, true_rate))
         captured.append(float((true_rate * p).sum() / true_rate.sum()))
         if r == rounds:
             break

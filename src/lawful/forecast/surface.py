@@ -31,7 +31,7 @@ class RiskSurface:
     values: np.ndarray  # (n_valid,)
     term_labels: tuple[str, ...]
     terms: np.ndarray  # (n_valid, n_terms)
-    term_events: np.ndarray | None = None  # (n_valid, n_terms) event counts behind each term, or None
+    term_events: np.ndarray | None = None  # (n_valid, n_terms) event counts behind each term; -1: not a count
 
     @classmethod
     def from_terms(cls, grid, at, model, labels, terms, term_events=None) -> "RiskSurface":
@@ -54,11 +54,18 @@ class RiskSurface:
             v = float(self.terms[cell, j])
             if v == 0.0:
                 continue
-            n = None if self.term_events is None else int(self.term_events[cell, j])
+            n = None if self.term_events is None or self.term_events[cell, j] < 0 else int(self.term_events[cell, j])
             out.append(Term(label, v, v / score if score else 0.0, n))
         return sorted(out, key=lambda term: -abs(term.value))
 
-    def sentence(self, cell: int) -> str:
-        """E.g. 'long-term baseline 41%, 3 burglaries within 200 m in the last 7 days 32%'."""
+    def sentence(self, cell: int, most: int = 5) -> str:
+        """E.g. 'long-term rate in the cell 41%, 3 incidents within 200 m in the last 7 days 32%': the `most`
+        largest terms; the rest are summed so the shares still add up to 100%."""
         terms = self.explain(cell)
-        return ", ".join(t.sentence() for t in terms) if terms else "no recorded events nearby"
+        if not terms:
+            return "no recorded incidents nearby"
+        shown, rest = terms[:most], terms[most:]
+        text = ", ".join(t.sentence() for t in shown)
+        if rest:
+            text += f", {len(rest)} smaller terms {sum(t.share for t in rest):.0%}"
+        return text

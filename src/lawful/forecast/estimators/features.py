@@ -108,12 +108,21 @@ class FeatureModel(Estimator):
         if self.model_ is None:  # under a year of history: the long-term rate alone, explained as such
             terms = np.zeros_like(X_now)
             terms[:, 0] = X_now[:, 0]
-            return RiskSurface.from_terms(grid, at, self.name, labels, terms, X_now.round())
+            return RiskSurface.from_terms(grid, at, self.name, labels, terms, _counts(X_now))
         base, contributions = tree_contributions(self.model_, X_now)
         self.baseline_ = base
         terms = np.column_stack([np.full(grid.n_valid, base), contributions])
-        counts = np.column_stack([np.zeros(grid.n_valid), X_now]).round().astype(np.int64)
-        return RiskSurface.from_terms(grid, at, self.name, ["average cell", *labels], terms, counts)
+        return RiskSurface.from_terms(grid, at, self.name, ["average cell", *labels], terms,
+                                      np.column_stack([np.full(grid.n_valid, -1), _counts(X_now)]))
+
+
+def _counts(X: np.ndarray) -> np.ndarray:
+    """Event counts behind the count features; -1 (not a count) for rates, day of week and month."""
+    out = np.full(X.shape, -1, dtype=np.int64)
+    for j, (key, _) in enumerate(FEATURES):
+        if key.startswith(("cell_", "near_")) or key == "neighbours_365d":
+            out[:, j] = np.round(X[:, j]).astype(np.int64)
+    return out
 
 
 def tree_contributions(model: HistGradientBoostingRegressor, X: np.ndarray):

@@ -119,8 +119,9 @@ class SelfExcitingPointProcess(Estimator):
             terms[:, 1:] = np.bincount(flat, weights=g, minlength=grid.n_valid * nb).reshape(grid.n_valid, nb)
             strong = g > 1e-6  # count only events whose pull is not negligible
             events[:, 1:] = np.bincount(flat[strong], minlength=grid.n_valid * nb).reshape(grid.n_valid, nb)
+        events[:, 0] = -1  # the background is a rate, not a count
         labels = ["long-term background rate"] + [
-            f"repeat/near-repeat pull of incidents within {self.trigger_radius:.0f} m {label}" for _, label in AGE_BUCKETS]
+            f"incidents within {self.trigger_radius:.0f} m {label} (near-repeat pull)" for _, label in AGE_BUCKETS]
         return RiskSurface.from_terms(grid, at, self.name, labels, terms, events)
 
     def describe(self) -> str:
