@@ -273,7 +273,8 @@ def _print_stats(stats) -> None:
 # ---- demo -----------------------------------------------------------------------------------------------------
 @app.command("demo")
 def demo() -> None:
-    """The main job on the embedded default: create the store, load the bundled Toronto data, show what is there."""
+    """The main job on the embedded default: create the store, load the bundled Toronto data, show what is there,
+    and backtest the forecasting models on December 2019 (report in the data directory)."""
     from lawful.incidents.service import get_stats
 
     settings = Settings.from_env()
@@ -282,6 +283,13 @@ def demo() -> None:
     _load_dataset("toronto-mci")
     with _session() as (session, settings):
         _print_stats(get_stats(session, settings=settings))
+    from lawful.cli_forecast import backtest_cmd
+
+    report_dir = settings.data_dir / "reports" / "demo-backtest"
+    out.print("\n[bold]Forecasting:[/] a short backtest of every model on Break and Enter, December 2019 "
+              "(the full protocol: `lawful forecast backtest`).", highlight=False)
+    backtest_cmd(category="Break and Enter", start="2019-12-03", end="2019-12-31", every="7d", window="365d",
+                 cell=200.0, models="all", since="2014-01-01", as_json=False, out_dir=report_dir, scheduler=None)
 
 
 # Registered last: the forecast commands use this module's console, session and progress helpers.

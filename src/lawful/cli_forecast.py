@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from lawful.cli import _Reporter, _session, err, out
@@ -58,6 +59,11 @@ def _coverage(value: float) -> float:
     return c
 
 
+def _wide() -> Console:
+    """stdout at least 112 columns wide: tables of figures must not be squeezed into ellipses in a narrow pipe."""
+    return out if out.width >= 112 else Console(width=112, soft_wrap=True)
+
+
 def _tz(settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
@@ -66,7 +72,8 @@ def _tz(settings) -> ZoneInfo:
 def backtest_cmd(
     category: Category = "Break and Enter",
     start: Annotated[str, typer.Option(help="First forecast day (local date).")] = "2019-01-01",
-    end: Annotated[str, typer.Option(help="Last forecast day (local date), inclusive.")] = "2019-12-31",
+    end: Annotated[str, typer.Option(help="Stop before this local date (exclusive: 2019-01-01 to 2019-12-31 every "
+                                           "7d is the protocol's 52 days).")] = "2019-12-31",
     every: Annotated[str, typer.Option(help="Days between forecast days, e.g. 7d.")] = "7d",
     window: Window = "365d",
     cell: Cell = 200.0,
@@ -135,7 +142,7 @@ def _print_summary(report) -> None:
                       f"{s.pai:.2f}", f"{s.pai_low:.2f}-{s.pai_high:.2f}", f"{s.pei:.3f}",
                       f"{s.fit_seconds:.2f}", f"{s.predict_seconds:.3f}", end_section=s.coverage == report.data.coverages[-1])
         last = s.model
-    out.print(table, width=max(out.width, 112))  # never squeeze the figures into ellipses in a narrow pipe
+    _wide().print(table)
     out.print("Hit rate pooled over days; PAI mean over days with its 95% interval. Random ranking: PAI 1.",
               highlight=False)
 
@@ -181,7 +188,7 @@ def run_cmd(
 def audit_cmd(
     category: Category = "Break and Enter",
     start: Annotated[str, typer.Option(help="First day of the audited period.")] = "2019-01-01",
-    end: Annotated[str, typer.Option(help="Last day of the audited period.")] = "2019-12-31",
+    end: Annotated[str, typer.Option(help="End of the audited period (exclusive).")] = "2019-12-31",
     every: Annotated[str, typer.Option(help="Days between forecasts.")] = "7d",
     model: Annotated[str, typer.Option(help="The model whose policy is audited.")] = "naive-all",
     coverage: Annotated[float, typer.Option(help="The policy: attend the top share of cells (0.05 or 5 = 5%).")] = 0.05,
@@ -216,7 +223,7 @@ def audit_cmd(
         for r in frame.itertuples():
             table.add_row(str(r.area), f"{r.flagged_cell_days:,.0f}", f"{r.flagged_share:.2%}", f"{r.incidents:,.0f}",
                           f"{r.incident_share:.2%}", "no incidents" if r.disparity == float("inf") else f"{r.disparity:.2f}")
-        out.print(table)
+        _wide().print(table)
 
 
 @forecast_app.command("feedback")
@@ -261,7 +268,7 @@ def feedback_cmd(
     for r in results:
         table.add_row(r.model, "yes" if r.corrected else "no", f"{r.drift[0]:.3f}", f"{r.drift[-1]:.3f}",
                       f"{r.change:+.3f}", f"{r.captured[0]:.1%} -> {r.captured[-1]:.1%}")
-    out.print(table)
+    _wide().print(table)
     out.print("Drift: total-variation distance between the model's risk shares and the true crime shares (0 = the "
               "model puts risk exactly where crime is). The correction removes the bias but records less, so it needs "
               "enough --exploration to have data to learn from.", highlight=False)

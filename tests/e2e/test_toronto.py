@@ -53,3 +53,18 @@ def test_bundled_toronto_load_is_complete_idempotent_and_matches_ingest(store, c
     assert len(events) == 8_282  # matches the 2019 Break and Enter count in the stats table
     assert (events.t[1:] >= events.t[:-1]).all()
     assert 600_000 < events.x.min() and events.x.max() < 660_000  # UTM 17N eastings across Toronto
+
+
+@pytest.mark.slow
+def test_backtest_on_toronto_reproduces_the_published_counts_baseline(store, capsys):
+    """The public protocol (../shared/BENCHMARKS.md): every 7th day of 2019, 200 m cells, 9,472 valid cells.
+    Counts over all history is the one model whose figures are fully determined by the data, so ours must equal
+    open_cp's naive_all row exactly: that checks the grid, the mask, the day boundaries and the tie handling."""
+    code, _, err = run_cli(["datasets", "load", "toronto-mci"], capsys)
+    assert code == 0, err
+    code, out, err = run_cli(["forecast", "backtest", "--models", "naive-all", "--json"], capsys)
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["days"] for r in records] == [52] * 5
+    assert [round(r["hit_rate_pooled"], 3) for r in records] == [0.125, 0.196, 0.350, 0.489, 0.640]
+    assert [round(r["pai"], 2) for r in records] == [13.17, 10.13, 7.18, 4.95, 3.23]

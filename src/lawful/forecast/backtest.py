@@ -114,7 +114,7 @@ def summarise(results: list[DayResult], coverages=COVERAGES) -> list[Summary]:
                 model, coverage, n,
                 hit_rate=float(np.mean([r.hit_rate[i] for r in rows])) if n else math.nan,
                 hit_rate_pooled=sum(r.hits[i] for r in rows) / total if total else math.nan,
-                pai=mean, pai_low=mean - half, pai_high=mean + half,
+                pai=mean, pai_low=max(mean - half, 0.0), pai_high=mean + half,  # a PAI is never negative
                 pei=float(np.mean([r.pei[i] for r in rows])) if n else math.nan,
                 fit_seconds=float(np.mean([r.fit_seconds for r in rows])) if n else math.nan,
                 predict_seconds=float(np.mean([r.predict_seconds for r in rows])) if n else math.nan,

@@ -34,13 +34,15 @@ def local_midnight(day: date, tz: ZoneInfo) -> np.datetime64:
 
 
 def local_days(start: date, end: date, every_days: int, tz: ZoneInfo) -> list[tuple[str, np.datetime64, np.datetime64]]:
-    """(ISO date, start instant, end instant) for start, start + every, ... up to end inclusive."""
+    """(ISO date, start instant, end instant) for start, start + every, ... before `end` (exclusive, like the
+    protocol: 2019-01-01 to 2019-12-31 every 7 days is its 52 days, 2019-01-01 ... 2019-12-24)."""
     if every_days < 1:
         raise LawfulError(f"--every must be at least 1 day (got {every_days})", "use e.g. --every 7d")
-    if end < start:
-        raise LawfulError(f"--end {end} is before --start {start}", "swap them")
+    if end <= start:
+        raise LawfulError(f"--end {end} is not after --start {start} (the end day is not forecast)",
+                          "give an --end after --start")
     out, day = [], start
-    while day <= end:
+    while day < end:
         out.append((day.isoformat(), local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)))
         day += timedelta(days=every_days)
     return out
