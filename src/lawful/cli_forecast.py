@@ -52,6 +52,13 @@ def _models(text: str) -> list[str]:
         raise LawfulError(str(exc), "e.g. --models all or --models naive-all,features") from None
 
 
+def _one_model(text: str) -> str:
+    names = _models(text)
+    if len(names) != 1:
+        raise LawfulError(f"--model {text!r} names {len(names)} models; this command takes one", "e.g. --model features")
+    return names[0]
+
+
 def _coverage(value: float) -> float:
     c = value / 100 if value > 1 else value
     if not 0 < c <= 1:
@@ -164,9 +171,7 @@ def run_cmd(
     """
     from lawful.forecast.service import forecast
 
-    (name,) = _models(model) if "," not in model and model != "all" else (None,)
-    if name is None:
-        raise LawfulError("`forecast run` takes one model", "e.g. --model features")
+    name = _one_model(model)
     with _session() as (session, settings):
         fc = forecast(session, category=category, day=_date(day, "--date"), model=name, cell=cell,
                       window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings))
@@ -204,7 +209,7 @@ def audit_cmd(
     """
     from lawful.forecast.service import exposure_audit
 
-    (name,) = _models(model)[:1]
+    name = _one_model(model)
     with _session() as (session, settings), _Reporter() as progress:
         a = exposure_audit(session, category=category, start=_date(start, "--start"), end=_date(end, "--end"),
                            every_days=_days(every, "--every"), model=name, coverage=_coverage(coverage), cell=cell,

@@ -7,24 +7,6 @@ from lawful.forecast.estimators.naive import NaiveCounts
 from lawful.forecast.estimators.prospective import ProspectiveHotspot
 from lawful.forecast.estimators.sepp import SelfExcitingPointProcess
 
-# Names used by the CLI and the backtest, with the defaults of the public protocol (../shared/BENCHMARKS.md).
-REGISTRY: dict[str, type[Estimator]] = {
-    "naive": NaiveCounts,
-    "kde": RetrospectiveHotspot,
-    "prospective": ProspectiveHotspot,
-    "sepp": SelfExcitingPointProcess,
-    "features": FeatureModel,
-}
-
-
-def make(name: str, **params) -> Estimator:
-    """An estimator by name; unknown names list the known ones."""
-    try:
-        cls = REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(REGISTRY)}") from None
-    return cls(**params)
-
-
-__all__ = ["Estimator", "FeatureModel", "NaiveCounts", "ProspectiveHotspot", "REGISTRY", "RetrospectiveHotspot",
-           "SelfExcitingPointProcess", "make"]
+# The named configurations the CLI and the backtest offer are in lawful.forecast.models.
+__all__ = ["Estimator", "FeatureModel", "NaiveCounts", "ProspectiveHotspot", "RetrospectiveHotspot",
+           "SelfExcitingPointProcess"]

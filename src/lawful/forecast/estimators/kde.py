@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from lawful.forecast.estimators.base import Estimator, age_bucket, age_surface, pairs_within, spread_by_bucket
 
