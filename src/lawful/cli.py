@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
 from lawful import db
+from lawful.cli_common import _Reporter, _session, err, out
+from lawful.cli_forecast import forecast_app
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 
-out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes
-err = Console(stderr=True, soft_wrap=True)
 
 
 class _DefaultToFile(TyperGroup):
@@ -44,6 +41,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(forecast_app, name="forecast")
 
 
 INTERRUPTED = 130
@@ -66,46 +64,6 @@ def main() -> None:
         err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
     if isinstance(code, int) and code:
         sys.exit(code)
-
-
-class _Reporter:
-    """A progress bar on a terminal; plain stage lines otherwise (logs, CI, pipes)."""
-
-    def __init__(self) -> None:
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            console=err, transient=True) if err.is_terminal else None
-        self.tasks: dict[str, int] = {}
-        self.stage = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.bar is None:
-            if stage != self.stage and stage == "writing":  # the one long stage; a log should show it began
-                err.print(f"writing {total:,} rows", highlight=False)
-            self.stage = stage
-            return
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-    def __enter__(self):
-        if self.bar:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar:
-            self.bar.stop()
-
-
-@contextmanager
-def _session():
-    settings = Settings.from_env()
-    engine = db.open_store(settings)
-    try:
-        with db.transaction(engine) as session:
-            yield session, settings
-    finally:
-        engine.dispose()
 
 
 # ---- db -------------------------------------------------------------------------------------------------------
@@ -292,10 +250,6 @@ def demo() -> None:
                  cell=200.0, models="all", since="2014-01-01", as_json=False, out_dir=report_dir, scheduler=None)
 
 
-# Registered last: the forecast commands use this module's console, session and progress helpers.
-from lawful.cli_forecast import forecast_app  # noqa: E402
-
-app.add_typer(forecast_app, name="forecast")
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lawful.cli import _Reporter, _session, err, out
+from lawful.cli_common import _Reporter, _session, err, out
 from lawful.errors import LawfulError
 
 forecast_app = typer.Typer(no_args_is_help=True, help=(
