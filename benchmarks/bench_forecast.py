@@ -73,8 +73,7 @@ def main() -> None:
         client.close()
         cluster.close()
     engine.dispose()
-    n_events = sum(r.events for r in report.results if r.model == models[0])
-    print(f"{len(report.days)} days, {n_events} events, executor {report.executor}")
+    print(f"{len(report.days)} days, {report.events_scored} events, executor {report.executor}")
     print("| model | days | s/day (fit+predict) | hit rate 1/2/5/10/20% (pooled) | PAI 1/2/5/10/20% (mean of days) |")
     print("|---|---|---|---|---|")
     for m in models:

@@ -66,6 +66,16 @@ def _coverage(value: float) -> float:
     return c
 
 
+def _table(title: str, labels: list[str], figures: list[str]) -> Table:
+    """A table titled on the left, label columns left-aligned, figure columns right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for col in labels:
+        table.add_column(col)
+    for col in figures:
+        table.add_column(col, justify="right")
+    return table
+
+
 def _wide() -> Console:
     """stdout at least 112 columns wide: tables of figures must not be squeezed into ellipses in a narrow pipe."""
     return out if out.width >= 112 else Console(width=112, soft_wrap=True)
@@ -137,12 +147,9 @@ def backtest_cmd(
 
 def _print_summary(report) -> None:
     d = report.days
-    n = sum(r.events for r in report.results if r.model == report.models[0])
-    table = Table(title=f"{report.category}: {len(d)} days, {d[0][0]} to {d[-1][0]}, {n:,} incidents; "
-                        f"{report.data.grid.cell:g} m cells ({report.data.grid.n_valid:,}); window {report.window_days:g} d",
-                  title_justify="left")
-    for col in ("model", "coverage", "hit rate", "PAI", "PAI 95%", "PEI", "fit s/day", "predict s/day"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    table = _table(f"{report.category}: {len(d)} days, {d[0][0]} to {d[-1][0]}, {report.events_scored:,} incidents; "
+                   f"{report.data.grid.cell:g} m cells ({report.data.grid.n_valid:,}); window {report.window_days:g} d",
+                   ["model"], ["coverage", "hit rate", "PAI", "PAI 95%", "PEI", "fit s/day", "predict s/day"])
     last = None
     for s in report.summaries:
         table.add_row(s.model if s.model != last else "", f"{s.coverage:.0%}", f"{s.hit_rate_pooled:.3f}",
@@ -220,11 +227,9 @@ def audit_cmd(
         return
     out.print(f"[bold]{category}: policy 'attend the top {a.coverage:.0%} of cells' by {a.model}[/], {a.days} days. "
               f"Misplaced attention (half the sum of |flagged share - incident share| over areas): "
-              f"{a.gini_like:.1%}.", highlight=False)
+              f"{a.misplaced:.1%}.", highlight=False)
     for title, frame in (("Most over-exposed", a.most_over(top)), ("Most under-exposed", a.most_under(top))):
-        table = Table(title=title, title_justify="left")
-        for col in ("area", "flagged cell-days", "flagged share", "incidents", "incident share", "disparity"):
-            table.add_column(col, justify="left" if col == "area" else "right")
+        table = _table(title, ["area"], ["flagged cell-days", "flagged share", "incidents", "incident share", "disparity"])
         for r in frame.itertuples():
             table.add_row(str(r.area), f"{r.flagged_cell_days:,.0f}", f"{r.flagged_share:.2%}", f"{r.incidents:,.0f}",
                           f"{r.incident_share:.2%}", "no incidents" if r.disparity == float("inf") else f"{r.disparity:.2f}")
@@ -266,10 +271,8 @@ def feedback_cmd(
         out.print_json(json.dumps([{"model": r.model, "corrected": r.corrected, "drift": list(r.drift),
                                     "captured": list(r.captured)} for r in results]))
         return
-    table = Table(title=f"{category}: {rounds} rounds of {round_days} days, attention budget {coverage:g}",
-                  title_justify="left")
-    for col in ("model", "correction", "drift before", "drift after", "change", "true crime in attended cells"):
-        table.add_column(col, justify="left" if col in ("model", "correction") else "right")
+    table = _table(f"{category}: {rounds} rounds of {round_days} days, attention budget {coverage:g}",
+                   ["model", "correction"], ["drift before", "drift after", "change", "true crime in attended cells"])
     for r in results:
         table.add_row(r.model, "yes" if r.corrected else "no", f"{r.drift[0]:.3f}", f"{r.drift[-1]:.3f}",
                       f"{r.change:+.3f}", f"{r.captured[0]:.1%} -> {r.captured[-1]:.1%}")

@@ -29,8 +29,7 @@ def synthetic(seed=0, days=900, n_hot=3):
     which = rng.integers(0, n_hot, m)
     th = T0 + (rng.uniform(0, days, m) * 86_400e6).astype("timedelta64[us]")
     xh, yh = hot[which, 0] + rng.normal(0, 60, m), hot[which, 1] + rng.normal(0, 60, m)
-    return Events.of(type("E", (), {"t": np.concatenate([t, th]), "x": np.concatenate([x, xh]),
-                                    "y": np.concatenate([y, yh])})()), hot
+    return Events.sorted(np.concatenate([t, th]), np.concatenate([x, xh]), np.concatenate([y, yh])), hot
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +76,7 @@ def test_naive_counts_are_the_cells_counts_and_split_by_age():
     x = np.array([100.0, 110, 120, 500, 900])
     y = np.array([100.0, 100, 100, 100, 100])
     t = T0 + np.array([-400, -20, -2, -3, -1000]) * DAY
-    ev = Events.of(type("E", (), {"t": t, "x": x, "y": y})())
+    ev = Events.sorted(t, x, y)
     grid = Grid.from_events(x, y, 200)
     s = NaiveCounts(window_days=365).fit(ev).predict(grid, T0)
     assert list(s.values) == [2.0, 1.0, 0.0]  # 400- and 1000-day-old events are outside the window
@@ -90,7 +89,7 @@ def test_prospective_weighs_recent_events_more_and_kde_does_not():
     x = np.array([100.0, 900.0])
     y = np.array([100.0, 100.0])
     t = T0 + np.array([-2, -40]) * DAY
-    ev = Events.of(type("E", (), {"t": t, "x": x, "y": y})())
+    ev = Events.sorted(t, x, y)
     grid = Grid.from_events(x, y, 200)
     pro = ProspectiveHotspot().fit(ev).predict(grid, T0).values
     kde = RetrospectiveHotspot().fit(ev).predict(grid, T0).values
@@ -115,8 +114,7 @@ def test_sepp_recovers_the_trigger_of_a_simulated_process():
             queue.append(len(t) - 1)
     t, x, y = np.array(t), np.array(x), np.array(y)
     keep = t < days
-    ev = Events.of(type("E", (), {"t": T0 + (t[keep] * 86_400e6).astype("timedelta64[us]"), "x": x[keep],
-                                  "y": y[keep]})())
+    ev = Events.sorted(T0 + (t[keep] * 86_400e6).astype("timedelta64[us]"), x[keep], y[keep])
     grid = Grid.from_events(ev.x, ev.y, 200)
     at = T0 + int(days) * DAY
     est = SelfExcitingPointProcess(window_days=days, background_bandwidth=400).fit(ev, grid=grid, at=at)

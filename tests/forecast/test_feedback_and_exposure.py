@@ -20,7 +20,7 @@ def test_exposure_names_the_area_watched_beyond_its_crime():
     assert t.loc["North", "disparity"] == pytest.approx(3.0)
     assert a.most_over(1)["area"].tolist() == ["North"]
     assert a.most_under(1)["area"].tolist() == ["South"]
-    assert a.gini_like == pytest.approx(0.5)
+    assert a.misplaced == pytest.approx(0.5)
 
 
 def test_cell_area_is_the_majority_of_the_cells_incidents():

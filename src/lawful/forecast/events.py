@@ -18,9 +18,14 @@ class Events:
     @classmethod
     def of(cls, source) -> "Events":
         """Events from anything with t, x, y (e.g. the store's EventArrays), sorted by time."""
-        t = np.asarray(source.t, dtype="datetime64[us]")
-        x = np.asarray(source.x, dtype=float)
-        y = np.asarray(source.y, dtype=float)
+        return cls.sorted(source.t, source.x, source.y)
+
+    @classmethod
+    def sorted(cls, t, x, y) -> "Events":
+        """Events from three arrays, sorted by time."""
+        t = np.asarray(t, dtype="datetime64[us]")
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
         if not (len(t) == len(x) == len(y)):
             raise ValueError("t, x and y must have the same length")
         if len(t) and not np.all(t[1:] >= t[:-1]):

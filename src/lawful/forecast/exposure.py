@@ -35,7 +35,7 @@ class ExposureAudit:
     coverage: float
     days: int
     table: pd.DataFrame  # area, flagged_cell_days, flagged_share, incidents, incident_share, disparity
-    gini_like: float  # 0.5 * sum |flagged share - incident share|: the share of attention that is misplaced
+    misplaced: float  # 0.5 * sum |flagged share - incident share|: the share of attention that is misplaced
 
     def most_over(self, n: int = 5) -> pd.DataFrame:
         t = self.table[self.table["flagged_cell_days"] > 0]

@@ -27,6 +27,7 @@ import numpy as np
 from lawful.forecast.events import DAY, Events
 from lawful.forecast.grid import Grid
 from lawful.forecast.models import build
+from lawful.forecast.scoring import cells_for
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def simulate(model: str, events: Events, grid: Grid, start: np.datetime64, true_
              rounds: int = 20, round_days: int = 7, coverage: float = 0.05, exploration: float = 0.01,
              reported: float = 0.0, corrected: bool = False, window_days: float = 365, seed: int = 0) -> FeedbackResult:
     rng = np.random.default_rng(seed)
-    centres = grid.centres()
-    k = max(1, int(np.floor(grid.n_valid * coverage + 1e-9)))
+    centres = grid.centres
+    k = max(1, cells_for(grid.n_valid, coverage))
     history = events.before(start)
     t, x, y = [history.t], [history.x], [history.y]
     drift, captured = [], []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,9 +49,11 @@ class Grid:
 
     def cell_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Position of each point's cell among the valid cells; -1 when outside the mask."""
-        flat = self.flat_index(x, y)
-        pos = np.searchsorted(self.valid, flat)
-        pos = np.clip(pos, 0, max(self.n_valid - 1, 0))
+        return self._position(self.flat_index(x, y))
+
+    def _position(self, flat: np.ndarray) -> np.ndarray:
+        """Position among the valid cells of each flat index; -1 for -1 and for masked cells."""
+        pos = np.clip(np.searchsorted(self.valid, flat), 0, max(self.n_valid - 1, 0))
         hit = (flat >= 0) & (self.n_valid > 0) & (self.valid[pos] == flat)
         return np.where(hit, pos, -1)
 
@@ -61,11 +64,14 @@ class Grid:
         w = None if weights is None else np.asarray(weights, float)[keep]
         return np.bincount(pos[keep], weights=w, minlength=self.n_valid).astype(float)
 
+    # Cached: every estimator asks for them on every forecast; the grid never changes.
+    @cached_property
     def centres(self) -> np.ndarray:
         """(n_valid, 2) cell centres in metres."""
         iy, ix = np.divmod(self.valid, self.nx)
         return np.column_stack([self.x0 + (ix + 0.5) * self.cell, self.y0 + (iy + 0.5) * self.cell])
 
+    @cached_property
     def neighbours(self) -> np.ndarray:
         """(n_valid, 8) positions of the 8 surrounding valid cells; -1 where the neighbour is masked out."""
         iy, ix = np.divmod(self.valid, self.nx)
@@ -77,9 +83,7 @@ class Grid:
                     continue
                 jx, jy = ix + dx, iy + dy
                 ok = (jx >= 0) & (jx < self.nx) & (jy >= 0) & (jy < self.ny)
-                flat = np.where(ok, jy * self.nx + jx, -1)
-                pos = np.clip(np.searchsorted(self.valid, flat), 0, self.n_valid - 1)
-                out[:, k] = np.where(ok & (self.valid[pos] == flat), pos, -1)
+                out[:, k] = self._position(np.where(ok, jy * self.nx + jx, -1))
                 k += 1
         return out
 

@@ -41,7 +41,7 @@ def markdown(report) -> str:
         f"- Days: {len(d)} ({d[0][0]} to {d[-1][0]}), forecast at local midnight, scored on that day's incidents.",
         f"- Training window: {report.window_days:g} days (naive-all and features use all history).",
         f"- Grid: {report.data.grid.cell:g} m cells, {report.data.grid.n_valid:,} valid.",
-        f"- Incidents scored: {sum(r.events for r in report.results if r.model == report.models[0]):,}.",
+        f"- Incidents scored: {report.events_scored:,}.",
         f"- Executor: {report.executor}.",
         "",
         "Hit rate is pooled (all hits / all incidents); PAI is the mean over days with its 95% interval;",

@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lawful.errors import LawfulError
@@ -22,7 +21,8 @@ from lawful.forecast.exposure import ExposureAudit, audit, cell_areas
 from lawful.forecast.feedback import FeedbackResult, simulate
 from lawful.forecast.grid import Grid
 from lawful.forecast.models import build
-from lawful.incidents.service import fetch_events
+from lawful.forecast.scoring import cells_for
+from lawful.incidents.service import fetch_events, get_categories
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=ZoneInfo("UTC"))
 
@@ -48,10 +48,6 @@ def local_days(start: date, end: date, every_days: int, tz: ZoneInfo) -> list[tu
     return out
 
 
-def categories(session: Session) -> list[str]:
-    return [r[0] for r in session.execute(text("SELECT DISTINCT category FROM incidents ORDER BY category"))]
-
-
 def load_data(session: Session, *, category: str, since: date, cell: float, tz: ZoneInfo) -> BacktestData:
     """The category's events since `since` and the grid masked to the cells holding any incident since then."""
     start = datetime.combine(since, time(0), tz)
@@ -61,7 +57,7 @@ def load_data(session: Session, *, category: str, since: date, cell: float, tz: 
                           "load some first (`lawful datasets load toronto-mci`) or give an earlier --since")
     events = fetch_events(session, category=category, start=start, end=FAR_FUTURE)
     if len(events) == 0:
-        known = ", ".join(categories(session)) or "none"
+        known = ", ".join(get_categories(session)) or "none"
         raise LawfulError(f"no incidents of category {category!r} since {since}",
                           f"use one of the stored categories: {known}")
     if cell < 10:
@@ -81,6 +77,11 @@ class BacktestReport:
     results: list[DayResult]
     summaries: list[Summary]
     executor: str
+
+    @property
+    def events_scored(self) -> int:
+        """Incidents on the forecast days (every model is scored on the same ones)."""
+        return sum(r.events for r in self.results if r.model == self.models[0])
 
 
 def backtest(session: Session, *, category: str, start: date, end: date, every_days: int, window_days: float,
@@ -122,7 +123,7 @@ def exposure_audit(session: Session, *, category: str, start: date, end: date, e
     """Which areas a top-k% policy would attend over the period, against where the period's incidents were."""
     days = local_days(start, end, every_days, tz)
     data = load_data(session, category=category, since=since, cell=cell, tz=tz)
-    k = max(1, int(np.floor(data.grid.n_valid * coverage + 1e-9)))
+    k = max(1, cells_for(data.grid.n_valid, coverage))
     flagged = []
     for i, (_, at, _) in enumerate(days, 1):
         est = build(model, window_days).fit(data.events.before(at), grid=data.grid, at=at)

@@ -96,7 +96,7 @@ def _decode(data: bytes, encoding: str, label: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             f"{label} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} cannot be decoded.",
-            f'save the file as UTF-8, or declare its real encoding in the mapping [source], e.g. encoding = "cp1252".',
+            'save the file as UTF-8, or declare its real encoding in the mapping [source], e.g. encoding = "cp1252".',
         ) from None
     except LookupError:
         raise InputError(f"The mapping's encoding {encoding!r} is unknown.", 'use e.g. "utf-8" or "cp1252".') from None

@@ -151,6 +151,11 @@ class Stats:
     timezone: str
 
 
+def get_categories(session: Session) -> list[str]:
+    """The categories of the stored incidents, sorted."""
+    return list(session.scalars(select(Incident.category).distinct().order_by(Incident.category)))
+
+
 def get_stats(session: Session, *, settings: Settings) -> Stats:
     """Counts by local year and category, the time span and the spatial extent of everything stored."""
     frame = _occurrences(session)

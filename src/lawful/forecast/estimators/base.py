@@ -79,12 +79,14 @@ def age_surface(est: Estimator, grid: Grid, at, values, counts, where: str) -> R
     return RiskSurface.from_terms(grid, at, est.name, labels, values, counts)
 
 
-def spread_by_bucket(cells: np.ndarray, buckets: np.ndarray, weights: np.ndarray, n_cells: int):
-    """(n_cells, n_buckets) sums of weights and counts of contributing events, from (cell, bucket, weight) triples."""
+def spread_by_bucket(cells: np.ndarray, buckets: np.ndarray, weights: np.ndarray, n_cells: int,
+                     min_weight: float = 0.0):
+    """(n_cells, n_buckets) sums of weights, and counts of the events weighing more than min_weight, from
+    (cell, bucket, weight) triples."""
     nb = len(AGE_BUCKETS)
     flat = cells * nb + buckets
     values = np.bincount(flat, weights=weights, minlength=n_cells * nb).reshape(n_cells, nb)
-    counts = np.bincount(flat[weights > 0], minlength=n_cells * nb).reshape(n_cells, nb)
+    counts = np.bincount(flat[weights > min_weight], minlength=n_cells * nb).reshape(n_cells, nb)
     return values, counts
 
 

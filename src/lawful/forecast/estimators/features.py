@@ -65,11 +65,11 @@ class FeatureModel(Estimator):
             sel = inside & (age >= lo) & (age < hi)
             out[:, col] = np.bincount(cells[sel], minlength=n)
         recent = age < 30
-        c, e, _ = pairs_within(grid.centres(), past.xy()[recent], self.near_metres)
+        c, e, _ = pairs_within(grid.centres, past.xy()[recent], self.near_metres)
         a = age[recent][e]
         out[:, 5] = np.bincount(c[a < 7], minlength=n)
         out[:, 6] = np.bincount(c[a >= 7], minlength=n)
-        nbrs = self._neighbours(grid)
+        nbrs = grid.neighbours
         for col, src in ((7, 0), (8, None)):
             base = out[:, src] if src is not None else out[:, 1:5].sum(axis=1)
             padded = np.append(base, 0.0)  # index -1 (masked neighbour) reads 0
@@ -78,11 +78,6 @@ class FeatureModel(Estimator):
         out[:, 9] = (day.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
         out[:, 10] = day.astype("datetime64[M]").astype(np.int64) % 12 + 1
         return out
-
-    def _neighbours(self, grid):
-        if getattr(self, "_nbrs_grid", None) is not grid:
-            self._nbrs, self._nbrs_grid = grid.neighbours(), grid
-        return self._nbrs
 
     def _learn(self, grid, at, past):
         horizon = np.timedelta64(int(self.horizon_days * 86_400_000_000), "us")

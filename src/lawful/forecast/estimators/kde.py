@@ -20,7 +20,7 @@ class RetrospectiveHotspot(Estimator):
 
     def _predict(self, grid, at, past):
         past = past.before(at, self.window_days)
-        cell, event, dist = pairs_within(grid.centres(), past.xy(), self.bandwidth)
+        cell, event, dist = pairs_within(grid.centres, past.xy(), self.bandwidth)
         weight = (1.0 - (dist / self.bandwidth) ** 2) ** 2
         buckets = age_bucket(past.age_days(at)[event])
         values, counts = spread_by_bucket(cell, buckets, weight, grid.n_valid)

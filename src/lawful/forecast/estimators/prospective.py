@@ -23,7 +23,7 @@ class ProspectiveHotspot(Estimator):
 
     def _predict(self, grid, at, past):
         past = past.before(at, self.time_bandwidth_days)
-        cell, event, dist = pairs_within(grid.centres(), past.xy(), self.space_bandwidth)
+        cell, event, dist = pairs_within(grid.centres, past.xy(), self.space_bandwidth)
         age = past.age_days(at)[event]
         weight = 1.0 / (1.0 + dist / self.unit) / (1.0 + age / 7.0)
         values, counts = spread_by_bucket(cell, age_bucket(age), weight, grid.n_valid)

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
-from lawful.forecast.estimators.base import AGE_BUCKETS, Estimator, age_bucket, pairs_within
+from lawful.forecast.estimators.base import AGE_BUCKETS, Estimator, age_bucket, pairs_within, spread_by_bucket
 from lawful.forecast.surface import RiskSurface
 
 
@@ -98,7 +98,7 @@ class SelfExcitingPointProcess(Estimator):
 
     def _predict(self, grid, at, past):
         past = self.window_
-        centres = grid.centres()
+        centres = grid.centres
         nb = len(AGE_BUCKETS)
         terms = np.zeros((grid.n_valid, 1 + nb))
         events = np.zeros((grid.n_valid, 1 + nb), dtype=np.int64)
@@ -114,11 +114,8 @@ class SelfExcitingPointProcess(Estimator):
             # expected offspring during [at, at + 1 day) of an event `age` days old, falling inside the cell
             g = (self.theta_ * (np.exp(-w * age) - np.exp(-w * (age + 1.0)))
                  * _cell_mass(centres[c], xy[e], grid.cell, self.sigma_))
-            b = age_bucket(age)
-            flat = c * nb + b
-            terms[:, 1:] = np.bincount(flat, weights=g, minlength=grid.n_valid * nb).reshape(grid.n_valid, nb)
-            strong = g > 1e-6  # count only events whose pull is not negligible
-            events[:, 1:] = np.bincount(flat[strong], minlength=grid.n_valid * nb).reshape(grid.n_valid, nb)
+            # count only the events whose pull is not negligible
+            terms[:, 1:], events[:, 1:] = spread_by_bucket(c, age_bucket(age), g, grid.n_valid, min_weight=1e-6)
         events[:, 0] = -1  # the background is a rate, not a count
         labels = ["long-term background rate"] + [
             f"incidents within {self.trigger_radius:.0f} m {label} (near-repeat pull)" for _, label in AGE_BUCKETS]
