@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import sys
 import uuid
 from pathlib import Path
@@ -90,10 +91,9 @@ def store_fingerprint(settings: Settings) -> str:
     """A digest of everything in the store: the SQLite file's bytes, or every row of every table on PostgreSQL."""
     path = db.sqlite_path(settings.database_url)
     if path is not None:
-        engine = db.make_engine(settings.database_url)
-        with engine.connect() as conn:  # fold the WAL into the file so its bytes say everything
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
+        conn = sqlite3.connect(path)  # fold the WAL into the file so its bytes say everything
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
         return hashlib.sha256(path.read_bytes()).hexdigest()
     engine = db.make_engine(settings.database_url)
     digest = hashlib.sha256()

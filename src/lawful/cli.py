@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from lawful import db
 from lawful.cli_common import _Reporter, _session, err, out
 from lawful.cli_forecast import forecast_app
+from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 
@@ -42,6 +43,12 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(users_app, name="users")
+app.add_typer(models_app, name="models")
+app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
+app.add_typer(serious_app, name="serious-incidents")
+app.add_typer(report_app, name="report")
 
 
 INTERRUPTED = 130
@@ -116,7 +123,7 @@ def ingest_quarantine(
     """List rows that loads refused, with file, row number, field, value and reason."""
     from lawful.incidents.service import get_all_quarantined
 
-    with _session() as (session, _):
+    with _session(readonly=True) as (session, _):
         rows = get_all_quarantined(session, load_id=load, limit=limit)
     if not rows:
         out.print("No quarantined rows." if load is None else f"No quarantined rows for load {load}.")
@@ -178,7 +185,7 @@ def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JS
     """Counts by year and category, and the date range and bounds of what is stored."""
     from lawful.incidents.service import get_stats
 
-    with _session() as (session, settings):
+    with _session(readonly=True) as (session, settings):
         stats = get_stats(session, settings=settings)
     if as_json:
         print(json.dumps(_stats_json(stats), indent=2))
@@ -232,22 +239,29 @@ def _print_stats(stats) -> None:
 @app.command("demo")
 def demo() -> None:
     """The main job on the embedded default: create the store, load the bundled Toronto data, show what is there,
-    and backtest the forecasting models on December 2019 (report in the data directory)."""
+    backtest the forecasting models on December 2019 (report in the data directory), then register, approve and
+    use the demo forecaster through the governance gate and verify the trail."""
     from lawful.incidents.service import get_stats
 
     settings = Settings.from_env()
     before, after = db.upgrade(settings)
     out.print(f"Store: {db.sqlite_path(settings.database_url) or 'PostgreSQL'} (migration {after}).")
     _load_dataset("toronto-mci")
-    with _session() as (session, settings):
+    with _session(readonly=True) as (session, settings):
         _print_stats(get_stats(session, settings=settings))
     from lawful.cli_forecast import backtest_cmd
 
     report_dir = settings.data_dir / "reports" / "demo-backtest"
     out.print("\n[bold]Forecasting:[/] a short backtest of every model on Break and Enter, December 2019 "
               "(the full protocol: `lawful forecast backtest`).", highlight=False)
-    backtest_cmd(category="Break and Enter", start="2019-12-03", end="2019-12-31", every="7d", window="365d",
-                 cell=200.0, models="all", since="2014-01-01", as_json=False, out_dir=report_dir, scheduler=None)
+    report = backtest_cmd(category="Break and Enter", start="2019-12-03", end="2019-12-31", every="7d",
+                          window="365d", cell=200.0, models="all", since="2014-01-01", as_json=False, out_dir=report_dir,
+                          scheduler=None)
+    from lawful.cli_governance import demo_governance
+
+    out.print("\n[bold]Governance:[/] register the demo forecaster with its card, approve it with two approvers, "
+              "issue one forecast through the gate, have a supervisor decide, verify the trail.", highlight=False)
+    demo_governance([s.record() for s in report.summaries])
 
 
 

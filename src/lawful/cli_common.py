@@ -44,11 +44,24 @@ class _Reporter:
 
 
 @contextmanager
-def _session():
+def _session(readonly: bool = False):
+    """One transaction for the whole command. Long analyses pass readonly=True so they never hold the write lock."""
     settings = Settings.from_env()
     engine = db.open_store(settings)
     try:
-        with db.transaction(engine) as session:
+        with db.transaction(engine, readonly=readonly, settings=settings) as session:
             yield session, settings
     finally:
         engine.dispose()
+
+
+def _trail(*, action: str, obj: str, purpose: str, details: dict, actor: str | None = None) -> None:
+    """One trail entry in its own short transaction (for commands whose work is read-only)."""
+    import os
+
+    from lawful.governance import audit
+    from lawful.incidents.service import current_actor
+
+    with _session() as (session, _):
+        audit.append(session, actor=actor or os.environ.get("LAWFUL_USER") or current_actor(), action=action,
+                     obj=obj, purpose=purpose, details=details)

@@ -81,6 +81,13 @@ def _wide() -> Console:
     return out if out.width >= 112 else Console(width=112, soft_wrap=True)
 
 
+def _development(what: str, **details) -> None:
+    """Backtests and analyses are development activity: on the trail (data was consulted), never operational."""
+    from lawful.cli_common import _trail
+
+    _trail(action="development", obj=f"incidents:{details.get('category', '')}", purpose=what, details=details)
+
+
 def _tz(settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
@@ -125,10 +132,11 @@ def backtest_cmd(
             raise LawfulError(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
                               "start one (`dask scheduler`, `dask worker ADDRESS`) or leave out --scheduler") from None
     try:
-        with _session() as (session, settings), _Reporter() as progress:
+        with _session(readonly=True) as (session, settings), _Reporter() as progress:
             report = backtest(session, category=category, start=start_d, end=end_d, every_days=every_d,
                               window_days=window_d, cell=cell, models=names, since=since_d, tz=_tz(settings),
                               executor=executor, progress=lambda d, t: progress("forecasting", d, t))
+        _development("backtest", category=category, start=start, end=end, every=every, models=names)
     finally:
         if executor:
             executor.close()
@@ -143,6 +151,7 @@ def backtest_cmd(
         (out_dir / "report.md").write_text(rep.markdown(report))
         day = rep.plot_day(out_dir / "map.png", report)
         err.print(f"wrote {out_dir}/days.csv, summary.csv, report.md and map.png (top 5% on {day})", highlight=False)
+    return report
 
 
 def _print_summary(report) -> None:
@@ -174,14 +183,16 @@ def run_cmd(
 ) -> None:
     """One forecast: the day's top places, each with the terms that make up its score.
 
-    Not an operational output: until the governance gate exists, this is an analyst's look, not a deployment.
+    Development activity, logged to the trail: not an operational output. Operational forecasts come from an
+    approved, active registry entry through the gate: `lawful forecast issue`.
     """
     from lawful.forecast.service import forecast
 
     name = _one_model(model)
-    with _session() as (session, settings):
+    with _session(readonly=True) as (session, settings):
         fc = forecast(session, category=category, day=_date(day, "--date"), model=name, cell=cell,
                       window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings))
+    _development("forecast run", category=category, date=day, model=name)
     s = fc.surface
     cells = s.top(top)
     if as_json:
@@ -217,13 +228,16 @@ def audit_cmd(
     from lawful.forecast.service import exposure_audit
 
     name = _one_model(model)
-    with _session() as (session, settings), _Reporter() as progress:
+    with _session(readonly=True) as (session, settings), _Reporter() as progress:
         a = exposure_audit(session, category=category, start=_date(start, "--start"), end=_date(end, "--end"),
                            every_days=_days(every, "--every"), model=name, coverage=_coverage(coverage), cell=cell,
                            window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings),
                            progress=lambda d, t: progress("forecasting", d, t))
+    _development("exposure audit", category=category, start=start, end=end, model=name)
     if as_json:
-        out.print_json(a.table.replace([float("inf")], None).to_json(orient="records"))
+        areas = json.loads(a.table.replace([float("inf")], None).to_json(orient="records"))
+        out.print_json(json.dumps({"model": a.model, "coverage": a.coverage, "days": a.days, "misplaced": a.misplaced,
+                                   "areas": areas}))
         return
     out.print(f"[bold]{category}: policy 'attend the top {a.coverage:.0%} of cells' by {a.model}[/], {a.days} days. "
               f"Misplaced attention (half the sum of |flagged share - incident share| over areas): "
@@ -261,12 +275,13 @@ def feedback_cmd(
     from lawful.forecast.service import feedback_loop
 
     names = _models(models)
-    with _session() as (session, settings), _Reporter() as progress:
+    with _session(readonly=True) as (session, settings), _Reporter() as progress:
         results = feedback_loop(session, category=category, start=_date(start, "--start"), models=names, rounds=rounds,
                                 round_days=round_days, coverage=_coverage(coverage), cell=cell,
                                 window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings),
                                 exploration=exploration, reported=reported, seed=seed,
                                 progress=lambda d, t: progress("simulating", d, t))
+    _development("feedback simulation", category=category, start=start, models=names)
     if as_json:
         out.print_json(json.dumps([{"model": r.model, "corrected": r.corrected, "drift": list(r.drift),
                                     "captured": list(r.captured)} for r in results]))
@@ -280,3 +295,38 @@ def feedback_cmd(
     out.print("Drift: total-variation distance between the model's risk shares and the true crime shares (0 = the "
               "model puts risk exactly where crime is). The correction removes the bias but records less, so it needs "
               "enough --exploration to have data to learn from.", highlight=False)
+
+
+@forecast_app.command("issue")
+def issue_cmd(
+    ref: Annotated[str, typer.Argument(help="The registry entry (NAME or NAME:VERSION) whose approved configuration runs.")],
+    purpose: Annotated[str, typer.Option(help="Why, e.g. 'patrol planning'; must be covered by an approval.")],
+    day: Annotated[str, typer.Option("--date", help="The local day to forecast.")] = "2019-12-24",
+    area: Annotated[Optional[str], typer.Option(help="The area it is for, if approvals are limited to areas.")] = None,
+    top: Annotated[int, typer.Option(help="How many places to print.")] = 10,
+    actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER", help="Who you are.")] = None,
+) -> None:
+    """An operational forecast through the governance gate: refused unless the entry is approved for this purpose,
+    active and not suspended. The result is stored with its explanation and waits for a person's decision
+    (`lawful review decide`)."""
+    from lawful.access.service import get_actor
+    from lawful.forecast.service import issue_forecast
+    from lawful.governance.registry import get
+
+    with _session() as (session, settings):
+        who = get_actor(session, name=actor)
+        entry = get(session, ref=ref)
+        result = issue_forecast(session, actor=who, entry=entry, day=_date(day, "--date"), purpose=purpose,
+                                tz=_tz(settings), area=area)
+        ref = entry.ref
+        if result.allowed:
+            o = result.output
+            lines = [(f"[bold]Output {o.id}[/] ({'SANDBOX, not operational' if o.sandbox else 'recommendation'}): "
+                      f"{o.subject} by {ref}, top {len(o.payload['cells'])} places; waiting for a decision "
+                      f"(`lawful review decide {o.id}`).")]
+            lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
+    if not result.allowed:
+        raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",
+                          "see `lawful models list` and `lawful models approve`")
+    for line in lines:
+        out.print(line, highlight=False)

@@ -40,10 +40,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def _sqlite_manual_transactions(dbapi_connection, _record) -> None:
+    # pysqlite's own BEGIN is lazy and always DEFERRED; we emit BEGIN ourselves (below) so a writing
+    # transaction can take the write lock first, which is what keeps concurrent trail writers in one chain.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("lawful_readonly") else "BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -113,8 +125,18 @@ def open_store(settings: Settings) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One session, one transaction: committed if the block ends normally, rolled back on any exception."""
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
+def transaction(engine: Engine, *, readonly: bool = False, settings: Settings | None = None) -> Iterator[Session]:
+    """One session, one transaction: committed if the block ends normally, rolled back on any exception.
+
+    On SQLite a writing transaction takes the write lock when it begins (BEGIN IMMEDIATE), so it never fails half
+    way on a lock another writer took after its first read; `readonly=True` (long analyses) does not, and may not
+    write the trail. `settings` tells the trail where the signing key is (default: from the environment).
+    """
+    bound = engine.execution_options(lawful_readonly=True) if readonly else engine
+    factory = sessionmaker(bind=bound, expire_on_commit=False)
+    with factory() as session:
+        session.info["readonly"] = readonly
+        if settings is not None:
+            session.info["settings"] = settings
+        with session.begin():
+            yield session

@@ -32,6 +32,20 @@ def _parse_bounds(text: str) -> tuple[float, float, float, float]:
     return parts  # type: ignore[return-value]
 
 
+MIN_TRAIL_RETENTION_DAYS = 183  # six months: the floor the decision trail may be kept for
+
+
+def _parse_retention(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if days < MIN_TRAIL_RETENTION_DAYS:
+        raise ConfigError(f"LAWFUL_AUDIT_RETENTION_DAYS={text!r} is below the minimum of {MIN_TRAIL_RETENTION_DAYS} days.",
+                          f"give a whole number of days, at least {MIN_TRAIL_RETENTION_DAYS} (six months).")
+    return days
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -39,6 +53,8 @@ class Settings:
     timezone: str
     crs: str
     bounds: tuple[float, float, float, float]
+    audit_key_path: Path
+    audit_retention_days: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -52,4 +68,6 @@ class Settings:
             timezone=os.environ.get("LAWFUL_TIMEZONE", "America/Toronto"),
             crs=os.environ.get("LAWFUL_CRS", "EPSG:32617"),
             bounds=_parse_bounds(os.environ["LAWFUL_BOUNDS"]) if os.environ.get("LAWFUL_BOUNDS") else TORONTO_BOUNDS,
+            audit_key_path=Path(os.environ.get("LAWFUL_AUDIT_KEY") or data_dir / "keys" / "trail-ed25519.pem").expanduser(),
+            audit_retention_days=_parse_retention(os.environ.get("LAWFUL_AUDIT_RETENTION_DAYS", "183")),
         )

@@ -78,7 +78,9 @@ def test_audit_and_feedback_report_areas_and_drift(loaded, capsys):
     code, out, err = run_cli(["forecast", "audit", "--start", "2019-09-01", "--end", "2019-12-24", "--every", "14d",
                               "--since", "2018-01-01", "--json"], capsys)
     assert code == 0, err
-    table = json.loads(out)
+    result = json.loads(out)
+    assert result["model"] == "naive-all" and 0 <= result["misplaced"] <= 1
+    table = result["areas"]
     assert {r["area"] for r in table} <= {"Hood0", "Hood1", "Hood2", "Hood3", "unknown"}
     assert sum(r["incident_share"] for r in table) == pytest.approx(1.0)
     code, out, err = run_cli(["forecast", "feedback", "--start", "2018-12-01", "--rounds", "3", "--models", "naive",

@@ -17,7 +17,7 @@ from tests.conftest import TEST_MAPPING
 
 MAPPING = parse_mapping(tomllib.loads(TEST_MAPPING))
 SETTINGS = Settings(data_dir=None, database_url="sqlite://", timezone="America/Toronto", crs="EPSG:32617",
-                    bounds=TORONTO_BOUNDS)
+                    bounds=TORONTO_BOUNDS, audit_key_path=None, audit_retention_days=183)
 
 row = st.fixed_dictionaries({
     "id": st.sampled_from(["A", "B", "C", "D", ""]),

@@ -1,0 +1,65 @@
+"""Users and roles: create them, look them up, check a role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lawful.access.models import ROLES, User
+from lawful.errors import LawfulError
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    roles: frozenset[str]
+
+    def has(self, allowed: set[str]) -> bool:
+        return bool(self.roles & allowed)
+
+
+def get_actor(session: Session, *, name: str | None) -> Actor:
+    """The named user, or an error saying how to name one."""
+    if not name:
+        raise LawfulError("this command needs to know who you are", "pass --as NAME or set LAWFUL_USER")
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise LawfulError(f"there is no user named {name!r}", "an admin creates users with `lawful users add`")
+    return Actor(user.name, frozenset(user.roles))
+
+
+def get_all(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def create(session: Session, *, actor: str, name: str, roles: list[str], first_admin: bool = False) -> User:
+    """A new user. The first admin needs no one's say-so; everyone after is created by an admin."""
+    from lawful.governance import audit
+
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise LawfulError(f"unknown role(s): {', '.join(unknown) or '(none given)'}",
+                          f"use one or more of {', '.join(ROLES)}")
+    if not name or any(ord(c) < 33 for c in name) or len(name) > 100:
+        raise LawfulError(f"{name!r} is not a user name", "use up to 100 characters without spaces")
+    if session.scalar(select(User).where(User.name == name)):
+        raise LawfulError(f"user {name!r} exists already", "choose another name")
+    admins = [u for u in get_all(session) if "admin" in u.roles]
+    if first_admin:
+        if admins:
+            raise LawfulError("an admin exists already", "ask an admin to add you with `lawful users add`")
+        if "admin" not in roles:
+            roles = ["admin", *roles]
+    else:
+        creator = get_actor(session, name=actor)
+        if "admin" not in creator.roles:
+            raise LawfulError(f"{actor} is not an admin and cannot create users", "ask an admin")
+    user = User(name=name, roles=sorted(set(roles)), created_at=datetime.now(timezone.utc), created_by=actor)
+    session.add(user)
+    session.flush()
+    audit.append(session, actor=actor, action="user.create", obj=f"user:{name}", purpose="administration",
+                 details={"roles": user.roles})
+    return user

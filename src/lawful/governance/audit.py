@@ -1,0 +1,213 @@
+"""The decision trail: the only writer of `audit_entries`, its verifier and its exporter.
+
+Appends within one transaction take a lock first (PostgreSQL: a transaction-scoped advisory lock; SQLite: the
+write lock, which a writing transaction holds from BEGIN IMMEDIATE), so concurrent writers in any number of
+processes form one unbroken chain. Before the transaction commits, the new head is signed (Ed25519) into
+`audit_checkpoints`: the signed head always keeps up with the writes, so cutting entries off the end is detected.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from lawful.errors import LawfulError
+from lawful.governance import chain
+from lawful.governance.keys import public_pem, read_public_key, signing_key
+from lawful.governance.models import Checkpoint, TrailEntry
+from lawful.settings import Settings
+
+# What the trail records (EU Law Enforcement Directive Art. 25 asks for the first six, with justification,
+# time, user and recipient), then the governance events.
+DATA_ACTIONS = ("collection", "alteration", "consultation", "disclosure", "combination", "erasure")
+ACTIONS = DATA_ACTIONS + (
+    "development",  # backtests and analyses: logged, never operational
+    "user.create", "model.register", "model.attach", "model.submit", "model.approve", "model.refuse",
+    "model.activate", "model.suspend", "model.reinstate", "model.retire", "gate.refuse", "output.issue",
+    "review.decide", "incident.record", "incident.report", "config.change", "audit.export",
+)
+
+_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.lawful_audit_entries'))")
+
+
+def _refuse_controls(**fields: str) -> None:
+    for name, value in fields.items():
+        if any(ord(c) < 32 for c in value):
+            raise LawfulError(f"the trail's {name} field may not contain control characters: {value!r}",
+                              "remove tabs, newlines and other control characters from it")
+
+
+def append(session: Session, *, actor: str, action: str, obj: str, purpose: str = "",
+           details: dict | None = None) -> int:
+    """Add one entry to the trail in the caller's transaction; returns its sequence number."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown trail action {action!r}")
+    if session.info.get("readonly"):
+        raise RuntimeError("a read-only transaction cannot write the trail; open a short writing one for the entry")
+    _refuse_controls(actor=actor, object=obj, purpose=purpose)
+    head = session.info.get("trail_head")
+    if head is None:
+        head = _lock_and_read_head(session)
+        if not session.info.get("trail_listening"):
+            event.listen(session, "before_commit", _sign_head)
+            event.listen(session, "after_soft_rollback", _forget_head)
+            session.info["trail_listening"] = True
+    seq = head[0] + 1
+    at_us = time.time_ns() // 1000
+    details_text = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    own = chain.entry_hash(seq, at_us, actor, action, obj, purpose, details_text, head[1])
+    session.execute(insert(TrailEntry).values(seq=seq, at_us=at_us, actor=actor, action=action, object=obj,
+                                              purpose=purpose, details=details_text, prev_hash=head[1], hash=own))
+    session.info["trail_head"] = (seq, own, at_us)
+    return seq
+
+
+def _lock_and_read_head(session: Session) -> tuple[int, str, int]:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_SQL)
+    row = session.execute(select(TrailEntry.seq, TrailEntry.hash, TrailEntry.at_us)
+                          .order_by(TrailEntry.seq.desc()).limit(1)).first()
+    return (row.seq, row.hash, row.at_us) if row else (0, chain.GENESIS, 0)
+
+
+def _sign_head(session: Session) -> None:
+    head = session.info.pop("trail_head", None)
+    if head is None:
+        return
+    seq, own, at_us = head
+    settings = session.info.get("settings") or Settings.from_env()
+    key = signing_key(settings)
+    session.execute(insert(Checkpoint).values(seq=seq, hash=own, at_us=at_us,
+                                              key_id=chain.key_id(key.public_key()),
+                                              signature=chain.sign_checkpoint(key, seq, own, at_us)))
+
+
+def _forget_head(session: Session, _previous_transaction) -> None:
+    session.info.pop("trail_head", None)  # the next transaction must lock and read the head again
+
+
+# ---- reading ---------------------------------------------------------------------------------------------------
+ENTRY_COLUMNS = (TrailEntry.seq, TrailEntry.at_us, TrailEntry.actor, TrailEntry.action, TrailEntry.object,
+                 TrailEntry.purpose, TrailEntry.details, TrailEntry.prev_hash, TrailEntry.hash)
+CHECKPOINT_COLUMNS = (Checkpoint.seq, Checkpoint.hash, Checkpoint.at_us, Checkpoint.key_id, Checkpoint.signature)
+
+
+def iter_entries(session: Session, batch: int = 20_000) -> Iterator[tuple]:
+    """Every entry in sequence order, streamed (memory stays flat on a long trail)."""
+    result = session.execute(select(*ENTRY_COLUMNS).order_by(TrailEntry.seq)
+                             .execution_options(stream_results=True, yield_per=batch))
+    for part in result.partitions():
+        yield from part
+
+
+def get_checkpoints(session: Session) -> list[tuple]:
+    return [tuple(r) for r in session.execute(select(*CHECKPOINT_COLUMNS).order_by(Checkpoint.seq))]
+
+
+def get_all(session: Session, *, action: str | None = None, obj: str | None = None, actor: str | None = None,
+            limit: int = 50) -> list[TrailEntry]:
+    """The newest entries, optionally filtered."""
+    q = select(TrailEntry).order_by(TrailEntry.seq.desc()).limit(limit)
+    if action:
+        q = q.where(TrailEntry.action == action)
+    if obj:
+        q = q.where(TrailEntry.object == obj)
+    if actor:
+        q = q.where(TrailEntry.actor == actor)
+    return list(session.scalars(q))
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(TrailEntry)) or 0
+
+
+def verify(session: Session, *, settings: Settings, public_key_path: Path | None = None) -> chain.Verification:
+    """Recompute every hash and check every signed checkpoint with the public key."""
+    key = read_public_key(public_key_path) if public_key_path else signing_key(settings).public_key()
+    return chain.verify(iter_entries(session), get_checkpoints(session), key)
+
+
+# ---- export ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    entries: int
+    checkpoints: int
+    head_seq: int
+    head_hash: str
+
+
+VERIFY_PY = '''"""Verify a Lawful trail export with the public key alone: python verify.py [--public-key trail.pub]
+
+Needs Python 3.10+ and the `cryptography` package; not Lawful. lawful_chain.py is Lawful's own verifier, copied.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+import lawful_chain
+
+here = Path(__file__).resolve().parent
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--public-key", type=Path, default=here / "trail.pub",
+                    help="the trail's Ed25519 public key (PEM); obtain it from the agency, not only from this bundle")
+args = parser.parse_args()
+key = load_pem_public_key(args.public_key.read_bytes())
+fields = ("seq", "at_us", "actor", "action", "object", "purpose", "details", "prev_hash", "hash")
+
+
+def entries():
+    with open(here / "entries.jsonl", encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            yield tuple(e[k] for k in fields)
+
+
+with open(here / "checkpoints.jsonl", encoding="utf-8") as f:
+    checkpoints = [tuple(c[k] for k in ("seq", "hash", "at_us", "key_id", "signature")) for c in map(json.loads, f)]
+v = lawful_chain.verify(entries(), checkpoints, key)
+if v.ok:
+    print(f"OK: {v.entries} entries, head {v.head_seq} {v.head_hash}, {v.checkpoints} signed checkpoints")
+    sys.exit(0)
+for p in sorted(v.problems, key=lambda p: p.seq):
+    print(f"entry {p.seq}: {p.kind}: {p.text}")
+sys.exit(1)
+'''
+
+
+def export(session: Session, *, settings: Settings, out_dir: Path) -> Bundle:
+    """Write entries, checkpoints, the public key and a stand-alone verifier into out_dir."""
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise LawfulError(f"{out_dir} is not empty", "give a new or empty directory for the bundle")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fields = ("seq", "at_us", "actor", "action", "object", "purpose", "details", "prev_hash", "hash")
+    n = 0
+    head = (0, chain.GENESIS)
+    with open(out_dir / "entries.jsonl", "w", encoding="utf-8") as f:
+        for row in iter_entries(session):
+            f.write(json.dumps(dict(zip(fields, row)), ensure_ascii=False) + "\n")
+            n, head = n + 1, (row[0], row[8])
+    cps = get_checkpoints(session)
+    with open(out_dir / "checkpoints.jsonl", "w", encoding="utf-8") as f:
+        for c in cps:
+            f.write(json.dumps(dict(zip(("seq", "hash", "at_us", "key_id", "signature"), c))) + "\n")
+    (out_dir / "trail.pub").write_bytes(public_pem(signing_key(settings).public_key()))
+    (out_dir / "lawful_chain.py").write_text(inspect.getsource(chain))
+    (out_dir / "verify.py").write_text(VERIFY_PY)
+    (out_dir / "README.txt").write_text(
+        "Lawful decision-trail export.\n\n"
+        f"{n} entries (head {head[0]}: {head[1]}), {len(cps)} signed checkpoints.\n\n"
+        "Verify with the agency's public key, obtained separately:\n"
+        "    pip install cryptography\n    python verify.py --public-key trail.pub\n\n"
+        "The encoding is described at the top of lawful_chain.py; you can re-implement it from that text alone.\n")
+    return Bundle(out_dir, n, len(cps), head[0], head[1])

@@ -1,0 +1,108 @@
+"""Human review: every output is a recommendation until a named, authorised person accepts, rejects or amends it
+with a reason; and the watch for automation bias (accepting nearly everything, in seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lawful.access.service import Actor
+from lawful.errors import LawfulError
+from lawful.governance import audit
+from lawful.governance.models import Entry, Output, Review
+from lawful.governance.policy import MAY, Thresholds
+
+DECISIONS = ("accepted", "rejected", "amended")
+
+
+def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
+    """Outputs waiting for a decision. Sandbox outputs only for the model's owner and reviewers of models."""
+    rows = session.execute(select(Output, Entry).join(Entry, Output.entry_id == Entry.id)
+                           .where(Output.status == "open").order_by(Output.id)).all()
+    sees_sandbox = actor.has(MAY["see-sandbox"])
+    return [(o, e) for o, e in rows if not o.sandbox or sees_sandbox or e.owner == actor.name]
+
+
+def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
+    out = session.get(Output, output_id)
+    if out is None:
+        raise LawfulError(f"there is no output {output_id}", "see `lawful review list`")
+    entry = session.get(Entry, out.entry_id)
+    if out.sandbox and not (actor.has(MAY["see-sandbox"]) or entry.owner == actor.name):
+        raise LawfulError(f"output {output_id} is a sandbox output, visible only to its model's owner and reviewers",
+                          "sandbox outputs are not operational")
+    return out
+
+
+def decide(session: Session, *, actor: Actor, output_id: int, decision: str, reason: str,
+           amendment: dict | None = None) -> Review:
+    """Record a named person's decision on an output."""
+    if decision not in DECISIONS:
+        raise LawfulError(f"{decision!r} is not a decision", f"use one of {', '.join(DECISIONS)}")
+    if not actor.has(MAY["review"]):
+        raise LawfulError(f"{actor.name} may not decide on outputs", f"this needs one of {', '.join(sorted(MAY['review']))}")
+    out = get_output(session, actor=actor, output_id=output_id)
+    if out.sandbox:
+        raise LawfulError(f"output {output_id} is a sandbox output and cannot be acted on", "sandbox is shadow mode")
+    if out.status != "open":
+        raise LawfulError(f"output {output_id} was already {out.status}", "a decision stands; issue a new output")
+    if out.issued_by == actor.name:
+        raise LawfulError(f"{actor.name} issued output {output_id} and cannot also decide on it",
+                          "the decision must be someone else's (an independent review)")
+    if not reason.strip():
+        raise LawfulError("a decision needs a reason", "give --reason")
+    if decision == "amended" and not amendment:
+        raise LawfulError("an amendment needs the amended content", "give --amend with what you changed")
+    now = datetime.now(timezone.utc)
+    review = Review(output_id=out.id, reviewer=actor.name, decision=decision, reason=reason, amendment=amendment,
+                    decided_at=now, seconds=(now - out.issued_at).total_seconds())
+    out.status = decision
+    session.add(review)
+    session.flush()
+    audit.append(session, actor=actor.name, action="review.decide", obj=f"output:{out.id}", purpose=out.purpose,
+                 details={"decision": decision, "reason": reason, "amendment": amendment,
+                          "seconds": round(review.seconds, 1)})
+    return review
+
+
+@dataclass(frozen=True)
+class ReviewStats:
+    who: str  # reviewer name or model ref
+    decisions: int
+    accepted: int
+    rejected: int
+    amended: int
+    median_seconds: float
+    warning: str | None
+
+    @property
+    def acceptance(self) -> float:
+        return self.accepted / self.decisions if self.decisions else 0.0
+
+
+def stats(session: Session, *, by: str = "reviewer", since: datetime | None = None,
+          thresholds: Thresholds | None = None) -> list[ReviewStats]:
+    """Acceptance rate and time to decision per reviewer (by='reviewer') or per model (by='model')."""
+    t = thresholds or Thresholds()
+    q = select(Review, Entry).join(Output, Review.output_id == Output.id).join(Entry, Output.entry_id == Entry.id)
+    if since is not None:
+        q = q.where(Review.decided_at >= since)
+    groups: dict[str, list[Review]] = {}
+    for review, entry in session.execute(q):
+        groups.setdefault(review.reviewer if by == "reviewer" else entry.ref, []).append(review)
+    out = []
+    for who, rs in sorted(groups.items()):
+        n = len(rs)
+        acc = sum(r.decision == "accepted" for r in rs)
+        med = median(r.seconds for r in rs)
+        warning = None
+        if n >= t.bias_min_decisions and acc / n >= t.bias_acceptance and med < t.bias_seconds:
+            warning = (f"accepts {acc / n:.0%} of {n} outputs with a median of {med:.0f} s per decision: check that "
+                       f"these are real reviews (automation bias)")
+        out.append(ReviewStats(who, n, acc, sum(r.decision == "rejected" for r in rs),
+                               sum(r.decision == "amended" for r in rs), med, warning))
+    return out
