@@ -98,7 +98,7 @@ def store_fingerprint(settings: Settings) -> str:
     engine = db.make_engine(settings.database_url)
     digest = hashlib.sha256()
     with engine.connect() as conn:
-        for table in ("loads", "incidents", "quarantine", "alembic_version"):
+        for table in ("loads", "incidents", "quarantine", "alembic_version", "audit_entries", "audit_checkpoints"):
             for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")):
                 digest.update(repr(tuple(row)).encode())
     engine.dispose()
