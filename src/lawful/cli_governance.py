@@ -366,11 +366,14 @@ def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "r
     if not rows:
         out.print("No decisions yet.")
         return
-    table = Table(by, "decisions", "accepted", "rejected", "amended", "acceptance", "median s", "warning")
+    table = Table(by, "decisions", "accepted", "rejected", "amended", "acceptance", "median s")
     for s in rows:
         table.add_row(s.who, str(s.decisions), str(s.accepted), str(s.rejected), str(s.amended), f"{s.acceptance:.0%}",
-                      f"{s.median_seconds:.0f}", s.warning or "")
+                      f"{s.median_seconds:.0f}", style="bold red" if s.warning else None)
     out.print(table)
+    for s in rows:
+        if s.warning:
+            out.print(f"[bold red]warning:[/] {s.who} {s.warning}.", highlight=False)
 
 
 # ---- audit ---------------------------------------------------------------------------------------------------------

@@ -155,9 +155,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-import lawful_chain
-
 here = Path(__file__).resolve().parent
+sys.path.insert(0, str(here))  # lawful_chain.py sits next to this file, wherever it is run from
+import lawful_chain  # noqa: E402
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--public-key", type=Path, default=here / "trail.pub",
                     help="the trail's Ed25519 public key (PEM); obtain it from the agency, not only from this bundle")
