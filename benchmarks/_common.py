@@ -29,11 +29,13 @@ def fresh_sqlite_env() -> Path:
 
 
 def fresh_postgres_env(url: str) -> None:
-    """Point Lawful at a PostgreSQL database emptied of Lawful's tables (only ever a benchmark database)."""
+    """Point Lawful at an empty schema `lawful_bench` of a PostgreSQL database (only ever a benchmark database)."""
     from sqlalchemy import create_engine
 
-    os.environ["LAWFUL_DATABASE_URL"] = url
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS quarantine, incidents, loads, alembic_version CASCADE")
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS lawful_bench CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA lawful_bench")
     engine.dispose()
+    sep = "&" if "?" in url else "?"
+    os.environ["LAWFUL_DATABASE_URL"] = f"{url}{sep}options=-csearch_path%3Dlawful_bench"

@@ -1,0 +1,106 @@
+"""Decision-trail speed: appends per second with several writer processes, and entries verified per second.
+
+    .venv/bin/python benchmarks/bench_trail.py [--postgres URL] [--writers 4] [--entries 20000]
+
+Appends: each writer is its own process with its own connection, appending `--entries` / writers entries in
+transactions of 1 entry (every append committed and its head signed) and of 10 (a gate call with its review and
+data-access entries). Verification: the pure verifier over entries in memory, and `lawful audit verify`'s path
+(stream from the store + verify). Targets (issue 4): >= 5,000 appends/s, >= 500,000 entries verified/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import fresh_postgres_env, fresh_sqlite_env, machine  # noqa: E402
+
+
+def writer(n: int, per_tx: int, barrier) -> None:
+    from lawful import db
+    from lawful.governance import audit
+    from lawful.settings import Settings
+
+    settings = Settings.from_env()
+    engine = db.open_store(settings)
+    barrier.wait()
+    for start in range(0, n, per_tx):
+        with db.transaction(engine, settings=settings) as s:
+            for i in range(start, min(n, start + per_tx)):
+                audit.append(s, actor=f"analyst-{os.getpid()}", action="consultation", obj=f"incident:{i}",
+                             purpose="investigation 2026-0412", details={"fields": ["category", "occurred_at"], "i": i})
+    engine.dispose()
+
+
+def appends(writers: int, total: int, per_tx: int) -> float:
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(writers + 1)
+    procs = [ctx.Process(target=writer, args=(total // writers, per_tx, barrier)) for _ in range(writers)]
+    for p in procs:
+        p.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    return (total // writers * writers) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--postgres", help="benchmark on this PostgreSQL URL (schema lawful_bench is recreated)")
+    ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--entries", type=int, default=20_000, help="entries appended per configuration")
+    ap.add_argument("--verify-entries", type=int, default=1_000_000, help="entries for the in-memory verify figure")
+    args = ap.parse_args()
+    fresh_postgres_env(args.postgres) if args.postgres else fresh_sqlite_env()
+    from lawful import db
+    from lawful.governance import audit, chain
+    from lawful.governance.keys import signing_key
+    from lawful.settings import Settings
+
+    settings = Settings.from_env()
+    db.upgrade(settings)
+    signing_key(settings)  # created once, before the writers start
+    store = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"machine: {machine()}; store: {store}")
+    for per_tx in (1, 10):
+        for w in sorted({1, args.writers}):
+            rate = appends(w, args.entries, per_tx)
+            print(f"appends: {w} writer(s), {per_tx} entr{'y' if per_tx == 1 else 'ies'} per transaction: "
+                  f"{rate:,.0f} entries/s")
+
+    engine = db.open_store(settings)
+    with db.transaction(engine, readonly=True, settings=settings) as s:
+        t0 = time.perf_counter()
+        v = audit.verify(s, settings=settings)
+        dt = time.perf_counter() - t0
+    assert v.ok, v.first
+    print(f"verify from the store (`lawful audit verify`): {v.entries:,} entries, {v.checkpoints:,} checkpoints in "
+          f"{dt:.2f} s: {v.entries / dt:,.0f} entries/s")
+    engine.dispose()
+
+    key = signing_key(settings)
+    entries, prev = [], chain.GENESIS
+    for seq in range(1, args.verify_entries + 1):
+        row = (seq, 1_790_000_000_000_000 + seq, "analyst-7", "consultation", f"incident:{seq}",
+               "investigation 2026-0412", '{"fields":["category","occurred_at"],"i":%d}' % seq)
+        own = chain.entry_hash(*row, prev)
+        entries.append((*row, prev, own))
+        prev = own
+    head = entries[-1]
+    cps = [(head[0], head[8], head[1], chain.key_id(key.public_key()), chain.sign_checkpoint(key, head[0], head[8], head[1]))]
+    t0 = time.perf_counter()
+    v = chain.verify(entries, cps, key.public_key())
+    dt = time.perf_counter() - t0
+    assert v.ok
+    print(f"verify in memory (the chain check alone): {v.entries:,} entries in {dt:.2f} s: {v.entries / dt:,.0f} entries/s")
+
+
+if __name__ == "__main__":
+    main()
