@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
@@ -309,24 +309,40 @@ def issue_cmd(
     """An operational forecast through the governance gate: refused unless the entry is approved for this purpose,
     active and not suspended. The result is stored with its explanation and waits for a person's decision
     (`lawful review decide`)."""
-    from lawful.access.service import get_actor
-    from lawful.forecast.service import issue_forecast
-    from lawful.governance.registry import get
-
-    with _session() as (session, settings):
-        who = get_actor(session, name=actor)
-        entry = get(session, ref=ref)
-        result = issue_forecast(session, actor=who, entry=entry, day=_date(day, "--date"), purpose=purpose,
-                                tz=_tz(settings), area=area)
-        ref = entry.ref
-        if result.allowed:
-            o = result.output
-            lines = [(f"[bold]Output {o.id}[/] ({'SANDBOX, not operational' if o.sandbox else 'recommendation'}): "
-                      f"{o.subject} by {ref}, top {len(o.payload['cells'])} places; waiting for a decision "
-                      f"(`lawful review decide {o.id}`).")]
-            lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
+    ref, result = issue_through_gate(ref, actor=actor, day=_date(day, "--date"), purpose=purpose, area=area)
     if not result.allowed:
         raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",
                           "see `lawful models list` and `lawful models approve`")
+    o = result.output
+    lines = [(f"[bold]Output {o.id}[/] ({'SANDBOX, not operational' if o.sandbox else 'recommendation'}): "
+              f"{o.subject} by {ref}, top {len(o.payload['cells'])} places; waiting for a decision "
+              f"(`lawful review decide {o.id}`).")]
+    lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
     for line in lines:
         out.print(line, highlight=False)
+
+
+def issue_through_gate(ref: str, *, actor: str | None, day: date, purpose: str, area: str | None):
+    """Check, compute, issue: three short transactions, so the seconds a forecast takes never hold the write lock.
+    Returns (NAME:VERSION, the gate's result); the gate checks again when it issues (a suspension may have come
+    in between), and a refusal at either point is on the trail."""
+    from lawful.access.service import get_actor
+    from lawful.forecast.service import forecast_output
+    from lawful.governance import gate
+    from lawful.governance.registry import get
+
+    def issue(session, subject: str, payload: dict, explanation: list):
+        return gate.issue(session, actor=get_actor(session, name=actor), entry=get(session, ref=ref), purpose=purpose,
+                          kind="forecast", subject=subject, payload=payload, explanation=explanation, area=area)
+
+    with _session() as (session, _):
+        entry = get(session, ref=ref)
+        ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
+        model = dict(entry.card.get("model") or {})
+        if gate.check(session, actor=get_actor(session, name=actor), entry=entry, purpose=purpose, area=area,
+                      now=datetime.now(timezone.utc)):
+            return ref, issue(session, "", {}, [])  # writes the refusal
+    with _session(readonly=True) as (session, settings):
+        subject, payload, explanation = forecast_output(session, model=model, day=day, tz=_tz(settings))
+    with _session() as (session, _):
+        return ref, issue(session, subject, payload, explanation)

@@ -528,7 +528,8 @@ def demo_governance(evaluation_records: list[dict]) -> None:
     import tomllib
 
     from lawful.access.service import create, get_all
-    from lawful.forecast.service import exposure_audit, issue_forecast
+    from lawful.cli_forecast import issue_through_gate
+    from lawful.forecast.service import exposure_audit
     from lawful.governance import audit, card, registry
     from lawful.governance.review import decide
 
@@ -565,16 +566,12 @@ def demo_governance(evaluation_records: list[dict]) -> None:
             ref = entry.ref
         out.print(f"Registered {ref} (high risk), attached its backtest, exposure audit and impact assessment, "
                   "approved by demo-approver-1 and demo-approver-2, activated.", highlight=False)
-    with _session() as (session, settings):
-        analyst = _actor(session, "demo-analyst")
-        entry = registry.get(session, ref=card_data["name"])
-        refused = issue_forecast(session, actor=analyst, entry=entry, day=date(2019, 12, 24),
-                                 purpose="investigation 2019-1224", tz=ZoneInfo(settings.timezone))
+    _, refused = issue_through_gate(card_data["name"], actor="demo-analyst", day=date(2019, 12, 24),
+                                    purpose="investigation 2019-1224", area=None)
     out.print(f"Gate, purpose 'investigation 2019-1224': refused ({refused.refused}).", highlight=False)
+    _, result = issue_through_gate(card_data["name"], actor="demo-analyst", day=date(2019, 12, 24),
+                                   purpose="patrol planning", area=None)
     with _session() as (session, settings):
-        entry = registry.get(session, ref=card_data["name"])
-        result = issue_forecast(session, actor=_actor(session, "demo-analyst"), entry=entry, day=date(2019, 12, 24),
-                                purpose="patrol planning", tz=ZoneInfo(settings.timezone))
         o = result.output
         decide(session, actor=_actor(session, "demo-supervisor"), output_id=o.id, decision="accepted",
                reason="flagged places match the briefing; patrols assigned")

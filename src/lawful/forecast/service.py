@@ -157,39 +157,28 @@ def feedback_loop(session: Session, *, category: str, start: date, models: list[
     return out
 
 
-def issue_forecast(session: Session, *, actor, entry, day: date, purpose: str, tz: ZoneInfo,
-                   since: date = date(2014, 1, 1), area: str | None = None):
-    """Run the entry's approved configuration for a local day and send the result through the governance gate.
-
-    Returns the gate's result; on a refusal nothing is computed beyond the check and nothing but the refusal is kept.
-    """
-    from lawful.governance import gate
-
-    m = entry.card["model"]
-    why = gate.check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc))
-    if why:  # refuse before spending seconds on a forecast nobody may see; the gate writes the refusal
-        return gate.issue(session, actor=actor, entry=entry, purpose=purpose, kind="forecast", subject="", payload={},
-                          explanation=[], area=area)
-    fc = forecast(session, category=m["category"], day=day, model=m["estimator"], cell=float(m["cell_m"]),
-                  window_days=float(m["window_days"]), since=since, tz=tz)
+def forecast_output(session: Session, *, model: dict, day: date, tz: ZoneInfo,
+                    since: date = date(2014, 1, 1)) -> tuple[str, dict, list]:
+    """Run a registry entry's configuration (its card's [model] table) for a local day: (subject, payload,
+    explanation) ready for the governance gate. The payload keeps each flagged cell's box, so realised accuracy can
+    be computed later from the incidents alone."""
+    fc = forecast(session, category=model["category"], day=day, model=model["estimator"], cell=float(model["cell_m"]),
+                  window_days=float(model["window_days"]), since=since, tz=tz)
     s, g = fc.surface, fc.surface.grid
-    k = max(1, cells_for(g.n_valid, float(m.get("top_share", 0.05))))
-    top = s.top(k)
+    top = s.top(max(1, cells_for(g.n_valid, float(model.get("top_share", 0.05)))))
     flat = g.valid[top]
     ix, iy = flat % g.nx, flat // g.nx
-    start = local_midnight(day, tz)
     cells = [{"rank": i + 1, "cell": g.label(c), "score": round(float(s.values[c]), 6),
               "x0": g.x0 + float(ix[i]) * g.cell, "y0": g.y0 + float(iy[i]) * g.cell,
               "x1": g.x0 + float(ix[i] + 1) * g.cell, "y1": g.y0 + float(iy[i] + 1) * g.cell}
              for i, c in enumerate(top)]
-    payload = {"category": m["category"], "day": day.isoformat(), "estimator": m["estimator"],
-               "start": _iso(start), "end": _iso(local_midnight(day + timedelta(days=1), tz)), "area_share": len(top) / g.n_valid,
-               "cells": cells}
+    payload = {"category": model["category"], "day": day.isoformat(), "estimator": model["estimator"],
+               "start": _iso(local_midnight(day, tz)), "end": _iso(local_midnight(day + timedelta(days=1), tz)),
+               "area_share": len(top) / g.n_valid, "cells": cells}
     explanation = [{"cell": g.label(c), "sentence": s.sentence(c),
                     "terms": [{"label": t.label, "value": t.value, "share": t.share, "events": t.events}
                               for t in s.explain(c)]} for c in top]
-    return gate.issue(session, actor=actor, entry=entry, purpose=purpose, kind="forecast", area=area,
-                      subject=f"{m['category']} {day.isoformat()}", payload=payload, explanation=explanation)
+    return f"{model['category']} {day.isoformat()}", payload, explanation
 
 
 def _iso(t: np.datetime64) -> str:

@@ -104,7 +104,6 @@ def _forget_head(session: Session, _previous_transaction) -> None:
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
-CHECKPOINT_COLUMNS = (Checkpoint.seq, Checkpoint.hash, Checkpoint.at_us, Checkpoint.key_id, Checkpoint.signature)
 
 
 def iter_entries(session: Session, batch: int = 20_000) -> Iterator[tuple]:
@@ -125,7 +124,13 @@ def iter_entries(session: Session, batch: int = 20_000) -> Iterator[tuple]:
 
 
 def get_checkpoints(session: Session) -> list[tuple]:
-    return [tuple(r) for r in session.execute(select(*CHECKPOINT_COLUMNS).order_by(Checkpoint.seq))]
+    """(seq, hash, at_us, key_id, signature) of every checkpoint, in sequence order."""
+    cur = session.connection().connection.driver_connection.cursor()
+    try:
+        cur.execute("SELECT seq, hash, at_us, key_id, signature FROM audit_checkpoints ORDER BY seq")
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
 
 
 def get_all(session: Session, *, action: str | None = None, obj: str | None = None, actor: str | None = None,
