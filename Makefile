@@ -29,6 +29,7 @@ bench: .make-installed
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_trail.py
 
 clean:
 	rm -rf $(VENV) .make-installed

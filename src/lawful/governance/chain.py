@@ -74,6 +74,21 @@ class Verification:
         return min(self.problems, key=lambda p: p.seq) if self.problems else None
 
 
+def _diagnose(problems: list[Problem], seq: int, expected_seq: int, hash_ok: bool, link_ok: bool) -> None:
+    if seq > expected_seq:
+        problems.append(Problem(expected_seq, "removed", f"entries {expected_seq} to {seq - 1} are missing"
+                                if seq - 1 > expected_seq else f"entry {expected_seq} is missing"))
+    elif seq < expected_seq:
+        problems.append(Problem(seq, "inserted", f"entry {seq} appears out of order (after {expected_seq - 1})"))
+    if not hash_ok:
+        problems.append(Problem(seq, "altered", f"entry {seq} was altered: its content no longer gives its hash"))
+    elif not link_ok and seq == expected_seq:
+        # Content and hash agree but the link does not: this entry was written in place of the original
+        # (inserted or rewritten with a recomputed hash), or the one before it was.
+        problems.append(Problem(seq, "relinked", f"entry {seq} does not follow entry {seq - 1}: it was "
+                                                 f"inserted or rewritten, or entry {seq - 1} was"))
+
+
 def verify(entries: Iterable[tuple], checkpoints: Iterable[tuple], public_key: Ed25519PublicKey,
            max_problems: int = 20) -> Verification:
     """Recompute the chain and check every checkpoint.
@@ -83,29 +98,21 @@ def verify(entries: Iterable[tuple], checkpoints: Iterable[tuple], public_key: E
     """
     v = Verification()
     problems = v.problems
-    expected_seq, prev = 1, GENESIS
+    checkpoints = list(checkpoints)
+    wanted = {c[0] for c in checkpoints}  # only these entries' hashes are needed after the pass
     hashes: dict[int, str] = {}
+    expected_seq, prev, n = 1, GENESIS, 0
     sha, join = hashlib.sha256, US.join
     for seq, at_us, actor, action, obj, purpose, details, prev_hash, own in entries:
-        v.entries += 1
-        if len(problems) < max_problems:
-            if seq != expected_seq:
-                if seq > expected_seq:
-                    problems.append(Problem(expected_seq, "removed", f"entries {expected_seq} to {seq - 1} are missing"
-                                            if seq - 1 > expected_seq else f"entry {expected_seq} is missing"))
-                else:
-                    problems.append(Problem(seq, "inserted", f"entry {seq} appears out of order (after {expected_seq - 1})"))
-            computed = sha(join((PREFIX, str(seq), str(at_us), actor, action, obj, purpose, details,
-                                 prev_hash)).encode()).hexdigest()
-            if computed != own:
-                problems.append(Problem(seq, "altered", f"entry {seq} was altered: its content no longer gives its hash"))
-            elif prev_hash != prev and seq == expected_seq:
-                # Content and hash agree but the link does not: this entry was written in place of the original
-                # (inserted or rewritten with a recomputed hash), or the one before it was.
-                problems.append(Problem(seq, "relinked", f"entry {seq} does not follow entry {seq - 1}: it was "
-                                                         f"inserted or rewritten, or entry {seq - 1} was"))
-        hashes[seq] = own
+        n += 1
+        computed = sha(join((PREFIX, str(seq), str(at_us), actor, action, obj, purpose, details,
+                             prev_hash)).encode()).hexdigest()
+        if (computed != own or prev_hash != prev or seq != expected_seq) and len(problems) < max_problems:
+            _diagnose(problems, seq, expected_seq, computed == own, prev_hash == prev)
+        if seq in wanted:
+            hashes[seq] = own
         prev, expected_seq = own, seq + 1
+    v.entries = n
     v.head_seq, v.head_hash = expected_seq - 1, prev
 
     # The newest valid checkpoint signs the head, and every hash commits to the one before it, so it vouches for
