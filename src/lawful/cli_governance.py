@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from rich.console import Console
+
 from lawful.cli_common import _session, err, out
 from lawful.errors import LawfulError
 
@@ -28,6 +30,11 @@ review_app = typer.Typer(no_args_is_help=True, help=(
 audit_app = typer.Typer(no_args_is_help=True, help="The decision trail: read it, verify it, export it for an auditor.")
 serious_app = typer.Typer(no_args_is_help=True, help="Serious incidents involving a model, with reporting deadlines.")
 report_app = typer.Typer(no_args_is_help=True, help="Monitoring reports.")
+
+
+def _wide() -> Console:
+    """Tables of long names stay readable in pipes and logs (80 columns by default there)."""
+    return out if out.width >= 150 else Console(width=150, soft_wrap=True)
 
 
 def _thresholds():
@@ -251,7 +258,7 @@ def models_list() -> None:
     table = Table("entry", "kind", "risk", "owner", "state", "why")
     for r in rows:
         table.add_row(*r)
-    out.print(table)
+    _wide().print(table)
 
 
 @models_app.command("card")
@@ -306,7 +313,7 @@ def review_list(actor: As = None) -> None:
     table = Table("output", "model", "kind", "subject", "purpose", "issued by", "issued", "sandbox")
     for r in rows:
         table.add_row(str(r[0]), r[1], r[2], r[3], r[4], r[5], f"{r[6]:%Y-%m-%d %H:%M}", "yes" if r[7] else "")
-    out.print(table)
+    _wide().print(table)
 
 
 @review_app.command("show")
@@ -348,7 +355,7 @@ def review_decide(output_id: int, reason: Reason,
 
         entry = session.get(Entry, session.get(Output, output_id).entry_id)
         figs = enforce(session, entries=[entry], thresholds=_thresholds())
-        state, ref = entry.state, entry.ref
+        ref = entry.ref
     out.print(f"Output {output_id} {r.decision} by {r.reviewer} after {r.seconds:.0f} s.")
     if figs[0].breaches:
         out.print(f"[bold red]{ref} was suspended by the circuit breaker:[/] {'; '.join(figs[0].breaches)}")
@@ -370,7 +377,7 @@ def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "r
     for s in rows:
         table.add_row(s.who, str(s.decisions), str(s.accepted), str(s.rejected), str(s.amended), f"{s.acceptance:.0%}",
                       f"{s.median_seconds:.0f}", style="bold red" if s.warning else None)
-    out.print(table)
+    _wide().print(table)
     for s in rows:
         if s.warning:
             out.print(f"[bold red]warning:[/] {s.who} {s.warning}.", highlight=False)
@@ -425,12 +432,12 @@ def audit_log(limit: Annotated[int, typer.Option(help="How many of the newest en
     with _session(readonly=True) as (session, settings):
         rows = audit.get_all(session, action=action, actor=actor, limit=limit)
         tz = ZoneInfo(settings.timezone)
-        table = Table("seq", "time", "actor", "action", "object", "purpose", "details")
+        table = Table("seq", f"time ({settings.timezone})", "actor", "action", "object", "purpose", "details")
         for e in rows:
             at = datetime.fromtimestamp(e.at_us / 1e6, timezone.utc).astimezone(tz)
             table.add_row(str(e.seq), f"{at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.object, e.purpose,
-                          e.details if len(e.details) < 80 else e.details[:77] + "...")
-    out.print(table)
+                          e.details if len(e.details) < 60 else e.details[:57] + "...")
+    _wide().print(table)
 
 
 # ---- serious incidents -----------------------------------------------------------------------------------------------
@@ -483,7 +490,7 @@ def serious_list() -> None:
                       "[bold red]OVERDUE[/]" if i.deadline < now else "to report")
             table.add_row(str(i.id), ref, i.kind, f"{i.aware_at:%Y-%m-%d %H:%M}", f"{i.deadline:%Y-%m-%d %H:%M}",
                           status, i.description)
-    out.print(table)
+    _wide().print(table)
 
 
 @serious_app.command("reported")
