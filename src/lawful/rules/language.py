@@ -1,0 +1,437 @@
+"""The rule language: a TOML file of rules whose conditions are one-line expressions, parsed by hand (no eval, no
+Python), checked against the event schema, with errors that give file, line, column and a hint.
+
+    [ruleset]
+    name = "bird-catching"          # fields the events carry beyond the built-ins, with their types:
+    fields = { items = "set", species = "text", group_size = "number" }
+    zones = "zones/mountain-forest.geojson"     # optional, relative to this file
+    night_ends = "06:00"                        # 'after 21:00' runs to here, across midnight
+
+    [[rule]]
+    id = "bird-catching-night"
+    version = 1
+    legal_basis = "Wildlife Protection Law, art. 24"
+    purpose = "wildlife protection patrols"
+    threshold = 0.8
+    action = "warn"                              # warn | notify | open-case
+    conditions = [
+      { when = "local time after 21:00", weight = 0.3 },
+      { when = "items contains 'bird net'", weight = 0.4 },
+      { when = "inside zone of type 'mountain-forest'", weight = 0.3 },
+    ]
+
+Condition forms (FIELD is a built-in -- category, area, premises -- or a declared field):
+    FIELD == 'text' | FIELD != 'text' | FIELD < 3 | <= | > | >=      FIELD in ['a', 'b']      FIELD contains 'x'
+    local time after 21:00 | local time before 06:00 | local time between 22:00 and 04:00
+    weekday in [Sat, Sun]
+    inside zone 'Laoshan'  |  inside zone of type 'mountain-forest'
+    within 500 m of (120.61, 36.17)                                  (lon, lat)
+    count of 'Break and Enter' within 200 m in last 72 h >= 3         ('of ...' optional; h or d; counts this event)
+    count of 'Robbery' in area in last 24 h above p99 of last 90 d    (the area's daily counts before today)
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lawful.errors import InputError
+
+BUILTIN_FIELDS = {"category": "text", "area": "text", "premises": "text"}
+FIELD_TYPES = ("text", "number", "set", "bool")
+ACTIONS = ("warn", "notify", "open-case")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class RuleError(InputError):
+    """A rule file is wrong at a place: file:line:column, what, and a hint."""
+
+    def __init__(self, file: str, line: int, col: int, problem: str, hint: str):
+        self.file, self.line, self.col = file, line, col
+        super().__init__(f"{file}:{line}:{col}: {problem}. Nothing was run.", hint)
+
+
+# ---- conditions ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Compare:
+    field: str
+    op: str  # == != < <= > >= in contains
+    value: object
+
+
+@dataclass(frozen=True)
+class TimeOfDay:
+    start: int  # minutes after local midnight; the window is [start, end), crossing midnight when end <= start
+    end: int
+
+
+@dataclass(frozen=True)
+class Weekday:
+    days: frozenset[int]  # 0 = Monday
+
+
+@dataclass(frozen=True)
+class InZone:
+    name: str | None
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class Near:
+    lon: float
+    lat: float
+    metres: float
+
+
+@dataclass(frozen=True)
+class CountNear:
+    category: str | None
+    metres: float
+    hours: float
+    at_least: int
+
+
+@dataclass(frozen=True)
+class AreaSpike:
+    category: str | None
+    hours: float
+    percentile: float
+    baseline_days: int
+
+
+Condition = Compare | TimeOfDay | Weekday | InZone | Near | CountNear | AreaSpike
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    weight: float
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    version: int
+    legal_basis: str
+    purpose: str
+    threshold: float
+    action: str
+    clauses: tuple[Clause, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id} v{self.version}"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    path: str
+    fields: dict[str, str]
+    rules: tuple[Rule, ...]
+    zones_path: str | None = None
+    night_ends: int = 6 * 60
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def windowed(self) -> bool:
+        return any(isinstance(c.condition, (CountNear, AreaSpike)) for r in self.rules for c in r.clauses)
+
+
+# ---- the condition parser ------------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<time>\d{1,2}:\d{2})|(?P<num>-?\d+(?:\.\d+)?)"""
+                    r"""|(?P<op>==|!=|<=|>=|<|>)|(?P<punct>[\[\](),])|(?P<word>[A-Za-z_][A-Za-z0-9_\-]*))""")
+
+
+class _Tokens:
+    def __init__(self, text: str, fail):
+        self.items: list[tuple[str, str, int]] = []  # (kind, text, column)
+        self.fail = fail
+        pos = 0
+        while pos < len(text):
+            if text[pos:].strip() == "":
+                break
+            m = _TOKEN.match(text, pos)
+            if not m or m.end() == pos:
+                fail(pos, f"cannot read {text[pos:].strip()[:20]!r}", "quote text with '...'; see the forms in "
+                     "docs/rules.md")
+            kind = m.lastgroup
+            self.items.append((kind, m.group(kind), m.start(kind)))
+            pos = m.end()
+        self.i = 0
+
+    def peek(self, offset: int = 0) -> tuple[str, str, int]:
+        j = self.i + offset
+        return self.items[j] if j < len(self.items) else ("end", "", self.items[-1][2] + len(self.items[-1][1])
+                                                         if self.items else 0)
+
+    def word(self, *expected: str) -> str:
+        kind, text, col = self.peek()
+        if kind != "word" or (expected and text.lower() not in expected):
+            self.fail(col, f"expected {' or '.join(repr(e) for e in expected) or 'a word'}, found {text or 'the end'!r}",
+                      "see the condition forms in docs/rules.md")
+        self.i += 1
+        return text.lower() if expected else text
+
+    def take(self, kind: str, what: str) -> str:
+        k, text, col = self.peek()
+        if k != kind:
+            self.fail(col, f"expected {what}, found {text or 'the end'!r}", "see the condition forms in docs/rules.md")
+        self.i += 1
+        return text
+
+    def number(self, what: str) -> float:
+        return float(self.take("num", what))
+
+    def string(self, what: str) -> str:
+        return self.take("str", what)[1:-1]
+
+    def is_word(self, *words: str) -> bool:
+        kind, text, _ = self.peek()
+        return kind == "word" and text.lower() in words
+
+    def done(self) -> None:
+        kind, text, col = self.peek()
+        if kind != "end":
+            self.fail(col, f"unexpected {text!r} after a complete condition", "one condition per line; remove it")
+
+
+def _minutes(text: str, col: int, fail) -> int:
+    h, m = (int(p) for p in text.split(":"))
+    if h > 23 or m > 59:
+        fail(col, f"{text} is not a time of day", "write HH:MM from 00:00 to 23:59")
+    return h * 60 + m
+
+
+def parse_condition(text: str, fields: dict[str, str], night_ends: int, fail) -> Condition:
+    """One condition from its text; fail(col, problem, hint) raises with the place."""
+    t = _Tokens(text, fail)
+    first = t.peek()
+    if first[0] != "word":
+        fail(first[2], f"a condition starts with a field or a keyword, not {first[1]!r}", "e.g. category == 'Robbery'")
+    head = first[1].lower()
+    if head == "local":
+        t.word("local"), t.word("time")
+        how = t.word("after", "before", "between")
+        k, s, col = t.peek()
+        start = _minutes(t.take("time", "a time HH:MM"), col, fail)
+        if how == "after":
+            cond = TimeOfDay(start, night_ends)
+        elif how == "before":
+            cond = TimeOfDay(0, start)
+        else:
+            t.word("and")
+            _, _, col2 = t.peek()
+            cond = TimeOfDay(start, _minutes(t.take("time", "a time HH:MM"), col2, fail))
+        t.done()
+        return cond
+    if head == "weekday":
+        t.word("weekday"), t.word("in"), t.take("punct", "'['")
+        days = set()
+        while True:
+            _, d, col = t.peek()
+            name = t.word()
+            if name.lower()[:3] not in WEEKDAYS:
+                fail(col, f"{name!r} is not a weekday", "use Mon, Tue, Wed, Thu, Fri, Sat, Sun")
+            days.add(WEEKDAYS.index(name.lower()[:3]))
+            if t.peek()[1] == "]":
+                t.i += 1
+                break
+            t.take("punct", "',' or ']'")
+        t.done()
+        return Weekday(frozenset(days))
+    if head == "inside":
+        t.word("inside"), t.word("zone")
+        if t.is_word("of"):
+            t.word("of"), t.word("type")
+            cond = InZone(None, t.string("a zone type in quotes"))
+        else:
+            cond = InZone(t.string("a zone name in quotes, or 'of type'"), None)
+        t.done()
+        return cond
+    if head == "within":
+        t.word("within")
+        metres = t.number("a distance")
+        t.word("m"), t.word("of"), t.take("punct", "'('")
+        lon = t.number("a longitude")
+        t.take("punct", "','")
+        lat = t.number("a latitude")
+        t.take("punct", "')'")
+        t.done()
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            fail(0, f"({lon}, {lat}) is not a longitude, latitude pair", "write (lon, lat) in degrees")
+        return Near(lon, lat, metres)
+    if head == "count":
+        t.word("count")
+        category = None
+        if t.is_word("of"):
+            t.word("of")
+            category = t.string("a category in quotes")
+        if t.is_word("within"):
+            t.word("within")
+            metres = t.number("a distance in metres")
+            t.word("m"), t.word("in"), t.word("last")
+            hours = _duration(t)
+            _, op, col = t.peek()
+            if t.take("op", "'>='") != ">=":
+                fail(col, f"windowed counts compare with >=, not {op}", "write e.g. >= 3")
+            _, n, col = t.peek()
+            at_least = t.number("a count")
+            if at_least != int(at_least) or at_least < 1:
+                fail(col, f"{n} is not a whole count of at least 1", "write e.g. >= 3")
+            t.done()
+            return CountNear(category, metres, hours, int(at_least))
+        t.word("in"), t.word("area"), t.word("in"), t.word("last")
+        hours = _duration(t)
+        t.word("above")
+        _, p, col = t.peek()
+        pct = t.take("word", "a percentile like p99")
+        if not re.fullmatch(r"p\d{1,2}(\.\d+)?", pct.lower()):
+            fail(col, f"{pct!r} is not a percentile", "write p90, p95 or p99")
+        t.word("of"), t.word("last")
+        days = _duration(t) / 24
+        t.done()
+        return AreaSpike(category, hours, float(pct[1:]), int(days))
+    # FIELD OP VALUE
+    _, name, col = t.peek()
+    t.i += 1
+    ftype = fields.get(name)
+    if ftype is None:
+        fail(col, f"unknown field {name!r}", f"known fields: {', '.join(sorted(fields))}; declare others in "
+             "[ruleset] fields")
+    kind, op, ocol = t.peek()
+    if kind == "op":
+        t.i += 1
+        vkind, _, vcol = t.peek()
+        if ftype == "number":
+            value = t.number(f"a number to compare {name} with")
+        elif op in ("==", "!="):
+            value = t.string(f"text in quotes to compare {name} with") if ftype != "bool" else t.word("true", "false") == "true"
+        else:
+            fail(ocol, f"{name} is {ftype}; {op} needs a number field", "use == or != for text")
+        t.done()
+        return Compare(name, op, value)
+    how = t.word("in", "contains")
+    if how == "contains":
+        if ftype != "set":
+            fail(ocol, f"{name} is {ftype}, not a set; 'contains' needs a set field", f"use {name} == '...' or "
+                 f"declare {name} = \"set\"")
+        value = t.string("an item in quotes")
+        t.done()
+        return Compare(name, "contains", value)
+    t.take("punct", "'['")
+    values = []
+    while True:
+        values.append(t.number("a number") if ftype == "number" else t.string("text in quotes"))
+        if t.peek()[1] == "]":
+            t.i += 1
+            break
+        t.take("punct", "',' or ']'")
+    t.done()
+    return Compare(name, "in", tuple(values))
+
+
+def _duration(t: _Tokens) -> float:
+    n = t.number("a duration")
+    unit = t.word("h", "d")
+    return n if unit == "h" else n * 24
+
+
+# ---- the file ------------------------------------------------------------------------------------------------------
+def _locate(source: str, needle: str, occurrence: int) -> tuple[int, int]:
+    """(line, column) of the occurrence-th appearance of needle in the file (1-based); (1, 1) if not found."""
+    start = -1
+    for _ in range(occurrence + 1):
+        start = source.find(needle, start + 1)
+        if start < 0:
+            return 1, 1
+    line = source.count("\n", 0, start) + 1
+    return line, start - (source.rfind("\n", 0, start) + 1) + 1
+
+
+def load_ruleset(path: Path) -> RuleSet:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", "give the path to a rule file (see examples/rules/)") from None
+    return parse_ruleset(source, str(path))
+
+
+def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        raise RuleError(name, line, col, f"not valid TOML ({str(exc).split(' (at')[0]})",
+                        "check quotes, brackets and commas on that line") from None
+
+    def fail_at(needle: str, occurrence: int = 0):
+        def fail(problem: str, hint: str, col_offset: int = 0):
+            line, col = _locate(source, needle, occurrence)
+            raise RuleError(name, line, col + col_offset, problem, hint)
+        return fail
+
+    head = raw.get("ruleset", {})
+    fields = dict(BUILTIN_FIELDS)
+    for f, ftype in head.get("fields", {}).items():
+        if ftype not in FIELD_TYPES:
+            fail_at(f)(f"field {f!r} has type {ftype!r}", f"use one of {', '.join(FIELD_TYPES)}")
+        fields[f] = ftype
+    night_ends = 6 * 60
+    if "night_ends" in head:
+        if not re.fullmatch(r"\d{1,2}:\d{2}", str(head["night_ends"])):
+            fail_at("night_ends")("night_ends is not HH:MM", "write e.g. night_ends = \"06:00\"")
+        night_ends = _minutes(head["night_ends"], 0, lambda c, p, h: fail_at("night_ends")(p, h))
+    rules_raw = raw.get("rule")
+    if not isinstance(rules_raw, list) or not rules_raw:
+        fail_at("[ruleset]")("the file has no [[rule]] tables", "add at least one [[rule]] with conditions")
+    rules, seen, cond_counts = [], set(), {}
+    for k, r in enumerate(rules_raw):
+        at_rule = fail_at("[[rule]]", k)
+        for key, kind in (("id", str), ("legal_basis", str), ("purpose", str), ("action", str)):
+            if not isinstance(r.get(key), kind) or not str(r.get(key)).strip():
+                at_rule(f"rule {k + 1} has no {key}", f"add {key} = \"...\" (legal basis and purpose are required)")
+        if r["id"] in seen:
+            fail_at(f'"{r["id"]}"', 1)(f"rule id {r['id']!r} is used twice", "give every rule its own id")
+        seen.add(r["id"])
+        at_id = fail_at(f'"{r["id"]}"')
+        if r["action"] not in ACTIONS:
+            at_id(f"rule {r['id']}: action {r['action']!r} is not an action", f"use one of {', '.join(ACTIONS)}")
+        version = r.get("version", 1)
+        if not isinstance(version, int) or version < 1:
+            at_id(f"rule {r['id']}: version must be a whole number from 1", "write version = 1")
+        threshold = r.get("threshold")
+        if not isinstance(threshold, (int, float)):
+            at_id(f"rule {r['id']} has no numeric threshold", "add threshold = 0.8 (the score at which it fires)")
+        conds = r.get("conditions")
+        if not isinstance(conds, list) or not conds:
+            at_id(f"rule {r['id']} has no conditions", "add conditions = [{ when = \"...\", weight = 1.0 }]")
+        clauses = []
+        for c in conds:
+            text = c.get("when") if isinstance(c, dict) else None
+            if not isinstance(text, str):
+                at_id(f"rule {r['id']}: a condition has no 'when' text", "write { when = \"...\", weight = 0.5 }")
+            occ = cond_counts.get(text, 0)
+            cond_counts[text] = occ + 1
+            at_cond = fail_at(text, occ)
+            weight = c.get("weight", 1.0)
+            if not isinstance(weight, (int, float)) or weight < 0:
+                at_cond(f"condition weight {weight!r} is not a number >= 0", "write weight = 0.5")
+            cond = parse_condition(text, fields, night_ends, lambda col, p, h: at_cond(p, h, col))
+            clauses.append(Clause(text, float(weight), cond))
+        if threshold > sum(c.weight for c in clauses) + 1e-12:
+            at_id(f"rule {r['id']} can never fire: threshold {threshold} is above the sum of its weights "
+                  f"{sum(c.weight for c in clauses):g}", "lower the threshold or raise the weights")
+        rules.append(Rule(r["id"], version, r["legal_basis"], r["purpose"], float(threshold), r["action"],
+                          tuple(clauses)))
+    needs_zones = any(isinstance(c.condition, InZone) for r in rules for c in r.clauses)
+    zones = head.get("zones")
+    if needs_zones and not zones:
+        fail_at("inside zone")("a rule uses zones but the rule set names no zone file",
+                               "add zones = \"FILE.geojson\" under [ruleset]")
+    return RuleSet(head.get("name", Path(name).stem), name, fields, tuple(rules), zones, night_ends,
+                   {k: v for k, v in head.items() if k not in ("name", "fields", "zones", "night_ends")})
