@@ -9,12 +9,14 @@ from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from lawful import db
 from lawful.cli_common import _Reporter, _session, err, out
 from lawful.cli_forecast import forecast_app
+from lawful.cli_rules import rules_app
 from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
 from lawful.settings import Settings
@@ -43,6 +45,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(models_app, name="models")
 app.add_typer(review_app, name="review")
@@ -58,7 +61,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # Typer turns Ctrl-C inside a command into a returned 130
     except LawfulError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)  # messages quote [brackets] as text
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         code = INTERRUPTED

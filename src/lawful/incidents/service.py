@@ -218,6 +218,23 @@ def fetch_events(session: Session, *, category: str | None, start: datetime, end
     )
 
 
+def fetch_incident_frame(session: Session, *, start: datetime, end: datetime,
+                         categories: list[str] | None = None) -> pd.DataFrame:
+    """Incidents with start <= occurred_at < end as a frame: id, t (UTC), x, y, category, area, premises."""
+    dialect = session.get_bind().dialect.name
+    p = _placeholder(dialect)
+    where = f"occurred_at >= {p('lo')} AND occurred_at < {p('hi')}"
+    params = {"lo": _bind_time(start, dialect), "hi": _bind_time(end, dialect)}
+    rows = _query(session, f"SELECT id, {_time_select(dialect)}, x, y, category, area_code, "
+                           f"premises_type FROM incidents WHERE {where} ORDER BY occurred_at, id", params)
+    ids, t, x, y, cat, area, prem = zip(*rows) if rows else ((),) * 7
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "t": _to_datetime64(t, dialect) if rows else
+                          np.array([], dtype="datetime64[us]"), "x": np.asarray(x, float), "y": np.asarray(y, float),
+                          "category": pd.Series(cat, dtype=object), "area": pd.Series(area, dtype=object),
+                          "premises": pd.Series(prem, dtype=object)})
+    return frame[frame["category"].isin(categories)] if categories else frame
+
+
 def _occurrences(session: Session) -> pd.DataFrame:
     """Category and UTC occurrence time of every stored incident."""
     dialect = session.get_bind().dialect.name

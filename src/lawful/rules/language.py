@@ -137,8 +137,12 @@ class RuleSet:
     extra: dict = field(default_factory=dict)
 
     @property
-    def windowed(self) -> bool:
-        return any(isinstance(c.condition, (CountNear, AreaSpike)) for r in self.rules for c in r.clauses)
+    def lookback_hours(self) -> float:
+        """How much history before the first evaluated event its windows need."""
+        hours = [c.condition.hours for r in self.rules for c in r.clauses if isinstance(c.condition, CountNear)]
+        hours += [max(c.condition.hours, (c.condition.baseline_days + 1) * 24) for r in self.rules for c in r.clauses
+                  if isinstance(c.condition, AreaSpike)]
+        return max(hours, default=0.0)
 
 
 # ---- the condition parser ------------------------------------------------------------------------------------------
@@ -428,6 +432,21 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
                   f"{sum(c.weight for c in clauses):g}", "lower the threshold or raise the weights")
         rules.append(Rule(r["id"], version, r["legal_basis"], r["purpose"], float(threshold), r["action"],
                           tuple(clauses)))
+    if "timezone" in head:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(head["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            fail_at("timezone")(f"time zone {head['timezone']!r} is unknown", "use an IANA name like Asia/Shanghai")
+    if "crs" in head:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(str(head["crs"]))
+        except CRSError:
+            fail_at("crs")(f"CRS {head['crs']!r} is unknown", "use a projected CRS in metres, e.g. EPSG:32651")
     needs_zones = any(isinstance(c.condition, InZone) for r in rules for c in r.clauses)
     zones = head.get("zones")
     if needs_zones and not zones:

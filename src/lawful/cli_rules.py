@@ -1,0 +1,138 @@
+"""`lawful rules check|run|report`: early-warning rules from a file, over stored incidents or an event file."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import typer
+
+from lawful.cli_common import _Reporter, _session, _trail, err, out
+from lawful.errors import LawfulError
+from lawful.settings import Settings
+
+rules_app = typer.Typer(no_args_is_help=True, help=(
+    "Explainable early-warning rules: check a rule file, run it over events, report on officers' verdicts. "
+    "See examples/rules/ and docs/rules.md."))
+
+RuleFile = Annotated[Path, typer.Argument(help="A rule file (TOML), e.g. examples/rules/bird-catching.toml.")]
+
+
+def _context(rs, settings: Settings):
+    from lawful.rules.engine import Context
+    from lawful.rules.zones import load_zones
+
+    crs = rs.extra.get("crs", settings.crs)
+    zones = ()
+    if rs.zones_path:
+        zones = tuple(load_zones(Path(rs.path).parent / rs.zones_path, crs))
+    return Context(ZoneInfo(rs.extra.get("timezone", settings.timezone)), crs, zones)
+
+
+def _load(path: Path):
+    from lawful.rules.language import load_ruleset
+
+    settings = Settings.from_env()
+    rs = load_ruleset(path)
+    return rs, _context(rs, settings), settings
+
+
+@rules_app.command("check")
+def check_cmd(file: RuleFile) -> None:
+    """Parse and type-check a rule file (and its zone file). Errors give file:line:column and a hint."""
+    rs, ctx, _ = _load(file)
+    out.print(f"[green]OK[/]: {file}: rule set {rs.name!r}, {len(rs.rules)} rule(s), time zone {ctx.tz.key}, "
+              f"CRS {ctx.crs}" + (f", {len(ctx.zones)} zone(s)" if ctx.zones else ""), highlight=False)
+    for r in rs.rules:
+        out.print(f"  {r.id} v{r.version} -> {r.action} at score >= {r.threshold:g}; purpose: {r.purpose}; "
+                  f"legal basis: {r.legal_basis}", highlight=False)
+        for c in r.clauses:
+            out.print(f"      {c.weight:>5g}  {c.text}", highlight=False)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise LawfulError(f"{option} {text!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def _seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError):
+        raise LawfulError(f"--lateness {text!r} is not a duration", "write e.g. 90s, 10m or 2h") from None
+
+
+@rules_app.command("run")
+def run_cmd(
+    file: RuleFile,
+    events: Annotated[str, typer.Option(help="'store' (stored incidents between --start and --end) or a CSV/JSONL "
+                                             "file: id, time (ISO 8601 with offset), lon, lat, declared fields.")],
+    start: Annotated[Optional[str], typer.Option(help="With --events store: first local day.")] = None,
+    end: Annotated[Optional[str], typer.Option(help="With --events store: stop before this local day.")] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Feed events one at a time in file order through the "
+                                                          "stream engine instead of the batch engine.")] = False,
+    lateness: Annotated[str, typer.Option(help="Stream mode: how late an event may arrive (e.g. 10m).")] = "0s",
+    limit: Annotated[int, typer.Option(help="Print at most this many alerts (the counts cover all).")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Every alert as JSON, with each condition's result.")] = False,
+) -> None:
+    """Run a rule set and print its alerts, each with every condition, the value it saw, its weight, the score and
+    the threshold. Development activity (on the trail): to reach officers, alerts go through the governance gate."""
+    from lawful.rules.engine import Stream, run_batch
+    from lawful.rules.sources import from_incidents, read_events
+
+    rs, ctx, settings = _load(file)
+    if events == "store":
+        if not (start and end):
+            raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
+        from lawful.incidents.service import fetch_incident_frame
+
+        lo = datetime.combine(_day(start, "--start"), time(0), ctx.tz).astimezone(timezone.utc)
+        hi = datetime.combine(_day(end, "--end"), time(0), ctx.tz).astimezone(timezone.utc)
+        with _session(readonly=True) as (session, _):  # windows see the history before --start, alerts do not
+            ev = from_incidents(fetch_incident_frame(session, start=lo - timedelta(hours=rs.lookback_hours), end=hi))
+        since = np.datetime64(lo.replace(tzinfo=None), "us")
+        label = f"stored incidents {start} to {end} (with {rs.lookback_hours / 24:g} days of history for the windows)"
+    else:
+        ev = read_events(Path(events), rs, ctx.crs)
+        label = events
+    if stream:
+        s = Stream(rs, ctx, _seconds(lateness))
+        alerts = []
+        with _Reporter() as progress:
+            for i in range(len(ev)):
+                alerts += s.push(ev.row(i))
+                if i % 1000 == 0:
+                    progress("evaluating", i, len(ev))
+        alerts += s.flush()
+        if s.too_late:
+            err.print(f"{s.too_late} event(s) arrived later than --lateness {lateness} and were not evaluated")
+    else:
+        alerts = run_batch(rs, ev, ctx)
+    if events == "store":
+        alerts = [a for a in alerts if a.t >= since]
+    if events == "store":
+        _trail(action="development", obj="incidents", purpose=f"rules run {rs.name}",
+               details={"rules": str(file), "start": start, "end": end, "events": len(ev), "alerts": len(alerts)})
+    if as_json:
+        print(json.dumps([{"rule": a.rule, "version": a.version, "action": a.action, "event": a.event_id,
+                           "time": str(a.t), "score": a.score, "threshold": a.threshold,
+                           "conditions": [{"when": c.text, "weight": c.weight, "held": c.held, "value": c.value}
+                                          for c in a.clauses]} for a in alerts], indent=1))
+        return
+    per_rule = Counter(a.rule for a in alerts)
+    out.print(f"[bold]{rs.name}[/]: {len(ev):,} events read from {label}, {len(alerts):,} alert(s) "
+              f"({'stream' if stream else 'batch'} engine)", highlight=False)
+    for r in rs.rules:
+        out.print(f"  {r.id} v{r.version}: {per_rule.get(r.id, 0):,}", highlight=False)
+    for a in alerts[:limit]:
+        out.print(f"- {a.sentence(ctx.tz)}", highlight=False)
+    if len(alerts) > limit:
+        out.print(f"... and {len(alerts) - limit:,} more (--limit, or --json for all)", highlight=False)

@@ -1,0 +1,98 @@
+"""Events for the rule engines from a CSV or JSONL file: id, time (ISO 8601 with offset), lon, lat, and the fields
+the rule set declares. Sets are JSON arrays in JSONL and ';'-separated in CSV. A bad row stops the read with its
+file, row, field and the fix; nothing is evaluated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from lawful.errors import InputError
+from lawful.rules.engine import Events
+from lawful.rules.language import BUILTIN_FIELDS, RuleSet
+
+REQUIRED = ("id", "time", "lon", "lat")
+
+
+def read_events(path: Path, rs: RuleSet, crs: str) -> Events:
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "give a CSV or JSONL file of events, or --events store")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = []
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"{path} row {n}: not JSON ({exc.msg} at column {exc.colno})",
+                                         "write one JSON object per line") from None
+        frame = pd.DataFrame(rows)
+        first_row = 1
+    elif path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        first_row = 2  # the header is line 1
+    else:
+        raise InputError(f"{path}: unknown event file type {path.suffix!r}", "use .csv or .jsonl")
+    return to_events(frame, rs, crs, str(path), first_row)
+
+
+def to_events(frame: pd.DataFrame, rs: RuleSet, crs: str, label: str, first_row: int = 1) -> Events:
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(f"{label}: missing column(s) {', '.join(missing)}",
+                         "events need id, time (ISO 8601 with offset), lon and lat")
+
+    def bad(i: int, field: str, value, why: str, fix: str):
+        shown = value.item() if hasattr(value, "item") else value  # numpy scalars print as plain numbers
+        raise InputError(f"{label} row {i + first_row}, field {field} ({shown!r}): {why}. Nothing was evaluated.", fix)
+
+    t = pd.to_datetime(frame["time"], utc=True, errors="coerce", format="ISO8601")
+    if t.isna().any():
+        i = int(np.flatnonzero(t.isna())[0])
+        bad(i, "time", frame["time"].iloc[i], "not an ISO 8601 time", "write e.g. 2026-06-01T21:40:00+08:00")
+    has_tz = frame["time"].astype(str).str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
+    if not has_tz.all():
+        i = int(np.flatnonzero(~has_tz.to_numpy())[0])
+        bad(i, "time", frame["time"].iloc[i], "has no UTC offset", "add one, e.g. +08:00 or Z")
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    for name, v, lo, hi in (("lon", lon, -180, 180), ("lat", lat, -90, 90)):
+        badrow = np.flatnonzero(~((v >= lo) & (v <= hi)))
+        if len(badrow):
+            i = int(badrow[0])
+            bad(i, name, frame[name].iloc[i], f"not a {name} in degrees", f"give {name} between {lo} and {hi}")
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    out = pd.DataFrame({"id": frame["id"].astype(str), "t": t.dt.tz_localize(None).astype("datetime64[us]"),
+                        "x": x, "y": y})
+    for name, ftype in rs.fields.items():
+        if name not in frame.columns:
+            out[name] = None if ftype != "number" else np.nan
+            continue
+        col = frame[name]
+        if ftype == "number":
+            num = pd.to_numeric(col, errors="coerce")
+            wrong = num.isna() & col.notna()
+            if wrong.any():
+                i = int(np.flatnonzero(wrong.to_numpy())[0])
+                bad(i, name, col.iloc[i], "not a number", f"give {name} as a number, or leave it empty")
+            out[name] = num.astype(float)
+        elif ftype == "set":
+            out[name] = [frozenset(v) if isinstance(v, list) else
+                         frozenset(s.strip() for s in str(v).split(";") if s.strip()) if isinstance(v, str) else
+                         frozenset() for v in col]
+        elif ftype == "bool":
+            out[name] = col.map(lambda v: str(v).lower() in ("true", "1", "yes"))
+        else:
+            out[name] = col.where(col.notna(), None).astype(object)
+    return Events.from_frame(out)
+
+
+def from_incidents(frame: pd.DataFrame) -> Events:
+    """Stored incidents (id, t, x, y, category, area, premises) as engine events."""
+    cols = ["id", "t", "x", "y", *BUILTIN_FIELDS]
+    return Events.from_frame(frame[cols])
