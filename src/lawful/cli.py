@@ -243,7 +243,8 @@ def _print_stats(stats) -> None:
 def demo() -> None:
     """The main job on the embedded default: create the store, load the bundled Toronto data, show what is there,
     backtest the forecasting models on December 2019 (report in the data directory), then register, approve and
-    use the demo forecaster through the governance gate and verify the trail."""
+    use the demo forecaster through the governance gate and verify the trail, and run the example early-warning
+    rules."""
     from lawful.incidents.service import get_stats
 
     settings = Settings.from_env()
@@ -265,6 +266,15 @@ def demo() -> None:
     out.print("\n[bold]Governance:[/] register the demo forecaster with its card, approve it with two approvers, "
               "issue one forecast through the gate, have a supervisor decide, verify the trail.", highlight=False)
     demo_governance([s.record() for s in report.summaries])
+    from lawful.cli_rules import run_cmd
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "rules"
+    out.print("\n[bold]Early-warning rules:[/] the bird-catching example on its synthetic observation stream, then "
+              "near-repeat burglary rules on the first week of December 2019.", highlight=False)
+    run_cmd(file=examples / "bird-catching.toml", events=str(examples / "bird-observations.jsonl"), start=None,
+            end=None, stream=False, lateness="0s", limit=3, as_json=False)
+    run_cmd(file=examples / "near-repeat.toml", events="store", start="2019-12-01", end="2019-12-08", stream=False,
+            lateness="0s", limit=3, as_json=False)
 
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import typer
+from rich.console import Console
 
 from lawful.cli_common import _Reporter, _session, _trail, err, out
 from lawful.errors import LawfulError
@@ -136,3 +138,56 @@ def run_cmd(
         out.print(f"- {a.sentence(ctx.tz)}", highlight=False)
     if len(alerts) > limit:
         out.print(f"... and {len(alerts) - limit:,} more (--limit, or --json for all)", highlight=False)
+
+
+@rules_app.command("report")
+def report_cmd(
+    file: RuleFile,
+    rule: Annotated[str, typer.Option("--rule", help="The rule id to report on.")],
+    verdicts: Annotated[Path, typer.Option(help="Officers' verdicts (CSV: rule, version, alert_time, verdict, held); "
+                                                "see examples/rules/bird-verdicts.csv.")],
+    weeks: Annotated[int, typer.Option(help="How many weeks, ending with --until.")] = 8,
+    until: Annotated[Optional[str], typer.Option(help="Last local day of the last week (default: the newest verdict's "
+                                                      "day).")] = None,
+    propose: Annotated[Optional[Path], typer.Option(help="Write the rule file with the suggested weights as the next "
+                                                         "version here (a proposal: it takes effect only once "
+                                                         "approved).")] = None,
+) -> None:
+    """Per week: alerts judged, precision and misjudgment rate with 95% intervals; whether the last week changed
+    against the ones before; suggested weights learned from the verdicts; in plain language."""
+    from rich.table import Table
+
+    from lawful.rules.language import propose_version
+    from lawful.rules.learning import detect_change, report, suggest_weights, weekly
+    from lawful.rules.sources import read_verdicts
+
+    rs, ctx, _ = _load(file)
+    target = next((r for r in rs.rules if r.id == rule), None)
+    if target is None:
+        raise LawfulError(f"{file} has no rule {rule!r}", f"use one of {', '.join(r.id for r in rs.rules)}")
+    vs = read_verdicts(verdicts)
+    mine = [v for v in vs if v.rule == rule]
+    if not mine:
+        raise LawfulError(f"{verdicts} has no verdicts on rule {rule!r}", "check the rule id in the verdict file")
+    last_day = _day(until, "--until") if until else max(v.at.astimezone(ctx.tz).date() for v in mine)
+    ws = weekly(vs, rule=rule, weeks=weeks, until=last_day, tz=ctx.tz)
+    table = Table("week to", "judged", "confirmed", "false alarms", "unclear", "misjudgment", "95% interval")
+    for w in ws:
+        lo, hi = w.misjudgment_ci
+        table.add_row(f"{w.end:%Y-%m-%d}", str(w.decided + w.unclear), str(w.confirmed), str(w.false_alarms),
+                      str(w.unclear), "n/a" if w.misjudgment is None else f"{w.misjudgment:.0%}",
+                      f"{lo:.0%} to {hi:.0%}" if w.decided else "")
+    (out if out.width >= 110 else Console(width=110, soft_wrap=True)).print(table)
+    suggested = suggest_weights(vs, target)
+    out.print(report(target, ws, detect_change(ws), suggested), highlight=False)
+    if propose:
+        if not suggested:
+            raise LawfulError("there are too few decided verdicts (or only one kind) to suggest weights",
+                              "wait for at least 10 confirmed or false-alarm verdicts of both kinds")
+        text = propose_version(Path(file).read_text(encoding="utf-8"), target, suggested)
+        if rs.zones_path:  # keep the zone file reachable from wherever the proposal is written
+            moved = os.path.relpath(Path(file).resolve().parent / rs.zones_path, propose.resolve().parent)
+            text = text.replace(f'zones = "{rs.zones_path}"', f'zones = "{moved}"', 1)
+        propose.write_text(text, encoding="utf-8")
+        err.print(f"wrote {propose}: {rule} version {target.version + 1} with the suggested weights. It is a proposal: "
+                  "register and approve it (`lawful models register`) before it is used.")

@@ -17,7 +17,7 @@ def test_check_lists_each_rule_with_its_legal_basis(capsys):
     code, out, err = run_cli(["rules", "check", BIRDS], capsys)
     assert code == 0, err
     assert "OK" in out and "3 rule(s), time zone Asia/Shanghai" in out and "3 zone(s)" in out
-    assert "bird-catching-night v1 -> warn at score >= 0.8" in out and "Wildlife Protection Law" in out
+    assert "bird-catching-night v1 -> warn at score >= 0.7" in out and "Wildlife Protection Law" in out
 
 
 def test_the_bird_example_prints_explained_alerts_and_batch_equals_stream(capsys):
@@ -29,10 +29,9 @@ def test_the_bird_example_prints_explained_alerts_and_batch_equals_stream(capsys
     _, stream, _ = run_cli(["rules", "run", BIRDS, "--events", STREAM, "--json", "--stream", "--lateness", "15m"], capsys)
     b, s = json.loads(batch), json.loads(stream)
     assert len(b) > 10 and sorted(map(json.dumps, b)) == sorted(map(json.dumps, s))
-    # every alert in the shipped stream that fired at night outside any forest would be a bug
     for a in b:
         if a["rule"] == "bird-catching-night":
-            assert a["score"] >= 0.8 and sum(c["weight"] for c in a["conditions"] if c["held"]) == a["score"]
+            assert a["score"] >= 0.7 and sum(c["weight"] for c in a["conditions"] if c["held"]) == a["score"]
 
 
 def test_a_malformed_rule_file_gives_a_located_error_and_nothing_runs(tmp_path, capsys):

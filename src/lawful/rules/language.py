@@ -454,3 +454,22 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
                                "add zones = \"FILE.geojson\" under [ruleset]")
     return RuleSet(head.get("name", Path(name).stem), name, fields, tuple(rules), zones, night_ends,
                    {k: v for k, v in head.items() if k not in ("name", "fields", "zones", "night_ends")})
+
+
+def propose_version(source: str, rule: Rule, weights: list[float]) -> str:
+    """The rule file's text with one rule's weights replaced and its version raised by one; everything else, comments
+    included, stays as written."""
+    start = source.find(f'id = "{rule.id}"')
+    end = source.find("[[rule]]", start)
+    end = len(source) if end < 0 else end
+    block = source[start:end]
+    for clause, w in zip(rule.clauses, weights):
+        line_start = block.find(clause.text)
+        line_end = block.find("\n", line_start)
+        line = block[line_start:line_end]
+        block = block[:line_start] + re.sub(r"weight\s*=\s*[0-9.]+", f"weight = {w:g}", line, count=1) + block[line_end:]
+    if re.search(r"^version\s*=", block, re.M):
+        block = re.sub(r"^version\s*=\s*\d+", f"version = {rule.version + 1}", block, count=1, flags=re.M)
+    else:
+        block = block.replace(f'id = "{rule.id}"', f'id = "{rule.id}"\nversion = {rule.version + 1}', 1)
+    return source[:start] + block + source[end:]

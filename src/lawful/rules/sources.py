@@ -96,3 +96,36 @@ def from_incidents(frame: pd.DataFrame) -> Events:
     """Stored incidents (id, t, x, y, category, area, premises) as engine events."""
     cols = ["id", "t", "x", "y", *BUILTIN_FIELDS]
     return Events.from_frame(frame[cols])
+
+
+def read_verdicts(path: Path):
+    """Officers' verdicts from CSV: rule, version, alert_time (ISO 8601 with offset), verdict, held (1/0 per condition)."""
+    from datetime import datetime
+
+    from lawful.rules.learning import VERDICTS, Verdict
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "give a CSV of verdicts: rule, version, alert_time, verdict, held")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("rule", "version", "alert_time", "verdict", "held") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}",
+                         "the columns are rule, version, alert_time, verdict, held")
+    out = []
+    for n, r in enumerate(frame.to_dict("records"), 2):
+        def bad(field, why, fix):
+            raise InputError(f"{path} row {n}, field {field} ({r[field]!r}): {why}. Nothing was reported.", fix)
+        try:
+            at = datetime.fromisoformat(r["alert_time"])
+        except ValueError:
+            bad("alert_time", "not an ISO 8601 time", "write e.g. 2026-06-01T22:10:00+08:00")
+        if at.tzinfo is None:
+            bad("alert_time", "has no UTC offset", "add one, e.g. +08:00")
+        if r["verdict"] not in VERDICTS:
+            bad("verdict", "not a verdict", f"use one of {', '.join(VERDICTS)}")
+        if not r["version"].isdigit():
+            bad("version", "not a version number", "write e.g. 1")
+        if not r["held"] or set(r["held"]) - {"0", "1"}:
+            bad("held", "not a string of 1s and 0s", "one digit per condition in the rule's order, e.g. 101")
+        out.append(Verdict(r["rule"], int(r["version"]), at, r["verdict"], tuple(c == "1" for c in r["held"])))
+    return out
