@@ -30,6 +30,7 @@ bench: .make-installed
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_trail.py
+	$(BIN)/python benchmarks/bench_rules.py
 
 clean:
 	rm -rf $(VENV) .make-installed
