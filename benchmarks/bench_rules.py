@@ -40,7 +40,7 @@ def fifty_rules() -> str:
                  f"local time between {k % 24:02d}:00 and {(k + 5) % 24:02d}:00",
                  f"premises in ['{PREMISES[k % 7]}', '{PREMISES[(k + 3) % 7]}']"]
         if k % 5 == 0:
-            conds.append(f"weekday in [Sat, Sun]")
+            conds.append("weekday in [Sat, Sun]")
         if k % 7 == 0:
             conds.append(f"within {500 + 10 * k} m of (-79.38, 43.65)")
         body = ",\n".join(f'  {{ when = "{c}", weight = 1 }}' for c in conds)

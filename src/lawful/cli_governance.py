@@ -329,30 +329,37 @@ def review_show(output_id: int, actor: As = None, top: Annotated[int, typer.Opti
         audit.append(session, actor=who.name, action="consultation", obj=f"output:{o.id}", purpose=o.purpose)
         lines = [f"[bold]Output {o.id}[/]: {o.kind}, {o.subject}, for {o.purpose!r}; issued by {o.issued_by} "
                  f"at {o.issued_at:%Y-%m-%d %H:%M} UTC; status {o.status}"]
-        lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
+        if o.kind == "alert":
+            lines += [o.explanation[0]["sentence"]]
+        else:
+            lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
     for line in lines:
         out.print(line, highlight=False)
 
 
 @review_app.command("decide")
 def review_decide(output_id: int, reason: Reason,
-                  accept: Annotated[bool, typer.Option("--accept")] = False,
-                  reject: Annotated[bool, typer.Option("--reject")] = False,
-                  amend: Annotated[Optional[str], typer.Option("--amend", help="What you changed, as text.")] = None,
+                  accept: Annotated[bool, typer.Option("--accept", help="Forecasts: act on it as it is.")] = False,
+                  reject: Annotated[bool, typer.Option("--reject", help="Forecasts: do not act on it.")] = False,
+                  amend: Annotated[Optional[str], typer.Option("--amend", help="Forecasts: what you changed.")] = None,
+                  confirm: Annotated[bool, typer.Option("--confirm", help="Alerts: it was right.")] = False,
+                  false_alarm: Annotated[bool, typer.Option("--false-alarm", help="Alerts: it was wrong.")] = False,
+                  unclear: Annotated[bool, typer.Option("--unclear", help="Alerts: cannot tell.")] = False,
                   actor: As = None) -> None:
-    """Accept, reject or amend an output, with a reason. You cannot decide on an output you issued."""
+    """Decide on an output, with a reason: accept, reject or amend a forecast; confirm, call a false alarm or mark
+    unclear an alert (the verdicts the rules learn from). You cannot decide on an output you issued."""
+    from lawful.governance.models import Entry, Output
     from lawful.governance.monitor import enforce
-    from lawful.governance.models import Entry
     from lawful.governance.review import decide
 
-    chosen = [d for d, on in (("accepted", accept), ("rejected", reject), ("amended", amend is not None)) if on]
+    chosen = [d for d, on in (("accepted", accept), ("rejected", reject), ("amended", amend is not None),
+                              ("confirmed", confirm), ("false-alarm", false_alarm), ("unclear", unclear)) if on]
     if len(chosen) != 1:
-        raise LawfulError("choose exactly one of --accept, --reject, --amend TEXT", "say what you decided")
+        raise LawfulError("choose exactly one decision", "forecasts: --accept, --reject or --amend TEXT; alerts: "
+                          "--confirm, --false-alarm or --unclear")
     with _session() as (session, _):
         r = decide(session, actor=_actor(session, actor), output_id=output_id, decision=chosen[0], reason=reason,
                    amendment={"text": amend} if amend else None)
-        from lawful.governance.models import Output
-
         entry = session.get(Entry, session.get(Output, output_id).entry_id)
         figs = enforce(session, entries=[entry], thresholds=_thresholds())
         ref = entry.ref
@@ -373,7 +380,8 @@ def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "r
     if not rows:
         out.print("No decisions yet.")
         return
-    table = Table(by, "decisions", "accepted", "rejected", "amended", "acceptance", "median s")
+    table = Table(by, "decisions", "accepted/confirmed", "rejected/false alarm", "amended/unclear", "acceptance",
+                  "median s")
     for s in rows:
         table.add_row(s.who, str(s.decisions), str(s.accepted), str(s.rejected), str(s.amended), f"{s.acceptance:.0%}",
                       f"{s.median_seconds:.0f}", style="bold red" if s.warning else None)

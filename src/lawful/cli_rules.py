@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
@@ -50,11 +51,16 @@ def check_cmd(file: RuleFile) -> None:
     rs, ctx, _ = _load(file)
     out.print(f"[green]OK[/]: {file}: rule set {rs.name!r}, {len(rs.rules)} rule(s), time zone {ctx.tz.key}, "
               f"CRS {ctx.crs}" + (f", {len(ctx.zones)} zone(s)" if ctx.zones else ""), highlight=False)
+    out.print(f"  sha256 {_sha256(file)} (put this in the rule set's model card as [rules] sha256)", highlight=False)
     for r in rs.rules:
         out.print(f"  {r.id} v{r.version} -> {r.action} at score >= {r.threshold:g}; purpose: {r.purpose}; "
                   f"legal basis: {r.legal_basis}", highlight=False)
         for c in r.clauses:
             out.print(f"      {c.weight:>5g}  {c.text}", highlight=False)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _day(text: str, option: str) -> date:
@@ -84,13 +90,21 @@ def run_cmd(
     lateness: Annotated[str, typer.Option(help="Stream mode: how late an event may arrive (e.g. 10m).")] = "0s",
     limit: Annotated[int, typer.Option(help="Print at most this many alerts (the counts cover all).")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Every alert as JSON, with each condition's result.")] = False,
+    issue: Annotated[Optional[str], typer.Option(help="Send the alerts through the governance gate as outputs of this "
+                                                      "approved rule-set entry (NAME or NAME:VERSION); the file must "
+                                                      "be the one its card names by SHA-256.")] = None,
+    purpose: Annotated[Optional[str], typer.Option(help="With --issue: why, e.g. 'patrol planning'.")] = None,
+    actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER", help="With --issue: who you are.")] = None,
 ) -> None:
     """Run a rule set and print its alerts, each with every condition, the value it saw, its weight, the score and
-    the threshold. Development activity (on the trail): to reach officers, alerts go through the governance gate."""
+    the threshold. Without --issue this is development activity (on the trail); with --issue each alert goes
+    through the governance gate and waits for an officer's verdict (`lawful review decide ID --confirm`)."""
     from lawful.rules.engine import Stream, run_batch
     from lawful.rules.sources import from_incidents, read_events
 
     rs, ctx, settings = _load(file)
+    if issue:
+        _check_issuable(issue, file, purpose, actor)
     if events == "store":
         if not (start and end):
             raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
@@ -120,7 +134,11 @@ def run_cmd(
         alerts = run_batch(rs, ev, ctx)
     if events == "store":
         alerts = [a for a in alerts if a.t >= since]
-    if events == "store":
+    if issue:
+        ids = _issue_alerts(alerts, issue, purpose, actor, ctx)
+        err.print(f"{len(ids):,} alert(s) issued through the gate as outputs of {issue}"
+                  + (f" ({ids[0]} to {ids[-1]})" if ids else "") + "; they wait for verdicts (`lawful review list`).")
+    elif events == "store":
         _trail(action="development", obj="incidents", purpose=f"rules run {rs.name}",
                details={"rules": str(file), "start": start, "end": end, "events": len(ev), "alerts": len(alerts)})
     if as_json:
@@ -144,8 +162,9 @@ def run_cmd(
 def report_cmd(
     file: RuleFile,
     rule: Annotated[str, typer.Option("--rule", help="The rule id to report on.")],
-    verdicts: Annotated[Path, typer.Option(help="Officers' verdicts (CSV: rule, version, alert_time, verdict, held); "
-                                                "see examples/rules/bird-verdicts.csv.")],
+    verdicts: Annotated[str, typer.Option(help="'store' (verdicts on alerts issued through the gate) or a CSV: rule, "
+                                               "version, alert_time, verdict, held; see "
+                                               "examples/rules/bird-verdicts.csv.")],
     weeks: Annotated[int, typer.Option(help="How many weeks, ending with --until.")] = 8,
     until: Annotated[Optional[str], typer.Option(help="Last local day of the last week (default: the newest verdict's "
                                                       "day).")] = None,
@@ -165,7 +184,7 @@ def report_cmd(
     target = next((r for r in rs.rules if r.id == rule), None)
     if target is None:
         raise LawfulError(f"{file} has no rule {rule!r}", f"use one of {', '.join(r.id for r in rs.rules)}")
-    vs = read_verdicts(verdicts)
+    vs = _stored_verdicts(rule) if verdicts == "store" else read_verdicts(Path(verdicts))
     mine = [v for v in vs if v.rule == rule]
     if not mine:
         raise LawfulError(f"{verdicts} has no verdicts on rule {rule!r}", "check the rule id in the verdict file")
@@ -191,3 +210,72 @@ def report_cmd(
         propose.write_text(text, encoding="utf-8")
         err.print(f"wrote {propose}: {rule} version {target.version + 1} with the suggested weights. It is a proposal: "
                   "register and approve it (`lawful models register`) before it is used.")
+
+
+def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None) -> None:
+    """Before any work: the entry is a rule set, this is its approved file, and the gate would let outputs out."""
+    from lawful.access.service import get_actor
+    from lawful.governance import gate
+    from lawful.governance.registry import get
+
+    if not purpose:
+        raise LawfulError("--issue needs --purpose", "say why, e.g. --purpose 'wildlife protection patrols'")
+    with _session() as (session, _):
+        entry = get(session, ref=ref)
+        if entry.kind != "rule-set":
+            raise LawfulError(f"{entry.ref} is a {entry.kind}, not a rule set", "give the rule set's registry entry")
+        approved = entry.card["rules"]["sha256"]
+        if _sha256(file) != approved:
+            raise LawfulError(f"{file} is not the rule file {entry.ref} was approved with (SHA-256 {_sha256(file)[:12]}"
+                              f"... against {approved[:12]}...)", "run the approved file, or register and approve "
+                              "this one as a new version")
+        who = get_actor(session, name=actor)
+        why = gate.check(session, actor=who, entry=entry, purpose=purpose, area=None, now=datetime.now(timezone.utc))
+        if why:
+            gate.issue(session, actor=who, entry=entry, purpose=purpose, kind="alert", subject="", payload={},
+                       explanation=[])  # the refusal goes on the trail
+    if why:
+        raise LawfulError(f"the gate refused: {why}. The refusal is on the trail.", "see `lawful models list`")
+
+
+def _issue_alerts(alerts, ref: str, purpose: str, actor: str | None, ctx) -> list[int]:
+    """Every alert through the gate in one transaction: all are issued, or (if the gate refuses one) none."""
+    from lawful.access.service import get_actor
+    from lawful.governance import gate
+    from lawful.governance.registry import get
+
+    ids = []
+    with _session() as (session, _):
+        who, entry = get_actor(session, name=actor), get(session, ref=ref)
+        for a in alerts:
+            payload = {"rule": a.rule, "version": a.version, "action": a.action, "event": a.event_id,
+                       "time": str(a.t), "score": a.score, "threshold": a.threshold,
+                       "held": [c.held for c in a.clauses]}
+            explanation = [{"sentence": a.sentence(ctx.tz)}] + [{"when": c.text, "weight": c.weight, "held": c.held,
+                                                                 "value": c.value} for c in a.clauses]
+            r = gate.issue(session, actor=who, entry=entry, purpose=purpose, kind="alert",
+                           subject=f"{a.rule} v{a.version} on event {a.event_id}", payload=payload,
+                           explanation=explanation)
+            if not r.allowed:
+                raise LawfulError(f"the gate refused: {r.refused}", "nothing was issued")
+            ids.append(r.output.id)
+    return ids
+
+
+def _stored_verdicts(rule: str):
+    """Officers' verdicts on alerts that went through the gate: confirmed, false-alarm or unclear review decisions."""
+    from sqlalchemy import select
+
+    from lawful.governance.models import Output, Review
+    from lawful.rules.learning import Verdict
+
+    out = []
+    with _session(readonly=True) as (session, _):
+        rows = session.execute(select(Output, Review).join(Review, Review.output_id == Output.id)
+                               .where(Output.kind == "alert", Output.sandbox.is_(False)))
+        for o, r in rows:
+            p = o.payload
+            if p.get("rule") == rule:
+                at = datetime.fromisoformat(p["time"]).replace(tzinfo=timezone.utc)
+                out.append(Verdict(rule, int(p["version"]), at, r.decision, tuple(p["held"])))
+    return out

@@ -96,6 +96,7 @@ def test_high_tier_approval_needs_a_complete_impact_assessment(gov):
     ({"techniques": ["Facial recognition"]}, "identifies people biometrically"),
     ({"techniques": ["person scoring"]}, "ranks individual people"),
     ({"legal_basis": []}, "field legal_basis: missing or empty"),
+    ({"kind": "rule-set"}, r"needs \[rules\] sha256"),
 ])
 def test_cards_for_what_lawful_does_not_do_or_without_legal_basis_are_refused(change, message):
     card = dict(copy.deepcopy(CARD), **change)

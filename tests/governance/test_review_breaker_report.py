@@ -18,8 +18,8 @@ def issue_many(gov, ref, n, who="analyst"):
     with gov.tx() as s:
         e = registry.get(s, ref=ref)
         for i in range(n):
-            r = gate.issue(s, actor=gov.actor(s, who), entry=e, purpose="patrol planning", kind="alert",
-                           subject=f"alert {i}", payload={"i": i}, explanation=["condition held"])
+            r = gate.issue(s, actor=gov.actor(s, who), entry=e, purpose="patrol planning", kind="forecast",
+                           subject=f"forecast {i}", payload={"i": i}, explanation=["place flagged"])
             ids.append(r.output.id)
     return ids
 
@@ -115,7 +115,7 @@ def test_weekly_report_names_the_model_whose_misjudgment_rate_moved(gov, capsys)
                        aware_at=datetime.now(timezone.utc) - timedelta(days=20))
     code, out, err = run_cli(["report", "weekly"], capsys)
     assert code == 0, err
-    assert "Misjudgment rate (outputs rejected as wrong) rose from 20% to 40% (+20 points)" in out
+    assert "Misjudgment rate (outputs judged wrong) rose from 20% to 40% (+20 points)" in out
     assert "toronto-bne-forecaster: the misjudgment rate rose by 20 points to 40%" in out
     assert "serious incident 1 (data-leak) must be reported by" in out and "OVERDUE" in out
     assert "automatically by the circuit breaker" in out and "is suspended" in out

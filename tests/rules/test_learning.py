@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lawful.rules.language import load_ruleset, parse_ruleset
-from lawful.rules.learning import Verdict, Week, detect_change, suggest_weights, weekly, wilson
+from lawful.rules.learning import Verdict, detect_change, suggest_weights, weekly, wilson
 from tests.conftest import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "rules"

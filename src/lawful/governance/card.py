@@ -4,6 +4,7 @@ rendered as Markdown and HTML. Pure: no database."""
 from __future__ import annotations
 
 import html
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -88,6 +89,11 @@ def check_card(raw: dict, where: str = "card") -> dict:
         if not isinstance(m, dict) or not all(k in m for k in ("estimator", "category", "window_days", "cell_m")):
             bad("model", "estimator, category, window_days and cell_m are required for a forecast model",
                 "add a [model] table naming what the gate runs, e.g. estimator = \"features\"")
+    if raw["kind"] == "rule-set":
+        r = raw.get("rules")
+        if not isinstance(r, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(r.get("sha256", ""))):
+            bad("rules", "a rule set's card needs [rules] sha256 = the SHA-256 of the approved rule file",
+                "run `lawful rules check FILE`, which prints it, and add [rules] sha256 = \"...\"")
     card = dict(raw)
     card["next_review"] = str(raw["next_review"])
     if "version" in card and (not isinstance(card["version"], int) or card["version"] < 1):

@@ -1,6 +1,7 @@
 """Monitored figures per model, and the breaker that trips by itself when one crosses its threshold.
 
-- misjudgment rate: the share of decided outputs that reviewers rejected;
+- misjudgment rate: the share of decided outputs that reviewers rejected (forecasts) or called false alarms (alerts);
+  'unclear' verdicts are left out;
 - realised accuracy (forecasts): of the incidents that happened in a forecast's period, the share inside its
   flagged cells, as a PAI (hit rate / share of cells flagged; 1 is chance);
 - exposure: the attached exposure audit's misplaced attention.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from lawful.governance.models import Entry, Output
 from lawful.governance.policy import Thresholds
 from lawful.governance.registry import suspend
+from lawful.governance.review import MISJUDGED, UNDECIDED
 from lawful.incidents.service import fetch_events
 
 
@@ -47,6 +49,8 @@ def realised(session: Session, out: Output) -> tuple[int, int, float] | None:
     """(incidents in the forecast's period, of them inside flagged cells, share of cells flagged); None if the
     period has not ended."""
     p = out.payload
+    if not {"end", "start", "category", "cells", "area_share"} <= p.keys():
+        return None  # not a place forecast this can be checked against
     end = datetime.fromisoformat(p["end"])
     if end > datetime.now(timezone.utc):
         return None
@@ -63,8 +67,8 @@ def figures(session: Session, *, entry: Entry, thresholds: Thresholds, days: int
     f = Figures(entry.ref)
     outs = list(session.scalars(select(Output).where(Output.entry_id == entry.id, Output.sandbox.is_(False),
                                                      Output.issued_at >= now - timedelta(days=days))))
-    decided = [o for o in outs if o.status != "open"]
-    f.decided, f.rejected = len(decided), sum(o.status == "rejected" for o in decided)
+    decided = [o for o in outs if o.status != "open" and o.status not in UNDECIDED]
+    f.decided, f.rejected = len(decided), sum(o.status in MISJUDGED for o in decided)
     shares = []
     for o in outs:
         if o.kind == "forecast":
@@ -79,7 +83,7 @@ def figures(session: Session, *, entry: Entry, thresholds: Thresholds, days: int
     t = thresholds
     if f.decided >= t.min_decisions and f.misjudgment > t.max_misjudgment:
         f.breaches.append(f"misjudgment rate {f.misjudgment:.0%} over the last {days} days ({f.rejected} of "
-                          f"{f.decided} decided outputs rejected) is above {t.max_misjudgment:.0%}")
+                          f"{f.decided} decided outputs judged wrong) is above {t.max_misjudgment:.0%}")
     if f.realised_incidents >= 2 * t.min_decisions and f.realised_pai is not None and f.realised_pai < t.min_realised_pai:
         f.breaches.append(f"realised PAI {f.realised_pai:.2f} over the last {days} days ({f.realised_hits} of "
                           f"{f.realised_incidents} incidents in flagged cells) is below {t.min_realised_pai:g}")

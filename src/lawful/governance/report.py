@@ -13,6 +13,7 @@ from lawful.governance import registry, review, serious
 from lawful.governance.models import Entry, Output, Review
 from lawful.governance.monitor import figures
 from lawful.governance.policy import Thresholds
+from lawful.governance.review import AGREED, MISJUDGED, UNDECIDED
 
 
 def _pct(a: int, b: int) -> str:
@@ -49,21 +50,23 @@ def _entry_section(session, e: Entry, start, prev_start, end, now, t: Thresholds
                                    .where(Output.entry_id == e.id, Review.decided_at >= prev_start,
                                           Review.decided_at < end)))
     rw, rp = [r for r in reviews if r.decided_at >= start], [r for r in reviews if r.decided_at < start]
-    acc = sum(r.decision == "accepted" for r in rw)
-    rej_w, rej_p = sum(r.decision == "rejected" for r in rw), sum(r.decision == "rejected" for r in rp)
+    rw = [r for r in rw if r.decision not in UNDECIDED]  # 'unclear' verdicts are neither right nor wrong
+    rp = [r for r in rp if r.decision not in UNDECIDED]
+    acc = sum(r.decision in AGREED for r in rw)
+    rej_w, rej_p = sum(r.decision in MISJUDGED for r in rw), sum(r.decision in MISJUDGED for r in rp)
     lines = [f"## {e.name} (version {e.version}, {e.tier} risk, {e.state})", ""]
     sandbox = sum(o.sandbox for o in this)
     lines.append(f"- Issued {len(this) - sandbox} operational output(s) this week"
                  + (f" and {sandbox} in sandbox (shadow mode, not shown to operations)" if sandbox else "") + ".")
     if rw:
-        lines.append(f"- People decided on {len(rw)}: accepted {acc}, rejected {rej_w}, amended "
-                     f"{len(rw) - acc - rej_w}; acceptance rate {_pct(acc, len(rw))}.")
+        lines.append(f"- People decided on {len(rw)}: accepted or confirmed {acc}, rejected or false alarm {rej_w}, "
+                     f"amended {len(rw) - acc - rej_w}; acceptance rate {_pct(acc, len(rw))}.")
         mis_w = rej_w / len(rw)
         if rp:
             mis_p = rej_p / len(rp)
             moved = (mis_w - mis_p) * 100
             verb = "rose" if moved > 0 else "fell" if moved < 0 else "stayed"
-            lines.append(f"- Misjudgment rate (outputs rejected as wrong) {verb} from {mis_p:.0%} to {mis_w:.0%}"
+            lines.append(f"- Misjudgment rate (outputs judged wrong) {verb} from {mis_p:.0%} to {mis_w:.0%}"
                          + (f" ({moved:+.0f} points)" if moved else "") + " against the week before.")
             if moved >= 10:
                 attention.append(f"{e.name}: the misjudgment rate rose by {moved:.0f} points to {mis_w:.0%}; look at "

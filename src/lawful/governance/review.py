@@ -16,7 +16,11 @@ from lawful.governance import audit
 from lawful.governance.models import Entry, Output, Review
 from lawful.governance.policy import MAY, Thresholds
 
-DECISIONS = ("accepted", "rejected", "amended")
+# What a person may decide, by kind of output. Alerts get the officers' verdicts the rules learn from.
+DECISIONS = {"forecast": ("accepted", "rejected", "amended"), "alert": ("confirmed", "false-alarm", "unclear")}
+AGREED = frozenset({"accepted", "confirmed"})
+MISJUDGED = frozenset({"rejected", "false-alarm"})  # the output was wrong: what misjudgment rates count
+UNDECIDED = frozenset({"unclear"})  # counted, but neither right nor wrong
 
 
 def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
@@ -41,11 +45,13 @@ def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
 def decide(session: Session, *, actor: Actor, output_id: int, decision: str, reason: str,
            amendment: dict | None = None) -> Review:
     """Record a named person's decision on an output."""
-    if decision not in DECISIONS:
-        raise LawfulError(f"{decision!r} is not a decision", f"use one of {', '.join(DECISIONS)}")
     if not actor.has(MAY["review"]):
         raise LawfulError(f"{actor.name} may not decide on outputs", f"this needs one of {', '.join(sorted(MAY['review']))}")
     out = get_output(session, actor=actor, output_id=output_id)
+    allowed = DECISIONS.get(out.kind, DECISIONS["forecast"])
+    if decision not in allowed:
+        raise LawfulError(f"{decision!r} is not a decision on {out.kind} output {output_id}",
+                          f"use one of {', '.join(allowed)}")
     if out.sandbox:
         raise LawfulError(f"output {output_id} is a sandbox output and cannot be acted on", "sandbox is shadow mode")
     if out.status != "open":
@@ -73,9 +79,9 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
 class ReviewStats:
     who: str  # reviewer name or model ref
     decisions: int
-    accepted: int
-    rejected: int
-    amended: int
+    accepted: int  # accepted forecasts and confirmed alerts
+    rejected: int  # rejected forecasts and false alarms
+    amended: int  # amended forecasts and unclear alerts
     median_seconds: float
     warning: str | None
 
@@ -97,12 +103,12 @@ def stats(session: Session, *, by: str = "reviewer", since: datetime | None = No
     out = []
     for who, rs in sorted(groups.items()):
         n = len(rs)
-        acc = sum(r.decision == "accepted" for r in rs)
+        acc = sum(r.decision in AGREED for r in rs)
         med = median(r.seconds for r in rs)
         warning = None
         if n >= t.bias_min_decisions and acc / n >= t.bias_acceptance and med < t.bias_seconds:
             warning = (f"accepts {acc / n:.0%} of {n} outputs with a median of {med:.0f} s per decision: check that "
                        f"these are real reviews (automation bias)")
-        out.append(ReviewStats(who, n, acc, sum(r.decision == "rejected" for r in rs),
-                               sum(r.decision == "amended" for r in rs), med, warning))
+        rej = sum(r.decision in MISJUDGED for r in rs)
+        out.append(ReviewStats(who, n, acc, rej, n - acc - rej, med, warning))
     return out
