@@ -160,3 +160,25 @@ def test_control_characters_in_fields_are_refused_so_the_encoding_stays_unambigu
     with pytest.raises(LawfulError, match="control characters"), db.transaction(engine, settings=store) as s:
         audit.append(s, actor="x\x1fy", action="consultation", obj="y")
     engine.dispose()
+
+
+def test_cutting_entries_and_their_checkpoints_off_the_end_is_caught_by_the_head_file(store, capsys):
+    append_entries(store, 6)
+    drop_guards(store)
+    if db.sqlite_path(store.database_url):
+        sql(store, "DROP TRIGGER audit_checkpoints_no_update")
+    sql(store, "DELETE FROM audit_entries WHERE seq >= 5")
+    sql(store, "DELETE FROM audit_checkpoints WHERE seq >= 5")  # the database alone now looks whole
+    code, out = verify(capsys)
+    assert code == 1 and "entries 5 to 6 were cut off" in out
+
+
+def test_the_head_file_only_moves_forward(store):
+    from lawful.governance.audit import head_path, read_head_file
+
+    append_entries(store, 3)
+    assert read_head_file(head_path(store))["seq"] == 3
+    from lawful.governance.audit import _advance_head_file
+
+    _advance_head_file(head_path(store), {"seq": 2, "hash": "x", "at_us": 0, "key_id": "k", "signature": "s"})
+    assert read_head_file(head_path(store))["seq"] == 3

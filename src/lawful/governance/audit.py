@@ -8,8 +8,10 @@ processes form one unbroken chain. Before the transaction commits, the new head 
 
 from __future__ import annotations
 
+import fcntl
 import inspect
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,8 +91,46 @@ def _sign_head(session: Session) -> None:
     seq, own, at_us = head
     settings = session.info.get("settings") or Settings.from_env()
     key = signing_key(settings)
-    session.connection().execute(_INSERT_CHECKPOINT, {"seq": seq, "hash": own, "at_us": at_us, "key_id": _key_id(key),
-                                                      "signature": chain.sign_checkpoint(key, seq, own, at_us)})
+    checkpoint = {"seq": seq, "hash": own, "at_us": at_us, "key_id": _key_id(key),
+                  "signature": chain.sign_checkpoint(key, seq, own, at_us)}
+    session.connection().execute(_INSERT_CHECKPOINT, checkpoint)
+    session.info["signed_head"] = (head_path(settings), checkpoint)  # written outside the database once committed
+
+
+@event.listens_for(Session, "after_commit")
+def _write_head_file(session: Session) -> None:
+    pending = session.info.pop("signed_head", None)
+    if pending:
+        _advance_head_file(*pending)
+
+
+def head_path(settings: Settings) -> Path:
+    """The newest signed head, kept beside the signing key: someone who can rewrite the database (entries and
+    checkpoints alike) but not this directory still cannot cut entries off the end unnoticed."""
+    return settings.audit_key_path.with_name(settings.audit_key_path.stem + "-head.json")
+
+
+def _advance_head_file(path: Path, checkpoint: dict) -> None:
+    """Replace the head file if this checkpoint is newer; several processes may race, the newest wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_head_file(path)
+        if current is not None and current["seq"] >= checkpoint["seq"]:
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(checkpoint))
+        os.replace(tmp, path)
+
+
+def read_head_file(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, OSError) as exc:
+        raise LawfulError(f"the signed head file {path} is unreadable: {exc}",
+                          "restore it from backup; it holds the newest signed checkpoint") from None
 
 
 @lru_cache(maxsize=8)
@@ -101,6 +141,7 @@ def _key_id(key) -> str:
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_head(session: Session, _previous_transaction) -> None:
     session.info.pop("trail_head", None)  # the next transaction must lock and read the head again
+    session.info.pop("signed_head", None)
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
@@ -153,7 +194,16 @@ def count(session: Session) -> int:
 def verify(session: Session, *, settings: Settings, public_key_path: Path | None = None) -> chain.Verification:
     """Recompute every hash and check every signed checkpoint with the public key."""
     key = read_public_key(public_key_path) if public_key_path else signing_key(settings).public_key()
-    return chain.verify(iter_entries(session), get_checkpoints(session), key)
+    return chain.verify(iter_entries(session), all_checkpoints(session, settings), key)
+
+
+def all_checkpoints(session: Session, settings: Settings) -> list[tuple]:
+    """The database's checkpoints plus the head file's, if it is newer than any of them."""
+    cps = get_checkpoints(session)
+    head = read_head_file(head_path(settings))
+    if head and (not cps or head["seq"] > cps[-1][0]):
+        cps.append((head["seq"], head["hash"], head["at_us"], head["key_id"], head["signature"]))
+    return cps
 
 
 # ---- export ----------------------------------------------------------------------------------------------------
@@ -219,7 +269,7 @@ def export(session: Session, *, settings: Settings, out_dir: Path) -> Bundle:
         for row in iter_entries(session):
             f.write(json.dumps(dict(zip(fields, row)), ensure_ascii=False) + "\n")
             n, head = n + 1, (row[0], row[8])
-    cps = get_checkpoints(session)
+    cps = all_checkpoints(session, settings)
     with open(out_dir / "checkpoints.jsonl", "w", encoding="utf-8") as f:
         for c in cps:
             f.write(json.dumps(dict(zip(("seq", "hash", "at_us", "key_id", "signature"), c))) + "\n")
