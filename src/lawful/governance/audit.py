@@ -110,17 +110,30 @@ def head_path(settings: Settings) -> Path:
     return settings.audit_key_path.with_name(settings.audit_key_path.stem + "-head.json")
 
 
+_HEAD_LOCKS: dict[Path, int] = {}  # one open lock file per head file per process
+
+
 def _advance_head_file(path: Path, checkpoint: dict) -> None:
-    """Replace the head file if this checkpoint is newer; several processes may race, the newest wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """Replace the head file if this checkpoint is newer; several processes may race, the newest wins.
+    Written to a temporary file and renamed, so a crash never leaves half a head."""
+    lock = _HEAD_LOCKS.get(path)
+    if lock is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _HEAD_LOCKS[path] = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
         current = read_head_file(path)
         if current is not None and current["seq"] >= checkpoint["seq"]:
             return
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(checkpoint))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, json.dumps(checkpoint).encode())
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def read_head_file(path: Path) -> dict | None:
