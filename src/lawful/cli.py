@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from lawful import db
 from lawful.cli_common import _Reporter, _session, err, out
 from lawful.cli_forecast import forecast_app
+from lawful.cli_access import access_app
 from lawful.cli_rules import rules_app
 from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
@@ -47,6 +48,7 @@ app.add_typer(incidents_app, name="incidents")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
+app.add_typer(access_app, name="access")
 app.add_typer(models_app, name="models")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
@@ -57,10 +59,25 @@ app.add_typer(report_app, name="report")
 INTERRUPTED = 130
 
 
+def _record_denial(exc: LawfulError) -> None:
+    """A refusal by the access decision point goes on the trail in its own transaction (the refused one rolled
+    back), so denials can be counted and shown (`lawful access denials`)."""
+    from lawful.access.decide import AccessDenied
+    from lawful.cli_common import _trail
+
+    if isinstance(exc, AccessDenied):
+        try:
+            _trail(action="access.deny", obj=f"{exc.resource.kind}:{exc.resource.name}", purpose=exc.purpose,
+                   details={"action": exc.action, "reason": exc.reason}, actor=exc.actor)
+        except LawfulError:
+            err.print("warning: the denial could not be written to the trail", highlight=False)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)  # Typer turns Ctrl-C inside a command into a returned 130
     except LawfulError as exc:
+        _record_denial(exc)
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)  # messages quote [brackets] as text
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):

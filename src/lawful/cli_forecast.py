@@ -326,8 +326,10 @@ def issue_through_gate(ref: str, *, actor: str | None, day: date, purpose: str, 
     """Check, compute, issue: three short transactions, so the seconds a forecast takes never hold the write lock.
     Returns (NAME:VERSION, the gate's result); the gate checks again when it issues (a suspension may have come
     in between), and a refusal at either point is on the trail."""
+    from lawful.access.decide import Resource, require
     from lawful.access.service import get_actor
     from lawful.forecast.service import forecast_output
+    from lawful.incidents.service import get_highest_classification
     from lawful.governance import gate
     from lawful.governance.registry import get
 
@@ -339,9 +341,12 @@ def issue_through_gate(ref: str, *, actor: str | None, day: date, purpose: str, 
         entry = get(session, ref=ref)
         ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
         model = dict(entry.card.get("model") or {})
-        if gate.check(session, actor=get_actor(session, name=actor), entry=entry, purpose=purpose, area=area,
-                      now=datetime.now(timezone.utc)):
+        who = get_actor(session, name=actor)
+        if gate.check(session, actor=who, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc)):
             return ref, issue(session, "", {}, [])  # writes the refusal
+        category = model.get("category")
+        require(who, "incidents.read", Resource("incidents", category or "all",
+                                                get_highest_classification(session, category=category)), purpose)
     with _session(readonly=True) as (session, settings):
         subject, payload, explanation = forecast_output(session, model=model, day=day, tz=_tz(settings))
     with _session() as (session, _):

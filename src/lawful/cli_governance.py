@@ -89,13 +89,15 @@ def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin
 def users_add(name: Annotated[str, typer.Argument(help="New user name.")],
               role: Annotated[list[str], typer.Option("--role", help="A role; repeat for several: admin, analyst, "
                                                       "supervisor, officer, model-owner, approver, dpo, auditor.")],
+              clearance: Annotated[str, typer.Option(help="public, internal, confidential or secret: the highest "
+                                                          "classification this user may read.")] = "internal",
               actor: As = None) -> None:
-    """Add a user with roles (admins only)."""
+    """Add a user with roles and a clearance (whoever the access policy allows users.create: admins)."""
     from lawful.access.service import create
 
     with _session() as (session, _):
-        user = create(session, actor=actor or "", name=name, roles=role)
-    out.print(f"Created {user.name} ({', '.join(user.roles)}).")
+        user = create(session, actor=actor or "", name=name, roles=role, clearance=clearance)
+    out.print(f"Created {user.name} ({', '.join(user.roles)}; clearance {user.clearance}).")
 
 
 @users_app.command("list")
@@ -108,7 +110,8 @@ def users_list() -> None:
     if not users:
         out.print("No users yet. Create the first admin with `lawful users create-admin NAME`.")
     for u in users:
-        out.print(f"{u.name}: {', '.join(u.roles)} (created {u.created_at:%Y-%m-%d} by {u.created_by})", highlight=False)
+        out.print(f"{u.name}: {', '.join(u.roles)}; clearance {u.clearance} (created {u.created_at:%Y-%m-%d} by "
+                  f"{u.created_by})", highlight=False)
 
 
 # ---- models --------------------------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def run_cmd(
 
     rs, ctx, settings = _load(file)
     if issue:
-        _check_issuable(issue, file, purpose, actor)
+        _check_issuable(issue, file, purpose, actor, reads_store=events == "store")
     if events == "store":
         if not (start and end):
             raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
@@ -212,9 +212,12 @@ def report_cmd(
                   "register and approve it (`lawful models register`) before it is used.")
 
 
-def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None) -> None:
-    """Before any work: the entry is a rule set, this is its approved file, and the gate would let outputs out."""
+def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None, reads_store: bool) -> None:
+    """Before any work: the entry is a rule set, this is its approved file, the gate would let outputs out, and
+    (over stored incidents) the person may read them at their classification."""
+    from lawful.access.decide import Resource, require
     from lawful.access.service import get_actor
+    from lawful.incidents.service import get_highest_classification
     from lawful.governance import gate
     from lawful.governance.registry import get
 
@@ -234,6 +237,8 @@ def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None
         if why:
             gate.issue(session, actor=who, entry=entry, purpose=purpose, kind="alert", subject="", payload={},
                        explanation=[])  # the refusal goes on the trail
+        elif reads_store:
+            require(who, "incidents.read", Resource("incidents", "all", get_highest_classification(session)), purpose)
     if why:
         raise LawfulError(f"the gate refused: {why}. The refusal is on the trail.", "see `lawful models list`")
 

@@ -121,9 +121,10 @@ def test_purpose_area_role_and_expiry_are_checked(gov):
     gov.step(registry.submit, ref, "owner", thresholds=gov.t)
     gov.approve(ref, "ap1", areas=["Hood1"])
     gov.step(registry.activate, ref, "owner")
-    assert "not approved for the purpose 'investigation 12'" in issue(gov, ref, purpose="investigation 12", area="Hood1")
+    assert "may not be used for 'investigation 12'" in issue(gov, ref, purpose="investigation 12", area="Hood1")
+    assert "not approved for the purpose 'crime analysis'" in issue(gov, ref, purpose="crime analysis", area="Hood1")
     assert "not approved for area 'Hood2'" in issue(gov, ref, area="Hood2")
-    assert "may not issue outputs" in issue(gov, ref, who="officer", area="Hood1")
+    assert "no role of officer (officer) grants outputs.issue" in issue(gov, ref, who="officer", area="Hood1")
     assert "must carry its explanation" in issue(gov, ref, area="Hood1", explanation=())
     assert issue(gov, ref, area="Hood1") is None
     with gov.tx() as s:  # time passes: the approval runs out
@@ -142,7 +143,9 @@ def test_approval_purposes_must_come_from_the_card(gov):
 def test_suspended_model_is_refused_with_the_reason_and_reinstating_needs_approval_again(gov, capsys):
     ref = gov.active()
     code, out, err = run_cli(["models", "suspend", ref, "--reason", "complaint under review", "--as", "analyst"], capsys)
-    assert code == 2 and "may not suspend" in err
+    assert code == 2 and "no role of analyst (analyst) grants models.suspend" in err
+    code, out, _ = run_cli(["audit", "log", "--action", "access.deny"], capsys)
+    assert "analyst" in out and "access.deny" in out  # the denial is on the trail
     code, out, err = run_cli(["models", "suspend", ref, "--reason", "complaint under review", "--as", "dpo"], capsys)
     assert code == 0, err
     assert "suspended: complaint under review" in issue(gov, ref)
@@ -208,3 +211,15 @@ def test_the_next_version_counts_up_and_drafts_only_take_attachments(gov):
     with pytest.raises(LawfulError, match="only be attached to a draft"):
         gov.step(registry.attach, ref2, "owner", evaluation=EVALUATION)
     assert date.fromisoformat(CARD["next_review"])
+
+
+def test_an_analyst_cannot_forecast_from_incidents_above_their_clearance(loaded, gov, capsys):  # noqa: F811
+    ref = gov.active(tier="medium")
+    run_cli(["users", "add", "pia", "--role", "analyst", "--clearance", "public", "--as", "admin"], capsys)
+    code, out, err = run_cli(["forecast", "issue", ref, "--purpose", "patrol planning", "--date", "2019-12-10",
+                              "--as", "pia"], capsys)
+    assert code == 2 and "incidents Break and Enter is internal, above pia's clearance (public)" in err
+    with gov.tx() as s:
+        assert s.query(Output).count() == 0
+    code, out, _ = run_cli(["access", "denials"], capsys)
+    assert "pia" in out and "incidents.read" in out

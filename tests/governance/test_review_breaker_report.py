@@ -34,7 +34,7 @@ def decide_all(gov, ids, decisions, who="supervisor"):
 def test_a_decision_needs_an_authorised_named_person_and_a_reason(gov):
     ref = gov.active()
     [oid] = issue_many(gov, ref, 1)
-    for who, decision, reason, message in [("ap1", "accepted", "ok", "may not decide"),
+    for who, decision, reason, message in [("ap1", "accepted", "ok", "no role of ap1 .approver. grants outputs.decide"),
                                            ("supervisor", "accepted", " ", "needs a reason"),
                                            ("supervisor", "amended", "moved", "needs the amended content"),
                                            ("supervisor", "maybe", "x", "not a decision")]:
@@ -136,4 +136,4 @@ def test_users_exist_only_once_created_and_only_admins_create_them(store, capsys
     assert code == 2 and "an admin exists already" in err
     assert run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)[0] == 0
     code, out, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana"], capsys)
-    assert code == 2 and "not an admin" in err
+    assert code == 2 and "no role of ana (analyst) grants users.create" in err

@@ -16,6 +16,7 @@ from lawful.errors import LawfulError
 class Actor:
     name: str
     roles: frozenset[str]
+    clearance: str = "internal"
 
     def has(self, allowed: set[str]) -> bool:
         return bool(self.roles & allowed)
@@ -28,17 +29,21 @@ def get_actor(session: Session, *, name: str | None) -> Actor:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise LawfulError(f"there is no user named {name!r}", "an admin creates users with `lawful users add`")
-    return Actor(user.name, frozenset(user.roles))
+    return Actor(user.name, frozenset(user.roles), user.clearance)
 
 
 def get_all(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def create(session: Session, *, actor: str, name: str, roles: list[str], first_admin: bool = False) -> User:
-    """A new user. The first admin needs no one's say-so; everyone after is created by an admin."""
+def create(session: Session, *, actor: str, name: str, roles: list[str], first_admin: bool = False,
+           clearance: str = "internal") -> User:
+    """A new user. The first admin needs no one's say-so; everyone after is created by someone the policy allows."""
+    from lawful.access.decide import LEVELS, Resource, require
     from lawful.governance import audit
 
+    if clearance not in LEVELS:
+        raise LawfulError(f"{clearance!r} is not a clearance level", f"use one of {', '.join(LEVELS)}")
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise LawfulError(f"unknown role(s): {', '.join(unknown) or '(none given)'}",
@@ -54,12 +59,11 @@ def create(session: Session, *, actor: str, name: str, roles: list[str], first_a
         if "admin" not in roles:
             roles = ["admin", *roles]
     else:
-        creator = get_actor(session, name=actor)
-        if "admin" not in creator.roles:
-            raise LawfulError(f"{actor} is not an admin and cannot create users", "ask an admin")
-    user = User(name=name, roles=sorted(set(roles)), created_at=datetime.now(timezone.utc), created_by=actor)
+        require(get_actor(session, name=actor), "users.create", Resource("user", name), "administration")
+    user = User(name=name, roles=sorted(set(roles)), clearance=clearance, created_at=datetime.now(timezone.utc),
+                created_by=actor)
     session.add(user)
     session.flush()
     audit.append(session, actor=actor, action="user.create", obj=f"user:{name}", purpose="administration",
-                 details={"roles": user.roles})
+                 details={"roles": user.roles, "clearance": clearance})
     return user

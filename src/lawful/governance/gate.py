@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lawful.access.service import Actor
 from lawful.governance import audit
 from lawful.governance.models import Entry, Output
-from lawful.governance.policy import MAY
+from lawful.access.decide import Resource, decide, load_policy
 from lawful.governance.registry import get_approvals, required_approvals
 
 
@@ -46,10 +46,12 @@ def check(session: Session, *, actor: Actor, entry: Entry, purpose: str, area: s
     if entry.state not in ("active", "sandbox"):
         return f"{entry.ref} is {entry.state}, not approved and active; it cannot issue outputs"
     sandbox = entry.state == "sandbox"
-    if not actor.has(MAY["issue-sandbox" if sandbox else "issue"]):
-        return f"{actor.name} (roles: {', '.join(sorted(actor.roles))}) may not issue outputs of {entry.ref}"
     if not purpose.strip():
         return "every output needs a stated purpose"
+    action = "outputs.issue-sandbox" if sandbox else "outputs.issue"
+    access = decide(actor, action, Resource("model", entry.name, "public"), purpose, load_policy())
+    if not access.allowed:
+        return access.reason
     valid = [a for a in get_approvals(session, entry=entry) if a.expires_at > now
              and (sandbox or a.mode == "approved")]
     for_purpose = [a for a in valid if any(covers(p, purpose) for p in a.purposes)]

@@ -1,4 +1,5 @@
-"""The figures governance acts on: who may do what, and the thresholds that refuse a submission or trip the breaker.
+"""The thresholds that refuse a submission or trip the breaker. Who may do what is the access policy's
+(lawful/access/policy.toml, through access.decide).
 
 Thresholds can be set with LAWFUL_GOV_* environment variables; the defaults are written to be read by a review
 board and argued with.
@@ -10,21 +11,6 @@ import os
 from dataclasses import dataclass, fields
 
 from lawful.errors import ConfigError
-
-# Which roles may take each step. The identity issue replaces this table with the policy decision point.
-MAY = {
-    "register": {"model-owner", "admin"},
-    "approve": {"approver"},
-    "suspend": {"approver", "dpo"},
-    "reinstate": {"approver", "model-owner", "admin"},
-    "retire": {"approver", "model-owner", "admin"},
-    "issue": {"analyst", "supervisor", "admin"},
-    "issue-sandbox": {"analyst", "supervisor", "admin", "model-owner", "approver"},
-    "review": {"supervisor", "officer", "analyst"},
-    "see-sandbox": {"model-owner", "approver", "dpo", "auditor"},
-    "record-incident": {"approver", "dpo", "supervisor", "admin"},
-}
-
 
 @dataclass(frozen=True)
 class Thresholds:

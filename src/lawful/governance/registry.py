@@ -16,7 +16,8 @@ from lawful.errors import LawfulError
 from lawful.governance import audit
 from lawful.governance.card import FRIA_FIELDS, fria_missing
 from lawful.governance.models import Approval, Entry, StateChange
-from lawful.governance.policy import MAY, Thresholds
+from lawful.access.decide import Resource, require
+from lawful.governance.policy import Thresholds
 
 MOVES = {
     "draft": {"submitted", "retired"},
@@ -34,10 +35,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _may(actor: Actor, step: str) -> None:
-    if not actor.has(MAY[step]):
-        raise LawfulError(f"{actor.name} (roles: {', '.join(sorted(actor.roles))}) may not {step}",
-                          f"this needs one of the roles {', '.join(sorted(MAY[step]))}")
+def _may(actor: Actor, step: str, model: str) -> None:
+    """Registry steps are governance: the decision point decides, for the purpose 'governance'."""
+    require(actor, f"models.{step}", Resource("model", model, "public"), "governance")  # the registry is public
 
 
 def required_approvals(entry: Entry) -> int:
@@ -85,7 +85,7 @@ def _move(session: Session, entry: Entry, to: str, *, actor: str, reason: str, a
 
 def register(session: Session, *, actor: Actor, card: dict) -> Entry:
     """A new draft entry from a checked card (see card.load_card). Versions count up from 1 per name."""
-    _may(actor, "register")
+    _may(actor, "register", card["name"])
     if card["owner"] != actor.name and "admin" not in actor.roles:
         raise LawfulError(f"the card names {card['owner']} as owner, but {actor.name} is registering it",
                           "the owner registers their own entry (or an admin does)")
@@ -175,7 +175,7 @@ def submit(session: Session, *, actor: Actor, entry: Entry, thresholds: Threshol
 def approve(session: Session, *, actor: Actor, entry: Entry, reason: str, purposes: list[str], areas: list[str],
             expires: date | None, thresholds: Thresholds, sandbox: bool = False) -> Approval:
     """One approver's approval (or sandbox decision). High tier becomes approved only with two distinct approvers."""
-    _may(actor, "approve")
+    _may(actor, "approve", entry.name)
     if entry.state not in ("submitted", "sandbox"):
         raise LawfulError(f"{entry.ref} is {entry.state}; only a submitted entry (or one in sandbox) can be approved",
                           "the owner submits it first with `lawful models submit`")
@@ -227,13 +227,14 @@ def approve(session: Session, *, actor: Actor, entry: Entry, reason: str, purpos
 
 def refuse(session: Session, *, actor: Actor, entry: Entry, reason: str) -> None:
     """An approver sends a submission back to its owner as a draft, with the reason."""
-    _may(actor, "approve")
+    _may(actor, "approve", entry.name)
     if not reason.strip():
         raise LawfulError("a refusal needs a reason", "give --reason")
     _move(session, entry, "draft", actor=actor.name, reason=f"refused: {reason}", action="model.refuse")
 
 
 def activate(session: Session, *, actor: Actor, entry: Entry) -> None:
+    _may(actor, "activate", entry.name)
     if actor.name != entry.owner and not actor.has({"approver", "admin"}):
         raise LawfulError(f"{actor.name} may not activate {entry.ref}", "the owner or an approver activates it")
     _move(session, entry, "active", actor=actor.name, reason="put into use", action="model.activate")
@@ -242,7 +243,7 @@ def activate(session: Session, *, actor: Actor, entry: Entry) -> None:
 def suspend(session: Session, *, actor: Actor | None, entry: Entry, reason: str) -> None:
     """The circuit breaker. actor None: tripped by a monitored figure."""
     if actor is not None:
-        _may(actor, "suspend")
+        _may(actor, "suspend", entry.name)
     if not reason.strip():
         raise LawfulError("a suspension needs a reason", "give --reason")
     _move(session, entry, "suspended", actor=actor.name if actor else BREAKER, reason=reason,
@@ -251,7 +252,7 @@ def suspend(session: Session, *, actor: Actor | None, entry: Entry, reason: str)
 
 def reinstate(session: Session, *, actor: Actor, entry: Entry, reason: str) -> None:
     """Back to submitted, in a new approval round: it is used again only once approved again."""
-    _may(actor, "reinstate")
+    _may(actor, "reinstate", entry.name)
     if not reason.strip():
         raise LawfulError("reinstating needs a reason", "give --reason")
     entry.round += 1
@@ -261,7 +262,7 @@ def reinstate(session: Session, *, actor: Actor, entry: Entry, reason: str) -> N
 
 
 def retire(session: Session, *, actor: Actor, entry: Entry, reason: str) -> None:
-    _may(actor, "retire")
+    _may(actor, "retire", entry.name)
     _move(session, entry, "retired", actor=actor.name, reason=reason or "retired", action="model.retire")
 
 

@@ -14,7 +14,9 @@ from lawful.access.service import Actor
 from lawful.errors import LawfulError
 from lawful.governance import audit
 from lawful.governance.models import Entry, Output, Review
-from lawful.governance.policy import MAY, Thresholds
+from lawful.access.decide import Resource, load_policy, require
+from lawful.access.decide import decide as access_decide
+from lawful.governance.policy import Thresholds
 
 # What a person may decide, by kind of output. Alerts get the officers' verdicts the rules learn from.
 DECISIONS = {"forecast": ("accepted", "rejected", "amended"), "alert": ("confirmed", "false-alarm", "unclear")}
@@ -23,11 +25,15 @@ MISJUDGED = frozenset({"rejected", "false-alarm"})  # the output was wrong: what
 UNDECIDED = frozenset({"unclear"})  # counted, but neither right nor wrong
 
 
+def _sees_sandbox(actor: Actor) -> bool:
+    return access_decide(actor, "outputs.read-sandbox", Resource("output"), "governance", load_policy()).allowed
+
+
 def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
     """Outputs waiting for a decision. Sandbox outputs only for the model's owner and reviewers of models."""
     rows = session.execute(select(Output, Entry).join(Entry, Output.entry_id == Entry.id)
                            .where(Output.status == "open").order_by(Output.id)).all()
-    sees_sandbox = actor.has(MAY["see-sandbox"])
+    sees_sandbox = _sees_sandbox(actor)
     return [(o, e) for o, e in rows if not o.sandbox or sees_sandbox or e.owner == actor.name]
 
 
@@ -36,7 +42,7 @@ def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
     if out is None:
         raise LawfulError(f"there is no output {output_id}", "see `lawful review list`")
     entry = session.get(Entry, out.entry_id)
-    if out.sandbox and not (actor.has(MAY["see-sandbox"]) or entry.owner == actor.name):
+    if out.sandbox and not (_sees_sandbox(actor) or entry.owner == actor.name):
         raise LawfulError(f"output {output_id} is a sandbox output, visible only to its model's owner and reviewers",
                           "sandbox outputs are not operational")
     return out
@@ -45,9 +51,8 @@ def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
 def decide(session: Session, *, actor: Actor, output_id: int, decision: str, reason: str,
            amendment: dict | None = None) -> Review:
     """Record a named person's decision on an output."""
-    if not actor.has(MAY["review"]):
-        raise LawfulError(f"{actor.name} may not decide on outputs", f"this needs one of {', '.join(sorted(MAY['review']))}")
     out = get_output(session, actor=actor, output_id=output_id)
+    require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)  # internal
     allowed = DECISIONS.get(out.kind, DECISIONS["forecast"])
     if decision not in allowed:
         raise LawfulError(f"{decision!r} is not a decision on {out.kind} output {output_id}",

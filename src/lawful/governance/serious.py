@@ -12,7 +12,7 @@ from lawful.access.service import Actor
 from lawful.errors import LawfulError
 from lawful.governance import audit
 from lawful.governance.models import Entry, SeriousIncident
-from lawful.governance.policy import MAY
+from lawful.access.decide import Resource, require
 from lawful.governance.registry import suspend
 
 KINDS = ("wrongful-stop", "data-leak", "discriminatory-pattern", "death-or-harm", "other")
@@ -30,9 +30,7 @@ def deadline_days(*, widespread: bool, death: bool) -> int:
 def record(session: Session, *, actor: Actor, entry: Entry, kind: str, description: str, aware_at: datetime,
            widespread: bool = False, death: bool = False, keep_running: str | None = None) -> SeriousIncident:
     """Register an incident. The model is suspended unless keep_running gives the reason it should not be."""
-    if not actor.has(MAY["record-incident"]):
-        raise LawfulError(f"{actor.name} may not record serious incidents",
-                          f"this needs one of {', '.join(sorted(MAY['record-incident']))}")
+    require(actor, "serious-incidents.record", Resource("model", entry.name, "public"), "governance")
     if kind not in KINDS:
         raise LawfulError(f"{kind!r} is not an incident kind", f"use one of {', '.join(KINDS)}")
     if not description.strip():
@@ -59,8 +57,7 @@ def mark_reported(session: Session, *, actor: Actor, incident_id: int, to: str) 
     inc = session.get(SeriousIncident, incident_id)
     if inc is None:
         raise LawfulError(f"there is no serious incident {incident_id}", "see `lawful serious-incidents list`")
-    if not actor.has(MAY["record-incident"]):
-        raise LawfulError(f"{actor.name} may not report serious incidents", "ask a data-protection officer")
+    require(actor, "serious-incidents.record", Resource("serious-incident", str(incident_id)), "governance")
     inc.reported_at, inc.reported_to = datetime.now(timezone.utc), to
     session.flush()
     audit.append(session, actor=actor.name, action="incident.report", obj=f"serious-incident:{inc.id}",

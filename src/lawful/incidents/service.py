@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lawful.errors import InputError, RowError, StoreError
 from lawful.incidents.mapping import Mapping
-from lawful.incidents.models import Incident, Load, QuarantinedRow
+from lawful.incidents.models import CLASSIFICATIONS, Incident, Load, QuarantinedRow
 from lawful.incidents.readers import RawTable, read_table
 from lawful.incidents.store import Progress, insert_incidents
 from lawful.incidents.validate import Prepared, prepare
@@ -216,6 +216,15 @@ def fetch_events(session: Session, *, category: str | None, start: datetime, end
         ids=np.asarray(ids, dtype=np.int64), t=_to_datetime64(t, dialect), x=np.asarray(x, dtype=float),
         y=np.asarray(y, dtype=float), area=np.asarray(area, dtype=object),
     )
+
+
+def get_highest_classification(session: Session, *, category: str | None = None) -> str:
+    """The highest classification among stored incidents (of one category, if given): what reading them needs."""
+    q = select(Incident.classification).distinct()
+    if category is not None:
+        q = q.where(Incident.category == category)
+    levels = set(session.scalars(q))
+    return max(levels, key=CLASSIFICATIONS.index) if levels else "public"
 
 
 def fetch_incident_frame(session: Session, *, start: datetime, end: datetime,
