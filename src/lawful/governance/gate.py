@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lawful.access.service import Actor
 from lawful.governance import audit
 from lawful.governance.models import Entry, Output
-from lawful.access.decide import Resource, decide, load_policy
+from lawful.access.decide import Resource, decide, load_policy, purpose_matches
 from lawful.governance.registry import get_approvals, required_approvals
 
 
@@ -30,12 +30,6 @@ class GateResult:
     @property
     def allowed(self) -> bool:
         return self.output is not None
-
-
-def covers(approved: str, purpose: str) -> bool:
-    """'investigation' covers 'investigation 2026-0412'; 'patrol planning' covers only itself."""
-    a, p = approved.strip().lower(), purpose.strip().lower()
-    return p == a or p.startswith(a + " ")
 
 
 def check(session: Session, *, actor: Actor, entry: Entry, purpose: str, area: str | None,
@@ -54,7 +48,7 @@ def check(session: Session, *, actor: Actor, entry: Entry, purpose: str, area: s
         return access.reason
     valid = [a for a in get_approvals(session, entry=entry) if a.expires_at > now
              and (sandbox or a.mode == "approved")]
-    for_purpose = [a for a in valid if any(covers(p, purpose) for p in a.purposes)]
+    for_purpose = [a for a in valid if any(purpose_matches(p, purpose) for p in a.purposes)]
     if not for_purpose:
         expired = [a for a in get_approvals(session, entry=entry) if a.expires_at <= now]
         if expired and not valid:
