@@ -56,6 +56,8 @@ GOOD_ROWS = [
 def store(request, tmp_path, monkeypatch) -> Settings:
     """Settings for an empty, migrated store; environment set so the CLI uses it too."""
     monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LAWFUL_AUTH", "asserted")  # CLI tests name their actor with --as; sign-in has its own tests
+    monkeypatch.delenv("LAWFUL_TOKEN", raising=False)
     for name in ("LAWFUL_TIMEZONE", "LAWFUL_CRS", "LAWFUL_BOUNDS", "LAWFUL_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     schema = None
@@ -87,6 +89,12 @@ def write_csv(path: Path, rows: list[str], header: str = HEADER) -> Path:
     return path
 
 
+def admin(name: str, capsys) -> None:
+    """The first admin, made the way a person makes it."""
+    code, _, err = run_cli(["users", "create-admin", name, "--password-stdin"], capsys, stdin=PASSWORD + "\n")
+    assert code == 0, err
+
+
 def store_fingerprint(settings: Settings) -> str:
     """A digest of everything in the store: the SQLite file's bytes, or every row of every table on PostgreSQL."""
     path = db.sqlite_path(settings.database_url)
@@ -105,18 +113,25 @@ def store_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run `lawful ARGS` in this process; returns (exit code, stdout, stderr)."""
+PASSWORD = "correct horse battery staple"
+
+
+def run_cli(args: list[str], capsys, stdin: str | None = None) -> tuple[int, str, str]:
+    """Run `lawful ARGS` in this process; returns (exit code, stdout, stderr). `stdin` feeds --password-stdin."""
+    import io
+
     from lawful import cli
 
-    old = sys.argv
+    old, old_stdin = sys.argv, sys.stdin
     sys.argv = ["lawful", *args]
+    if stdin is not None:
+        sys.stdin = io.StringIO(stdin)
     code = 0
     try:
         cli.main()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
-        sys.argv = old
+        sys.argv, sys.stdin = old, old_stdin
     captured = capsys.readouterr()
     return code, captured.out, captured.err

@@ -39,13 +39,13 @@ def check_cmd(action: Annotated[str, typer.Option(help="e.g. models.approve, out
               actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER")] = None) -> None:
     """What the decision point would say, without doing anything. Exit 1 when it would deny."""
     from lawful.access.decide import LEVELS, Resource, decide, load_policy
-    from lawful.access.service import get_actor
+    from lawful.cli_common import _who
 
     if classification not in LEVELS:
         raise LawfulError(f"{classification!r} is not a classification", f"use one of {', '.join(LEVELS)}")
     kind, _, name = resource.partition(":")
     with _session(readonly=True) as (session, _):
-        who = get_actor(session, name=actor)
+        who = _who(session, actor)
     d = decide(who, action, Resource(kind, name, classification), purpose, load_policy())
     out.print(("[green]allowed[/]: " if d.allowed else "[bold red]denied[/]: ") + d.reason, highlight=False)
     if not d.allowed:

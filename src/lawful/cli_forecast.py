@@ -309,7 +309,11 @@ def issue_cmd(
     """An operational forecast through the governance gate: refused unless the entry is approved for this purpose,
     active and not suspended. The result is stored with its explanation and waits for a person's decision
     (`lawful review decide`)."""
-    ref, result = issue_through_gate(ref, actor=actor, day=_date(day, "--date"), purpose=purpose, area=area)
+    from lawful.cli_common import _who
+
+    with _session() as (session, _):
+        who = _who(session, actor)
+    ref, result = issue_through_gate(ref, actor=who, day=_date(day, "--date"), purpose=purpose, area=area)
     if not result.allowed:
         raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",
                           "see `lawful models list` and `lawful models approve`")
@@ -322,26 +326,25 @@ def issue_cmd(
         out.print(line, highlight=False)
 
 
-def issue_through_gate(ref: str, *, actor: str | None, day: date, purpose: str, area: str | None):
+def issue_through_gate(ref: str, *, actor, day: date, purpose: str, area: str | None):
     """Check, compute, issue: three short transactions, so the seconds a forecast takes never hold the write lock.
     Returns (NAME:VERSION, the gate's result); the gate checks again when it issues (a suspension may have come
     in between), and a refusal at either point is on the trail."""
     from lawful.access.decide import Resource, require
-    from lawful.access.service import get_actor
     from lawful.forecast.service import forecast_output
     from lawful.incidents.service import get_highest_classification
     from lawful.governance import gate
     from lawful.governance.registry import get
 
     def issue(session, subject: str, payload: dict, explanation: list):
-        return gate.issue(session, actor=get_actor(session, name=actor), entry=get(session, ref=ref), purpose=purpose,
+        return gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose,
                           kind="forecast", subject=subject, payload=payload, explanation=explanation, area=area)
 
     with _session() as (session, _):
         entry = get(session, ref=ref)
         ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
         model = dict(entry.card.get("model") or {})
-        who = get_actor(session, name=actor)
+        who = actor
         if gate.check(session, actor=who, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc)):
             return ref, issue(session, "", {}, [])  # writes the refusal
         category = model.get("category")

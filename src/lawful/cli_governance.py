@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -44,9 +45,9 @@ def _thresholds():
 
 
 def _actor(session, name):
-    from lawful.access.service import get_actor
+    from lawful.cli_common import _who
 
-    return get_actor(session, name=name)
+    return _who(session, name)
 
 
 def _entry(session, ref):
@@ -75,14 +76,40 @@ def _date(text: str | None, option: str) -> date | None:
 
 
 # ---- users ---------------------------------------------------------------------------------------------------------
+def _password(stdin: bool, what: str) -> str:
+    """A password from standard input (one line, for scripts) or typed twice at a prompt, never an argument."""
+    import getpass
+    import sys
+
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(f"{what}: ")
+    if getpass.getpass("again: ") != first:
+        raise LawfulError("the two passwords differ", "type the same password twice")
+    return first
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+
+
+def _show_code_enrolment(name: str, uri: str | None) -> None:
+    if uri:
+        out.print(f"{name} signs in with a one-time code. Add this to an authenticator app (shown once):\n  {uri}",
+                  highlight=False)
+
+
 @users_app.command("create-admin")
-def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin's user name.")]) -> None:
-    """Create the first admin. There is no default account: nothing exists until this is run."""
+def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin's user name.")],
+                       password_stdin: PasswordStdin = False) -> None:
+    """Create the first admin, with a password and one-time codes. There is no default account: nothing exists
+    until this is run, and it refuses once an admin exists."""
     from lawful.access.service import create
 
+    password = _password(password_stdin, f"password for {name}")
     with _session() as (session, _):
-        create(session, actor=name, name=name, roles=["admin"], first_admin=True)
+        _, uri = create(session, creator=None, name=name, roles=["admin"], first_admin=True, password=password)
     out.print(f"Created admin {name}.")
+    _show_code_enrolment(name, uri)
 
 
 @users_app.command("add")
@@ -91,13 +118,94 @@ def users_add(name: Annotated[str, typer.Argument(help="New user name.")],
                                                       "supervisor, officer, model-owner, approver, dpo, auditor.")],
               clearance: Annotated[str, typer.Option(help="public, internal, confidential or secret: the highest "
                                                           "classification this user may read.")] = "internal",
+              password_stdin: PasswordStdin = False,
+              no_password: Annotated[bool, typer.Option("--no-password", help="Create without a password: the user "
+                                                        "cannot sign in until one is set.")] = False,
               actor: As = None) -> None:
-    """Add a user with roles and a clearance (whoever the access policy allows users.create: admins)."""
+    """Add a user with roles, a clearance and an initial password (whoever the access policy allows users.create:
+    admins). Admins, approvers and data-protection officers also get one-time codes."""
     from lawful.access.service import create
 
+    password = None if no_password else _password(password_stdin, f"initial password for {name}")
     with _session() as (session, _):
-        user = create(session, actor=actor or "", name=name, roles=role, clearance=clearance)
-    out.print(f"Created {user.name} ({', '.join(user.roles)}; clearance {user.clearance}).")
+        user, uri = create(session, creator=_actor(session, actor), name=name, roles=role, clearance=clearance,
+                           password=password)
+        roles, level = user.roles, user.clearance
+    out.print(f"Created {name} ({', '.join(roles)}; clearance {level}).")
+    _show_code_enrolment(name, uri)
+
+
+@users_app.command("login")
+def users_login(name: Annotated[str, typer.Argument(help="Your user name.")],
+                code: Annotated[Optional[str], typer.Option(help="The one-time code from your authenticator app "
+                                                                 "(admins, approvers, DPOs).")] = None,
+                password_stdin: PasswordStdin = False,
+                hours: Annotated[float, typer.Option(help="How long the session lasts.")] = 8.0) -> None:
+    """Sign in: prints a session token to put in LAWFUL_TOKEN. Five failures lock the account for 15 minutes."""
+    import getpass
+    import sys
+
+    from lawful.access.credentials import SignInFailed, sign_in
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    with _session() as (session, _):
+        result = sign_in(session, name=name, password=password, code=code, hours=hours)
+    if isinstance(result, SignInFailed):
+        raise result  # after the commit: the failure counts toward the lock-out and is on the trail
+    print(f"export LAWFUL_TOKEN={result}")
+    err.print(f"signed in as {name} for {hours:g} h; `lawful users logout` ends the session")
+
+
+@users_app.command("logout")
+def users_logout() -> None:
+    """Revoke the session token in LAWFUL_TOKEN."""
+    import os
+
+    from lawful.access.credentials import revoke
+
+    token = os.environ.get("LAWFUL_TOKEN")
+    if not token:
+        raise LawfulError("LAWFUL_TOKEN is not set", "there is no session to end")
+    with _session() as (session, _):
+        revoke(session, actor=_actor(session, None), token=token)
+    out.print("Signed out: the token is revoked.")
+
+
+@users_app.command("token")
+def users_token(label: Annotated[str, typer.Option(help="What it is for, e.g. 'nightly rules job'.")],
+                days: Annotated[int, typer.Option(help="Lifetime in days (1 to 366).")] = 30,
+                revoke_id: Annotated[Optional[int], typer.Option("--revoke", help="Revoke this token id instead.")] = None,
+                actor: As = None) -> None:
+    """Create an API token for yourself (shown once), or revoke one with --revoke ID. `lawful users tokens` lists
+    them."""
+    from lawful.access.credentials import create_api_token, revoke
+
+    with _session() as (session, _):
+        who = _actor(session, actor)
+        if revoke_id is not None:
+            revoke(session, actor=who, token_id=revoke_id)
+            token = None
+        else:
+            token = create_api_token(session, actor=who, label=label, days=days)
+    if token:
+        print(token)
+        err.print(f"API token for {who.name}, {days} days; stored only as a hash, so this is the only time it is shown")
+    else:
+        out.print(f"Token {revoke_id} revoked.")
+
+
+@users_app.command("tokens")
+def users_tokens(actor: As = None) -> None:
+    """Your tokens: kind, label, created, expires, revoked, last used."""
+    from lawful.access.credentials import get_tokens
+
+    with _session() as (session, _):
+        rows = [(t.id, t.kind, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at)
+                for t in get_tokens(session, actor=_actor(session, actor))]
+    table = Table("id", "kind", "label", "created", "expires", "revoked", "last used")
+    for r in rows:
+        table.add_row(str(r[0]), r[1], r[2], *(f"{t:%Y-%m-%d %H:%M}" if t else "" for t in r[3:]))
+    _wide().print(table)
 
 
 @users_app.command("list")
@@ -545,7 +653,7 @@ def demo_governance(evaluation_records: list[dict]) -> None:
     """The governance half of `lawful demo`; safe to run again (it reuses what exists)."""
     import tomllib
 
-    from lawful.access.service import create, get_all
+    from lawful.access.service import create, get_actor, get_all
     from lawful.cli_forecast import issue_through_gate
     from lawful.forecast.service import exposure_audit
     from lawful.governance import audit, card, registry
@@ -555,9 +663,10 @@ def demo_governance(evaluation_records: list[dict]) -> None:
     fria = tomllib.loads(DEMO_CARD.with_name("demo-forecaster-fria.toml").read_text(encoding="utf-8"))
     with _session() as (session, _):
         existing = {u.name for u in get_all(session)}
-        for name, roles in DEMO_USERS.items():
+        for name, roles in DEMO_USERS.items():  # demo people have random passwords nobody knows: no default password
             if name not in existing:
-                create(session, actor="demo-admin", name=name, roles=roles, first_admin=name == "demo-admin")
+                create(session, creator=None if name == "demo-admin" else get_actor(session, name="demo-admin"),
+                       name=name, roles=roles, first_admin=name == "demo-admin", password=secrets.token_urlsafe(24))
         active = [e for e in registry.get_all(session) if e.name == card_data["name"] and e.state == "active"]
     if not active:
         m = card_data["model"]
@@ -567,7 +676,7 @@ def demo_governance(evaluation_records: list[dict]) -> None:
                                window_days=m["window_days"], since=date(2014, 1, 1), tz=ZoneInfo(settings.timezone))
         t = _thresholds()
         with _session() as (session, _):
-            owner, a1, a2 = (_actor(session, n) for n in ("demo-owner", "demo-approver-1", "demo-approver-2"))
+            owner, a1, a2 = (get_actor(session, name=n) for n in ("demo-owner", "demo-approver-1", "demo-approver-2"))
             entry = registry.register(session, actor=owner, card=card_data)
             registry.attach(session, actor=owner, entry=entry, fria=fria,
                             evaluation={"source": "lawful demo backtest, 4 days of December 2019",
@@ -584,14 +693,16 @@ def demo_governance(evaluation_records: list[dict]) -> None:
             ref = entry.ref
         out.print(f"Registered {ref} (high risk), attached its backtest, exposure audit and impact assessment, "
                   "approved by demo-approver-1 and demo-approver-2, activated.", highlight=False)
-    _, refused = issue_through_gate(card_data["name"], actor="demo-analyst", day=date(2019, 12, 24),
+    with _session(readonly=True) as (session, _):
+        analyst = get_actor(session, name="demo-analyst")
+    _, refused = issue_through_gate(card_data["name"], actor=analyst, day=date(2019, 12, 24),
                                     purpose="investigation 2019-1224", area=None)
     out.print(f"Gate, purpose 'investigation 2019-1224': refused ({refused.refused}).", highlight=False)
-    _, result = issue_through_gate(card_data["name"], actor="demo-analyst", day=date(2019, 12, 24),
+    _, result = issue_through_gate(card_data["name"], actor=analyst, day=date(2019, 12, 24),
                                    purpose="patrol planning", area=None)
     with _session() as (session, settings):
         o = result.output
-        decide(session, actor=_actor(session, "demo-supervisor"), output_id=o.id, decision="accepted",
+        decide(session, actor=get_actor(session, name="demo-supervisor"), output_id=o.id, decision="accepted",
                reason="flagged places match the briefing; patrols assigned")
         first = o.explanation[0]
         line = (f"Gate, purpose 'patrol planning': output {o.id}, {o.subject}, top {len(o.payload['cells'])} places; "

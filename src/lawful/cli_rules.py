@@ -103,8 +103,13 @@ def run_cmd(
     from lawful.rules.sources import from_incidents, read_events
 
     rs, ctx, settings = _load(file)
+    who = None
     if issue:
-        _check_issuable(issue, file, purpose, actor, reads_store=events == "store")
+        from lawful.cli_common import _who
+
+        with _session() as (session, _):
+            who = _who(session, actor)
+        _check_issuable(issue, file, purpose, who, reads_store=events == "store")
     if events == "store":
         if not (start and end):
             raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
@@ -135,7 +140,7 @@ def run_cmd(
     if events == "store":
         alerts = [a for a in alerts if a.t >= since]
     if issue:
-        ids = _issue_alerts(alerts, issue, purpose, actor, ctx)
+        ids = _issue_alerts(alerts, issue, purpose, who, ctx)
         err.print(f"{len(ids):,} alert(s) issued through the gate as outputs of {issue}"
                   + (f" ({ids[0]} to {ids[-1]})" if ids else "") + "; they wait for verdicts (`lawful review list`).")
     elif events == "store":
@@ -212,11 +217,10 @@ def report_cmd(
                   "register and approve it (`lawful models register`) before it is used.")
 
 
-def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None, reads_store: bool) -> None:
+def _check_issuable(ref: str, file: Path, purpose: str | None, who, reads_store: bool) -> None:
     """Before any work: the entry is a rule set, this is its approved file, the gate would let outputs out, and
     (over stored incidents) the person may read them at their classification."""
     from lawful.access.decide import Resource, require
-    from lawful.access.service import get_actor
     from lawful.incidents.service import get_highest_classification
     from lawful.governance import gate
     from lawful.governance.registry import get
@@ -232,7 +236,6 @@ def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None
             raise LawfulError(f"{file} is not the rule file {entry.ref} was approved with (SHA-256 {_sha256(file)[:12]}"
                               f"... against {approved[:12]}...)", "run the approved file, or register and approve "
                               "this one as a new version")
-        who = get_actor(session, name=actor)
         why = gate.check(session, actor=who, entry=entry, purpose=purpose, area=None, now=datetime.now(timezone.utc))
         if why:
             gate.issue(session, actor=who, entry=entry, purpose=purpose, kind="alert", subject="", payload={},
@@ -243,15 +246,14 @@ def _check_issuable(ref: str, file: Path, purpose: str | None, actor: str | None
         raise LawfulError(f"the gate refused: {why}. The refusal is on the trail.", "see `lawful models list`")
 
 
-def _issue_alerts(alerts, ref: str, purpose: str, actor: str | None, ctx) -> list[int]:
+def _issue_alerts(alerts, ref: str, purpose: str, who, ctx) -> list[int]:
     """Every alert through the gate in one transaction: all are issued, or (if the gate refuses one) none."""
-    from lawful.access.service import get_actor
     from lawful.governance import gate
     from lawful.governance.registry import get
 
     ids = []
     with _session() as (session, _):
-        who, entry = get_actor(session, name=actor), get(session, ref=ref)
+        entry = get(session, ref=ref)
         for a in alerts:
             payload = {"rule": a.rule, "version": a.version, "action": a.action, "event": a.event_id,
                        "time": str(a.t), "score": a.score, "threshold": a.threshold,

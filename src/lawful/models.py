@@ -1,10 +1,10 @@
 """Every table Lawful owns, gathered so Alembic sees the whole schema."""
 
-from lawful.access.models import User
+from lawful.access.models import Token, User
 from lawful.governance.models import (Approval, Checkpoint, Entry, Output, Review, SeriousIncident, StateChange,
                                       TrailEntry)
 from lawful.incidents.models import Incident, Load, QuarantinedRow
 from lawful.orm import Base
 
 __all__ = ["Approval", "Base", "Checkpoint", "Entry", "Incident", "Load", "Output", "QuarantinedRow", "Review",
-           "SeriousIncident", "StateChange", "TrailEntry", "User"]
+           "SeriousIncident", "StateChange", "Token", "TrailEntry", "User"]

@@ -33,7 +33,9 @@ class Gov:
         self.t = Thresholds()
         with self.tx() as s:
             for name, roles in PEOPLE.items():
-                create(s, actor="admin", name=name, roles=roles, first_admin=name == "admin")
+                create(s, creator=None if name == "admin" else get_actor(s, name="admin"), name=name, roles=roles,
+                       first_admin=name == "admin",
+                       password="correct horse battery staple" if name == "admin" else None)  # argon2 is slow on purpose
 
     def tx(self):
         return db.transaction(self.engine, settings=self.settings)

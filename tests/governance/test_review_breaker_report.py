@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lawful.errors import LawfulError
 from lawful.governance import gate, monitor, registry, review, serious
 from lawful.governance.models import Output, Review
-from tests.conftest import run_cli
+from tests.conftest import PASSWORD, admin, run_cli
 
 
 def issue_many(gov, ref, n, who="analyst"):
@@ -129,11 +129,11 @@ def test_an_empty_registry_gets_a_plain_report(store, capsys):
 def test_users_exist_only_once_created_and_only_admins_create_them(store, capsys):
     code, out, _ = run_cli(["users", "list"], capsys)
     assert "No users yet" in out
-    code, out, err = run_cli(["users", "add", "eve", "--role", "approver", "--as", "eve"], capsys)
+    code, out, err = run_cli(["users", "add", "eve", "--role", "approver", "--as", "eve", "--no-password"], capsys)
     assert code == 2 and "no user named 'eve'" in err
-    assert run_cli(["users", "create-admin", "root"], capsys)[0] == 0
-    code, out, err = run_cli(["users", "create-admin", "mallory"], capsys)
+    admin("root", capsys)
+    code, out, err = run_cli(["users", "create-admin", "mallory", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
     assert code == 2 and "an admin exists already" in err
-    assert run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)[0] == 0
-    code, out, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana"], capsys)
+    assert run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root", "--no-password"], capsys)[0] == 0
+    code, out, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana", "--no-password"], capsys)
     assert code == 2 and "no role of ana (analyst) grants users.create" in err

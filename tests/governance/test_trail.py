@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from lawful import db
 from lawful.governance import audit
-from tests.conftest import run_cli
+from tests.conftest import admin, run_cli
 
 
 def append_entries(settings, n: int, per_tx: int = 1) -> None:
@@ -110,7 +110,7 @@ def test_a_consistently_rewritten_entry_is_caught_by_the_signed_checkpoint(store
 
 def test_export_verifies_elsewhere_with_the_public_key_alone(store, tmp_path, capsys):
     append_entries(store, 5)
-    run_cli(["users", "create-admin", "root"], capsys)
+    admin("root", capsys)
     code, out, err = run_cli(["audit", "export", str(tmp_path / "bundle"), "--as", "root"], capsys)
     assert code == 0, err
     elsewhere = tmp_path / "auditor"

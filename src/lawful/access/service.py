@@ -36,9 +36,11 @@ def get_all(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def create(session: Session, *, actor: str, name: str, roles: list[str], first_admin: bool = False,
-           clearance: str = "internal") -> User:
-    """A new user. The first admin needs no one's say-so; everyone after is created by someone the policy allows."""
+def create(session: Session, *, creator: Actor | None, name: str, roles: list[str], first_admin: bool = False,
+           clearance: str = "internal", password: str | None = None) -> tuple[User, str | None]:
+    """A new user, and the otpauth:// URI of their one-time-code secret when their roles need one. The first admin
+    needs no one's say-so; everyone after is created by someone the policy allows."""
+    from lawful.access.credentials import enrol_code, needs_code, set_password
     from lawful.access.decide import LEVELS, Resource, require
     from lawful.governance import audit
 
@@ -58,12 +60,21 @@ def create(session: Session, *, actor: str, name: str, roles: list[str], first_a
             raise LawfulError("an admin exists already", "ask an admin to add you with `lawful users add`")
         if "admin" not in roles:
             roles = ["admin", *roles]
+        if not password:
+            raise LawfulError("the first admin needs a password", "give one (at least 12 characters)")
     else:
-        require(get_actor(session, name=actor), "users.create", Resource("user", name), "administration")
+        if creator is None:
+            raise LawfulError("only a signed-in admin creates users", "sign in with `lawful login NAME`")
+        require(creator, "users.create", Resource("user", name), "administration")
+    actor = name if first_admin else creator.name
     user = User(name=name, roles=sorted(set(roles)), clearance=clearance, created_at=datetime.now(timezone.utc),
-                created_by=actor)
+                created_by=actor, failed_logins=0)
+    if password:
+        set_password(user, password)
+    uri = enrol_code(user) if needs_code(user) else None
     session.add(user)
     session.flush()
     audit.append(session, actor=actor, action="user.create", obj=f"user:{name}", purpose="administration",
-                 details={"roles": user.roles, "clearance": clearance})
-    return user
+                 details={"roles": user.roles, "clearance": clearance, "password": bool(password),
+                          "one_time_codes": uri is not None})
+    return user, uri
