@@ -29,6 +29,8 @@ def policy_cmd() -> None:
     out.print(table)
     for model, purposes in sorted(p.models.items()):
         out.print(f"model {model}: only for {', '.join(purposes)}", highlight=False)
+    for action, purposes in sorted(p.actions.items()):
+        out.print(f"action {action}: only for {', '.join(purposes)}", highlight=False)
 
 
 @access_app.command("check")

@@ -55,6 +55,7 @@ class Settings:
     bounds: tuple[float, float, float, float]
     audit_key_path: Path
     audit_retention_days: int
+    pseudonym_key_path: Path | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -70,4 +71,6 @@ class Settings:
             bounds=_parse_bounds(os.environ["LAWFUL_BOUNDS"]) if os.environ.get("LAWFUL_BOUNDS") else TORONTO_BOUNDS,
             audit_key_path=Path(os.environ.get("LAWFUL_AUDIT_KEY") or data_dir / "keys" / "trail-ed25519.pem").expanduser(),
             audit_retention_days=_parse_retention(os.environ.get("LAWFUL_AUDIT_RETENTION_DAYS", "183")),
+            pseudonym_key_path=Path(os.environ.get("LAWFUL_PSEUDONYM_KEY") or data_dir / "keys" / "pseudonyms.key"
+                                    ).expanduser(),
         )

@@ -1,8 +1,9 @@
 """The one policy decision point: decide(actor, action, resource, purpose) -> Decision(allowed, reason).
 
 Deny by default. A request is allowed only when one of the actor's roles grants the action and lists the purpose,
-the resource's classification is at or below the actor's clearance, and (for a model with purposes of its own in
-the policy) the purpose is one of the model's. Pure: the policy is a dataclass read from a TOML file.
+the action's own purposes (if the policy restricts it) include the purpose, the resource's classification is at
+or below the actor's clearance, and (for a model with purposes of its own in the policy) the purpose is one of the
+model's. Pure: the policy is a dataclass read from a TOML file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Policy:
     roles: dict[str, tuple[frozenset[str], tuple[str, ...]]]  # role -> (actions, purposes)
     models: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model -> purposes
     source: str = ""
+    actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # action -> the only purposes it may serve
 
     def granted(self, role: str) -> frozenset[str]:
         return self.roles.get(role, (frozenset(), ()))[0]
@@ -65,6 +67,9 @@ def decide(actor, action: str, resource: Resource, purpose: str, policy: Policy)
     if not for_purpose:
         return Decision(False, f"{action} is granted to {actor.name} as {', '.join(granting)}, but not for the "
                                f"purpose {purpose!r}")
+    only = policy.actions.get(action)
+    if only is not None and not any(purpose_matches(p, purpose) for p in only):
+        return Decision(False, f"{action} may only serve {', '.join(only)}, not {purpose!r}")
     if LEVELS.index(resource.classification) > LEVELS.index(actor.clearance):
         return Decision(False, f"{resource.kind} {resource.name} is {resource.classification}, above "
                                f"{actor.name}'s clearance ({actor.clearance})")
@@ -103,7 +108,7 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc})", "fix the syntax at that line") from None
-    unknown = set(raw) - {"roles", "models"}
+    unknown = set(raw) - {"roles", "models", "actions"}
     if unknown:
         raise ConfigError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}", "use [roles.NAME] and "
                           "[models.NAME]")
@@ -114,4 +119,5 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
                               "write actions = [...] and purposes = [...]")
         roles[name] = (frozenset(r.get("actions", [])), tuple(r.get("purposes", [])))
     models = {name: tuple(m.get("purposes", [])) for name, m in raw.get("models", {}).items()}
-    return Policy(roles, models, source)
+    actions = {name: tuple(a.get("purposes", [])) for name, a in raw.get("actions", {}).items()}
+    return Policy(roles, models, source, actions)

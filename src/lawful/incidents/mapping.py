@@ -27,7 +27,7 @@ _ALLOWED = {
     "key": {"column", "hash"},
     "fields": set(PLAIN_FIELDS) | set(TIME_FIELDS),
     "categories": {"allowed", "rename"},
-    "extra": {"keep"},
+    "extra": {"keep", "pseudonymise"},
 }
 _TIME_KEYS = {"column", "format", "hour_column"}
 
@@ -60,6 +60,7 @@ class Mapping:
     categories_allowed: frozenset[str] | None
     category_rename: dict[str, str] = field(default_factory=dict)
     extra_keep: tuple[str, ...] = ()
+    extra_pseudonymise: tuple[str, ...] = ()  # kept only as keyed pseudonyms (names, ID numbers, phones, plates)
 
     @property
     def uses_xy(self) -> bool:
@@ -74,7 +75,7 @@ class Mapping:
         cols += list(self.fields.values())
         for tf in self.times.values():
             cols += [tf.column] + ([tf.hour_column] if tf.hour_column else [])
-        cols += list(self.extra_keep)
+        cols += list(self.extra_keep) + list(self.extra_pseudonymise)
         return list(dict.fromkeys(cols))
 
 
@@ -195,4 +196,5 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
         key_column=key_column, key_hash=key_hash, fields=fields, times=times,
         categories_allowed=allowed, category_rename=dict(rename),
         extra_keep=_str_list(path, "[extra] keep", doc.get("extra", {}).get("keep", [])),
+        extra_pseudonymise=_str_list(path, "[extra] pseudonymise", doc.get("extra", {}).get("pseudonymise", [])),
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lawful.errors import InputError, RowError, StoreError
 from lawful.incidents.mapping import Mapping
+from lawful.privacy.pseudonyms import load_key
 from lawful.incidents.models import CLASSIFICATIONS, Incident, Load, QuarantinedRow
 from lawful.incidents.readers import RawTable, read_table
 from lawful.incidents.store import Progress, insert_incidents
@@ -68,7 +69,8 @@ def ingest_table(session: Session, *, raw: RawTable, mapping: Mapping, settings:
         _refuse_renamed_copy(session, raw=raw, mapping=mapping, file_label=file_label)
     if progress:
         progress("checking", 0, 1)
-    prepared = prepare(raw, mapping, settings, file_label, now=started)
+    key = load_key(settings.pseudonym_key_path) if mapping.extra_pseudonymise else None
+    prepared = prepare(raw, mapping, settings, file_label, now=started, pseudonym_key=key)
     if strict and prepared.problems:
         first = prepared.problems[0]
         raise RowError(file_label, first.row, first.field, first.value, first.reason)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 
 from lawful.errors import InputError
+from lawful.privacy.pseudonyms import pseudonym
 from lawful.incidents.mapping import Mapping, TimeField
 from lawful.incidents.readers import Problem, RawTable
 from lawful.settings import Settings
@@ -75,7 +76,8 @@ class _Checks:
         return out
 
 
-def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str, now: datetime | None = None) -> Prepared:
+def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str, now: datetime | None = None,
+            pseudonym_key: bytes | None = None) -> Prepared:
     """Check and convert every row; the good ones come back as store records, the bad ones as problems."""
     now = now or datetime.now(timezone.utc)
     frame, n = raw.frame, len(raw.frame)
@@ -95,7 +97,7 @@ def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str
     for name in ("area_code", "premises_type"):
         col = mapping.fields.get(name)
         out[name] = frame[col].where(frame[col] != "", None) if col else None
-    out["attributes"] = _attributes(frame, mapping)
+    out["attributes"] = _attributes(frame, mapping, pseudonym_key)
 
     ingested = pd.Timestamp(now).tz_convert("UTC")
     records = pd.DataFrame({k: out[k] for k in ("source_key", "category", "occurred_at", "occurred_from", "occurred_to",
@@ -228,8 +230,15 @@ def _coordinates(frame: pd.DataFrame, m: Mapping, s: Settings, checks: _Checks) 
     return {"lon": lon, "lat": lat, "x": x, "y": y}
 
 
-def _attributes(frame: pd.DataFrame, m: Mapping):
-    if not m.extra_keep:
+def _attributes(frame: pd.DataFrame, m: Mapping, key: bytes | None):
+    if not (m.extra_keep or m.extra_pseudonymise):
         return None
     kept = frame[list(m.extra_keep)]
-    return [dict(zip(m.extra_keep, row)) for row in kept.itertuples(index=False, name=None)]
+    rows = [dict(zip(m.extra_keep, row)) for row in kept.itertuples(index=False, name=None)]
+    if m.extra_pseudonymise:
+        if key is None:
+            raise ValueError("the mapping pseudonymises fields but no key was given")
+        for col in m.extra_pseudonymise:  # the identifier itself is never stored, only its keyed pseudonym
+            for row, value in zip(rows, frame[col]):
+                row[col] = pseudonym(key, value) if value else None
+    return rows
