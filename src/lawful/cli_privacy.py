@@ -34,3 +34,81 @@ def reidentify_cmd(field: Annotated[str, typer.Option(help="The pseudonymised fi
         table.add_row(str(m.id), m.source, m.category, f"{m.occurred_at:%Y-%m-%d %H:%M}", m.area or "")
     out.print(table)
     out.print(f"{len(matches)} record(s). The search and its purpose are on the trail.")
+
+
+def _when(text: str, option: str):
+    from datetime import datetime
+
+    from lawful.errors import LawfulError
+
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise LawfulError(f"{option} {text!r} is not a date or time", "write e.g. 2019-01-01") from None
+    if t.tzinfo is None:
+        from datetime import timezone
+        t = t.replace(tzinfo=timezone.utc)
+    return t
+
+
+@privacy_app.command("retention")
+def retention_cmd() -> None:
+    """What each source keeps, per category and classification: records, expired, held by legal holds, next expiry."""
+    from lawful.privacy.retention import active_holds, report
+
+    with _session(readonly=True) as (session, _):
+        rows = report(session)
+        holds = active_holds(session)
+        held_lines = [f"  hold {h.id}: {h.category or 'every category'}, {h.area or 'every area'}, "
+                      f"{h.occurred_from:%Y-%m-%d} to {h.occurred_to:%Y-%m-%d}: {h.reason}" for h in holds]
+    table = Table("source", "category", "classification", "records", "expired", "held", "next expiry")
+    for r in rows:
+        table.add_row(r.source, r.category, r.classification, f"{r.records:,}", f"{r.expired:,}", f"{r.held:,}",
+                      f"{r.next_expiry:%Y-%m-%d}" if r.next_expiry else "")
+    out.print(table)
+    out.print(f"{len(holds)} active legal hold(s)" + (":" if holds else "."), highlight=False)
+    for line in held_lines:
+        out.print(line, highlight=False)
+
+
+@privacy_app.command("purge")
+def purge_cmd(purpose: Annotated[str, typer.Option(help="Why, e.g. 'retention'.")] = "retention",
+              dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; change nothing.")] = False,
+              actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER")] = None) -> None:
+    """Remove every record past its retention date that no legal hold covers, and nothing else. The trail keeps a
+    tombstone (how many, which categories, a digest of the ids), never the content."""
+    from lawful.privacy.retention import purge
+
+    with _session() as (session, _):
+        r = purge(session, actor=_who(session, actor), purpose=purpose, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    out.print(f"Purge {verb} {r.removed:,} expired record(s)"
+              + (f" ({', '.join(f'{k}: {v:,}' for k, v in sorted(r.by_category.items()))})" if r.by_category else "")
+              + f"; {r.kept_for_holds:,} expired record(s) kept under legal holds.", highlight=False)
+
+
+@privacy_app.command("hold")
+def hold_cmd(reason: Annotated[Optional[str], typer.Option(help="The case, complaint or request it serves.")] = None,
+             start: Annotated[Optional[str], typer.Option("--from", help="Records that occurred from this date...")] = None,
+             end: Annotated[Optional[str], typer.Option("--to", help="...until before this date.")] = None,
+             category: Annotated[Optional[str], typer.Option(help="Only this category.")] = None,
+             area: Annotated[Optional[str], typer.Option(help="Only this area code.")] = None,
+             release: Annotated[Optional[int], typer.Option(help="Release hold ID instead.")] = None,
+             actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER")] = None) -> None:
+    """Place a legal hold (records it covers are never purged) or release one with --release ID."""
+    from lawful.privacy.retention import add_hold, release_hold
+
+    with _session() as (session, _):
+        who = _who(session, actor)
+        if release is not None:
+            release_hold(session, actor=who, hold_id=release)
+            msg = f"Legal hold {release} released."
+        else:
+            if not (reason and start and end):
+                from lawful.errors import LawfulError
+
+                raise LawfulError("a hold needs --reason, --from and --to", "or give --release ID to end one")
+            h = add_hold(session, actor=who, reason=reason, occurred_from=_when(start, "--from"),
+                         occurred_to=_when(end, "--to"), category=category, area=area)
+            msg = f"Legal hold {h.id} placed."
+    out.print(msg)

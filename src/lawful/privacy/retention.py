@@ -1,0 +1,127 @@
+"""Retention: what each source keeps and for how long, legal holds, and the purge that removes expired records
+(and nothing else). The trail keeps a tombstone of each purge (how many, which categories, a digest of the ids),
+never the content."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, delete, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from lawful.access.decide import Resource, require
+from lawful.access.service import Actor
+from lawful.errors import LawfulError
+from lawful.governance import audit
+from lawful.incidents.models import Incident, QuarantinedRow
+from lawful.privacy.models import LegalHold
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    source: str
+    category: str
+    classification: str
+    records: int
+    expired: int
+    held: int
+    next_expiry: datetime | None
+
+
+def _held_clause(holds: list[LegalHold]):
+    """SQL: the incident falls under one of the active holds."""
+    if not holds:
+        return None
+    return or_(*[and_(Incident.occurred_at >= h.occurred_from, Incident.occurred_at < h.occurred_to,
+                      *( [Incident.category == h.category] if h.category else []),
+                      *( [Incident.area_code == h.area] if h.area else [])) for h in holds])
+
+
+def active_holds(session: Session) -> list[LegalHold]:
+    return list(session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None)).order_by(LegalHold.id)))
+
+
+def report(session: Session, *, now: datetime | None = None) -> list[RetentionRow]:
+    """Per source, category and classification: records kept, expired, held, and when the next one expires."""
+    now = now or _now()
+    held = _held_clause(active_holds(session))
+    expired = and_(Incident.retention_until.is_not(None), Incident.retention_until < now)
+    q = select(Incident.source, Incident.category, Incident.classification, func.count()).group_by(
+        Incident.source, Incident.category, Incident.classification)
+    rows = []
+    for source, category, classification, n in session.execute(q):
+        base = and_(Incident.source == source, Incident.category == category, Incident.classification == classification)
+        n_expired = session.scalar(select(func.count()).where(base, expired)) or 0
+        n_held = (session.scalar(select(func.count()).where(base, expired, held)) or 0) if held is not None else 0
+        nxt = session.scalar(select(func.min(Incident.retention_until)).where(base, Incident.retention_until >= now))
+        rows.append(RetentionRow(source, category, classification, n, n_expired, n_held, nxt))
+    return sorted(rows, key=lambda r: (r.source, r.category, r.classification))
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    removed: int
+    kept_for_holds: int
+    by_category: dict[str, int]
+    digest: str  # SHA-256 of the removed ids, so an auditor can check a claimed id list against the tombstone
+
+
+def purge(session: Session, *, actor: Actor, purpose: str, dry_run: bool = False,
+          now: datetime | None = None) -> PurgeResult:
+    """Remove every incident past its retention date that no active legal hold covers; nothing else."""
+    require(actor, "privacy.purge", Resource("incidents", "expired", "public"), purpose)
+    now = now or _now()
+    expired = and_(Incident.retention_until.is_not(None), Incident.retention_until < now)
+    held = _held_clause(active_holds(session))
+    target = and_(expired, not_(held)) if held is not None else expired
+    rows = session.execute(select(Incident.id, Incident.category).where(target).order_by(Incident.id)).all()
+    kept = session.scalar(select(func.count()).where(expired, held)) if held is not None else 0
+    ids = [r.id for r in rows]
+    by_category: dict[str, int] = {}
+    for r in rows:
+        by_category[r.category] = by_category.get(r.category, 0) + 1
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
+    if not dry_run and ids:
+        for start in range(0, len(ids), 10_000):
+            session.execute(delete(Incident).where(Incident.id.in_(ids[start:start + 10_000])))
+        # quarantined raw rows of loads whose every record is gone hold raw values too: they go with them
+        session.execute(delete(QuarantinedRow).where(not_(QuarantinedRow.load_id.in_(
+            select(Incident.load_id).distinct()))))
+    if not dry_run:
+        audit.append(session, actor=actor.name, action="erasure", obj="incidents", purpose=purpose,
+                     details={"what": "retention purge", "removed": len(ids), "kept_for_holds": kept or 0,
+                              "by_category": by_category, "ids_sha256": digest, "before": now.isoformat()})
+    return PurgeResult(len(ids), kept or 0, by_category, digest)
+
+
+def add_hold(session: Session, *, actor: Actor, reason: str, occurred_from: datetime, occurred_to: datetime,
+             category: str | None = None, area: str | None = None) -> LegalHold:
+    require(actor, "privacy.hold", Resource("incidents", category or "all", "public"), "data protection")
+    if not reason.strip():
+        raise LawfulError("a legal hold needs a reason", "give --reason, e.g. the case or request it serves")
+    if occurred_to <= occurred_from:
+        raise LawfulError("the hold's period is empty", "give --to after --from")
+    hold = LegalHold(category=category, area=area, occurred_from=occurred_from, occurred_to=occurred_to, reason=reason,
+                     created_by=actor.name, created_at=_now())
+    session.add(hold)
+    session.flush()
+    audit.append(session, actor=actor.name, action="config.change", obj=f"legal-hold:{hold.id}",
+                 purpose="data protection", details={"reason": reason, "category": category, "area": area,
+                                                     "from": occurred_from.isoformat(), "to": occurred_to.isoformat()})
+    return hold
+
+
+def release_hold(session: Session, *, actor: Actor, hold_id: int) -> None:
+    require(actor, "privacy.hold", Resource("incidents", "all", "public"), "data protection")
+    hold = session.get(LegalHold, hold_id)
+    if hold is None or hold.released_at is not None:
+        raise LawfulError(f"there is no active legal hold {hold_id}", "see `lawful privacy holds`")
+    hold.released_at, hold.released_by = _now(), actor.name
+    audit.append(session, actor=actor.name, action="config.change", obj=f"legal-hold:{hold.id}",
+                 purpose="data protection", details={"released": True})
