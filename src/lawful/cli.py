@@ -18,6 +18,7 @@ from lawful.cli_common import _Reporter, _session, err, out
 from lawful.cli_forecast import forecast_app
 from lawful.cli_access import access_app
 from lawful.cli_privacy import privacy_app
+from lawful.cli_requests import breaches_app, requests_app
 from lawful.cli_rules import rules_app
 from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
@@ -51,6 +52,8 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(access_app, name="access")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(requests_app, name="requests")
+app.add_typer(breaches_app, name="breaches")
 app.add_typer(models_app, name="models")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")

@@ -5,7 +5,7 @@ from lawful.governance.models import (Approval, Checkpoint, Entry, Output, Revie
                                       TrailEntry)
 from lawful.incidents.models import Incident, Load, QuarantinedRow
 from lawful.orm import Base
-from lawful.privacy.models import LegalHold
+from lawful.privacy.models import Breach, LegalHold, SubjectRequest
 
-__all__ = ["Approval", "Base", "Checkpoint", "Entry", "Incident", "LegalHold", "Load", "Output", "QuarantinedRow", "Review",
-           "SeriousIncident", "StateChange", "Token", "TrailEntry", "User"]
+__all__ = ["Approval", "Base", "Breach", "Checkpoint", "Entry", "Incident", "LegalHold", "Load", "Output", "QuarantinedRow", "Review",
+           "SeriousIncident", "StateChange", "SubjectRequest", "Token", "TrailEntry", "User"]

@@ -34,7 +34,7 @@ class RetentionRow:
     next_expiry: datetime | None
 
 
-def _held_clause(holds: list[LegalHold]):
+def held_clause(holds: list[LegalHold]):
     """SQL: the incident falls under one of the active holds."""
     if not holds:
         return None
@@ -50,7 +50,7 @@ def active_holds(session: Session) -> list[LegalHold]:
 def report(session: Session, *, now: datetime | None = None) -> list[RetentionRow]:
     """Per source, category and classification: records kept, expired, held, and when the next one expires."""
     now = now or _now()
-    held = _held_clause(active_holds(session))
+    held = held_clause(active_holds(session))
     expired = and_(Incident.retention_until.is_not(None), Incident.retention_until < now)
     q = select(Incident.source, Incident.category, Incident.classification, func.count()).group_by(
         Incident.source, Incident.category, Incident.classification)
@@ -78,7 +78,7 @@ def purge(session: Session, *, actor: Actor, purpose: str, dry_run: bool = False
     require(actor, "privacy.purge", Resource("incidents", "expired", "public"), purpose)
     now = now or _now()
     expired = and_(Incident.retention_until.is_not(None), Incident.retention_until < now)
-    held = _held_clause(active_holds(session))
+    held = held_clause(active_holds(session))
     target = and_(expired, not_(held)) if held is not None else expired
     rows = session.execute(select(Incident.id, Incident.category).where(target).order_by(Incident.id)).all()
     kept = session.scalar(select(func.count()).where(expired, held)) if held is not None else 0

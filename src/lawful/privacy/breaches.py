@@ -1,0 +1,85 @@
+"""The breach register. What a suspected breach touched is computed from the decision trail: every data action
+(consultation, disclosure, combination, alteration, erasure, collection) in the window, by the suspect if named,
+with the records, outputs and pseudonymised people involved. The notification deadline is 72 hours from awareness
+(GDPR Art. 33, Law Enforcement Directive Art. 30), a setting (LAWFUL_BREACH_HOURS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lawful.access.decide import Resource, require
+from lawful.access.service import Actor
+from lawful.errors import LawfulError
+from lawful.governance import audit
+from lawful.governance.audit import DATA_ACTIONS
+from lawful.privacy.models import Breach
+
+PSEUDONYM = re.compile(r"psn:[0-9a-f]{32}")
+
+
+def notify_hours() -> int:
+    value = os.environ.get("LAWFUL_BREACH_HOURS", "72")
+    if not value.isdigit() or int(value) < 1:
+        raise LawfulError(f"LAWFUL_BREACH_HOURS={value!r} is not a number of hours", "give e.g. 72")
+    return int(value)
+
+
+def touched(session: Session, *, start: datetime, end: datetime, suspect: str | None) -> dict:
+    """From the trail: data actions in [start, end), by the suspect if given."""
+    lo, hi = int(start.timestamp() * 1e6), int(end.timestamp() * 1e6)
+    actions, objects, people, actors, entries = Counter(), set(), set(), Counter(), []
+    for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
+        if not lo <= at_us < hi or action not in DATA_ACTIONS or (suspect and who != suspect):
+            continue
+        actions[action] += 1
+        actors[who] += 1
+        objects.add(obj)
+        d = json.loads(details)
+        objects.update(f"incident:{i}" for i in d.get("records", []) if isinstance(i, int))
+        people.update(PSEUDONYM.findall(details))
+        entries.append(seq)
+    return {"actions": dict(actions), "actors": dict(actors), "objects": sorted(objects),
+            "people": sorted(people), "trail_entries": entries}
+
+
+def record(session: Session, *, actor: Actor, description: str, start: datetime, end: datetime,
+           suspect: str | None = None, aware_at: datetime | None = None) -> Breach:
+    require(actor, "privacy.breaches", Resource("trail", "breach", "public"), "data protection")
+    if not description.strip():
+        raise LawfulError("describe the suspected breach", "give --description")
+    if end <= start:
+        raise LawfulError("the window is empty", "give --to after --from")
+    now = datetime.now(timezone.utc)
+    aware = aware_at or now
+    b = Breach(description=description, suspect=suspect, window_from=start, window_to=end, aware_at=aware,
+               deadline=aware + timedelta(hours=notify_hours()),
+               affected=touched(session, start=start, end=end, suspect=suspect), recorded_by=actor.name,
+               recorded_at=now)
+    session.add(b)
+    session.flush()
+    audit.append(session, actor=actor.name, action="config.change", obj=f"breach:{b.id}", purpose="data protection",
+                 details={"suspect": suspect, "deadline": b.deadline.isoformat(),
+                          "people": len(b.affected["people"]), "objects": len(b.affected["objects"])})
+    return b
+
+
+def mark_notified(session: Session, *, actor: Actor, breach_id: int, to: str) -> Breach:
+    require(actor, "privacy.breaches", Resource("trail", "breach", "public"), "data protection")
+    b = session.get(Breach, breach_id)
+    if b is None:
+        raise LawfulError(f"there is no breach {breach_id}", "see `lawful breaches list`")
+    b.notified_at, b.notified_to = datetime.now(timezone.utc), to
+    audit.append(session, actor=actor.name, action="disclosure", obj=f"breach:{b.id}", purpose="data protection",
+                 details={"recipient": to})
+    return b
+
+
+def get_all(session: Session) -> list[Breach]:
+    return list(session.scalars(select(Breach).order_by(Breach.id)))

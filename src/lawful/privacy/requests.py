@@ -1,0 +1,166 @@
+"""Data-subject requests: access, correction and deletion, each with a statutory deadline, status and overdue
+warnings. The requester's identity is checked by staff out of band; Lawful stores only its pseudonym.
+
+- access: an export of every record linked to the person's pseudonym and every trail entry about those records
+  or the pseudonym itself;
+- correction: named fields of the person's records set to new values (an 'alteration' on the trail);
+- deletion: the person's records removed, except those under a legal hold, which the result names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from lawful.access.decide import Resource, require
+from lawful.access.service import Actor
+from lawful.errors import LawfulError
+from lawful.governance import audit
+from lawful.incidents.models import Incident
+from lawful.privacy.models import SubjectRequest
+from lawful.privacy.pseudonyms import load_key, pseudonym
+from lawful.privacy.retention import active_holds, held_clause
+from lawful.settings import Settings
+
+KINDS = ("access", "correction", "deletion")
+CORRECTABLE = {"category": "category", "area": "area_code", "premises": "premises_type"}
+
+
+def deadline_days() -> int:
+    text_ = os.environ.get("LAWFUL_REQUEST_DAYS", "30")
+    if not text_.isdigit() or int(text_) < 1:
+        raise LawfulError(f"LAWFUL_REQUEST_DAYS={text_!r} is not a number of days", "give the statutory deadline, e.g. 30")
+    return int(text_)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _require(actor: Actor) -> None:
+    require(actor, "privacy.requests", Resource("incidents", "subject", "public"), "data protection")
+
+
+def open_request(session: Session, *, actor: Actor, kind: str, field: str, value: str, settings: Settings,
+                 received_at: datetime | None = None, note: str = "") -> SubjectRequest:
+    _require(actor)
+    if kind not in KINDS:
+        raise LawfulError(f"{kind!r} is not a request kind", f"use one of {', '.join(KINDS)}")
+    if not value.strip():
+        raise LawfulError("no identity given", "give the requester's name, number or plate as held in the records")
+    received = received_at or _now()
+    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(load_key(settings.pseudonym_key_path), value),
+                         received_at=received, deadline=received + timedelta(days=deadline_days()), status="open",
+                         note=note, opened_by=actor.name)
+    session.add(req)
+    session.flush()
+    audit.append(session, actor=actor.name, action="config.change", obj=f"subject-request:{req.id}",
+                 purpose="data protection", details={"kind": kind, "field": field, "pseudonym": req.pseudonym,
+                                                     "deadline": req.deadline.isoformat()})
+    return req
+
+
+def get_all(session: Session) -> list[SubjectRequest]:
+    return list(session.scalars(select(SubjectRequest).order_by(SubjectRequest.id)))
+
+
+def _get_open(session: Session, request_id: int, kind: str) -> SubjectRequest:
+    req = session.get(SubjectRequest, request_id)
+    if req is None:
+        raise LawfulError(f"there is no request {request_id}", "see `lawful requests list`")
+    if req.kind != kind:
+        raise LawfulError(f"request {request_id} is a {req.kind} request, not {kind}", f"use the {req.kind} command")
+    if req.status != "open":
+        raise LawfulError(f"request {request_id} is already {req.status}", "open a new request")
+    return req
+
+
+def _records(session: Session, req: SubjectRequest):
+    dialect = session.get_bind().dialect.name
+    lookup = "json_extract(attributes, :path)" if dialect == "sqlite" else "attributes ->> :field"
+    ids = [r[0] for r in session.execute(text(f"SELECT id FROM incidents WHERE attributes IS NOT NULL AND {lookup} = :p"),
+                                         {"path": f'$."{req.field}"', "field": req.field, "p": req.pseudonym})]
+    return list(session.scalars(select(Incident).where(Incident.id.in_(ids)).order_by(Incident.id))) if ids else []
+
+
+def _close(session: Session, req: SubjectRequest, actor: Actor, result: dict) -> None:
+    req.status, req.closed_at, req.closed_by = "done", _now(), actor.name
+    req.result = result
+
+
+@dataclass(frozen=True)
+class AccessExport:
+    path: Path
+    records: int
+    trail_entries: int
+
+
+def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: Path) -> AccessExport:
+    """Write records.json and trail.json for the person into out_dir, close the request, log the disclosure."""
+    _require(actor)
+    req = _get_open(session, request_id, "access")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise LawfulError(f"{out_dir} is not empty", "give a new or empty directory")
+    records = _records(session, req)
+    ids = {r.id for r in records}
+    wanted_objects = {f"incident:{i}" for i in ids}
+    about = []
+    for e in audit.iter_entries(session):
+        seq, at_us, who, action, obj, purpose, details, _, _ = e
+        d = json.loads(details)
+        if obj in wanted_objects or req.pseudonym in details or ids & set(d.get("records", []) or []):
+            about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
+                          "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "records.json").write_text(json.dumps([{
+        "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
+        "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": r.attributes,
+        "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
+    } for r in records], indent=1, ensure_ascii=False))
+    (out_dir / "trail.json").write_text(json.dumps(about, indent=1, ensure_ascii=False))
+    _close(session, req, actor, {"records": len(records), "trail_entries": len(about)})
+    audit.append(session, actor=actor.name, action="disclosure", obj=f"subject-request:{req.id}",
+                 purpose="data protection", details={"recipient": "the data subject", "records": sorted(ids),
+                                                     "trail_entries": len(about)})
+    return AccessExport(out_dir, len(records), len(about))
+
+
+def answer_deletion(session: Session, *, actor: Actor, request_id: int) -> tuple[int, list[int]]:
+    """Remove the person's records except those under a legal hold; returns (removed, ids kept for holds)."""
+    _require(actor)
+    req = _get_open(session, request_id, "deletion")
+    records = _records(session, req)
+    held = held_clause(active_holds(session))
+    kept = set(session.scalars(select(Incident.id).where(Incident.id.in_([r.id for r in records]), held))) \
+        if held is not None and records else set()
+    gone = [r.id for r in records if r.id not in kept]
+    if gone:
+        session.execute(delete(Incident).where(Incident.id.in_(gone)))
+    _close(session, req, actor, {"removed": len(gone), "kept_for_holds": sorted(kept)})
+    audit.append(session, actor=actor.name, action="erasure", obj=f"subject-request:{req.id}",
+                 purpose="data protection", details={"removed": gone, "kept_for_holds": sorted(kept)})
+    return len(gone), sorted(kept)
+
+
+def answer_correction(session: Session, *, actor: Actor, request_id: int, incident_id: int, field: str,
+                      value: str) -> None:
+    """Set one field of one of the person's records."""
+    _require(actor)
+    req = _get_open(session, request_id, "correction")
+    if field not in CORRECTABLE:
+        raise LawfulError(f"{field!r} cannot be corrected here", f"correctable fields: {', '.join(CORRECTABLE)}")
+    record = next((r for r in _records(session, req) if r.id == incident_id), None)
+    if record is None:
+        raise LawfulError(f"incident {incident_id} is not one of this person's records", "see the access export")
+    column = CORRECTABLE[field]
+    old = getattr(record, column)
+    setattr(record, column, value)
+    _close(session, req, actor, {"incident": incident_id, "field": field})
+    audit.append(session, actor=actor.name, action="alteration", obj=f"incident:{incident_id}",
+                 purpose="data protection", details={"request": req.id, "field": field, "from": old, "to": value})
