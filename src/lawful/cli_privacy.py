@@ -112,3 +112,27 @@ def hold_cmd(reason: Annotated[Optional[str], typer.Option(help="The case, compl
                          occurred_to=_when(end, "--to"), category=category, area=area)
             msg = f"Legal hold {h.id} placed."
     out.print(msg)
+
+
+@privacy_app.command("fields")
+def fields_cmd() -> None:
+    """Minimisation report: per source, the fields kept, pseudonymised and dropped, the declared purposes, and the
+    retention (from the mapping the newest load used)."""
+    from lawful.privacy.retention import minimisation
+
+    with _session(readonly=True) as (session, _):
+        rows = minimisation(session)
+    if not rows:
+        out.print("Nothing has been loaded.")
+        return
+    for r in rows:
+        out.print(f"[bold]{r.source}[/] ({r.records:,} records; mapping {r.mapping})", highlight=False)
+        out.print(f"  declared purposes: {', '.join(r.purposes) or 'NONE DECLARED: add [source] purposes'}",
+                  highlight=False)
+        out.print(f"  fields kept: {', '.join(r.fields) or '-'}", highlight=False)
+        out.print(f"  extra fields kept: {', '.join(r.kept_extras) or 'none'}; pseudonymised: "
+                  f"{', '.join(r.pseudonymised) or 'none'}", highlight=False)
+        out.print(f"  dropped at load (not declared): {', '.join(r.dropped) or 'none'}", highlight=False)
+        by_cat = "; ".join(f"{k} {v} days" for k, v in sorted(r.retention_by_category.items()))
+        out.print(f"  kept for: {r.retention_days or 'no limit set'}" + (" days" if r.retention_days else "")
+                  + (f"; by category: {by_cat}" if by_cat else ""), highlight=False)

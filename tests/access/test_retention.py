@@ -55,3 +55,18 @@ def test_purge_removes_expired_records_and_nothing_else(store, tmp_path, capsys)
     assert "removed 1 expired record(s)" in out and len(keys(store)) == 1
     code, out, _ = run_cli(["audit", "verify"], capsys)
     assert code == 0
+
+
+def test_retention_per_category_and_the_minimisation_report(store, tmp_path, capsys):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(TEST_MAPPING.replace('retention_days = 365', 'retention_days = 365')
+                       .replace('retention_days = 3650', 'retention_days = 365\npurposes = ["crime analysis"]')
+                       + '\n[retention]\ncategory = { "Robbery" = 36500 }\n')
+    assert run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping)], capsys)[0] == 0
+    admin("root", capsys)
+    run_cli(["users", "add", "dora", "--role", "dpo", "--no-password", "--as", "root"], capsys)
+    code, out, _ = run_cli(["privacy", "purge", "--dry-run", "--as", "dora"], capsys)
+    assert "would remove 2 expired record(s) (Break and Enter: 2); 0 expired" in out  # robberies kept 100 years
+    code, out, _ = run_cli(["privacy", "fields"], capsys)
+    assert "declared purposes: crime analysis" in out and "dropped at load (not declared): victim_name" in out
+    assert "Robbery 36500 days" in out and "extra fields kept: weapon" in out

@@ -23,7 +23,8 @@ PLAIN_FIELDS = ("category", "area_code", "premises_type", "lat", "lon", "x", "y"
 
 _ALLOWED = {
     "source": {"name", "format", "encoding", "timezone", "crs", "classification", "retention_days", "strip_whitespace",
-               "bounds", "description"},
+               "bounds", "description", "purposes"},
+    "retention": {"category"},
     "key": {"column", "hash"},
     "fields": set(PLAIN_FIELDS) | set(TIME_FIELDS),
     "categories": {"allowed", "rename"},
@@ -61,6 +62,8 @@ class Mapping:
     category_rename: dict[str, str] = field(default_factory=dict)
     extra_keep: tuple[str, ...] = ()
     extra_pseudonymise: tuple[str, ...] = ()  # kept only as keyed pseudonyms (names, ID numbers, phones, plates)
+    purposes: tuple[str, ...] = ()  # what the source's data is declared for (the minimisation report shows them)
+    retention_by_category: dict[str, int] = field(default_factory=dict)  # overrides retention_days per category
 
     @property
     def uses_xy(self) -> bool:
@@ -139,6 +142,9 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
     retention = src.get("retention_days")
     if retention is not None and (not isinstance(retention, int) or retention <= 0):
         raise _fail(path, "[source] retention_days", f"{retention!r} is not a positive whole number", "give days, e.g. 3650.")
+    by_category = doc.get("retention", {}).get("category", {})
+    if not isinstance(by_category, dict) or not all(isinstance(v, int) and v > 0 for v in by_category.values()):
+        raise _fail(path, "[retention] category", "expected a table of category = days", '{ "Assault" = 7300 }.')
     bounds = src.get("bounds")
     if bounds is not None:
         if not (isinstance(bounds, list) and len(bounds) == 4 and all(isinstance(b, (int, float)) for b in bounds)
@@ -197,4 +203,6 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
         categories_allowed=allowed, category_rename=dict(rename),
         extra_keep=_str_list(path, "[extra] keep", doc.get("extra", {}).get("keep", [])),
         extra_pseudonymise=_str_list(path, "[extra] pseudonymise", doc.get("extra", {}).get("pseudonymise", [])),
+        purposes=_str_list(path, "[source] purposes", src.get("purposes", [])),
+        retention_by_category=dict(by_category),
     )

@@ -106,8 +106,8 @@ def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str
     records.insert(0, "source", mapping.source)
     records["classification"] = mapping.classification
     records["ingested_at"] = ingested
-    records["retention_until"] = (records["occurred_at"] + pd.Timedelta(days=mapping.retention_days)
-                                  if mapping.retention_days else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]"))
+    days = records["category"].map(lambda c: mapping.retention_by_category.get(c, mapping.retention_days))
+    records["retention_until"] = records["occurred_at"] + pd.to_timedelta(days.astype("float64"), unit="D")
     good = ~checks.bad
     problems = checks.problems(raw.problems)
     return Prepared(

@@ -125,3 +125,43 @@ def release_hold(session: Session, *, actor: Actor, hold_id: int) -> None:
     hold.released_at, hold.released_by = _now(), actor.name
     audit.append(session, actor=actor.name, action="config.change", obj=f"legal-hold:{hold.id}",
                  purpose="data protection", details={"released": True})
+
+
+@dataclass(frozen=True)
+class SourceFields:
+    source: str
+    mapping: str
+    purposes: tuple[str, ...]
+    fields: tuple[str, ...]  # the incident fields the mapping fills
+    kept_extras: tuple[str, ...]
+    pseudonymised: tuple[str, ...]
+    dropped: tuple[str, ...]  # columns the source offered and the mapping did not declare
+    retention_days: int | None
+    retention_by_category: dict[str, int]
+    records: int
+
+
+def minimisation(session: Session) -> list[SourceFields]:
+    """Per source: which fields are kept, which dropped, which pseudonymised, for which declared purposes, and how
+    long; read from the mapping each load used (when its file is still there) and from the loads themselves."""
+    from pathlib import Path
+
+    from lawful.incidents.mapping import load_mapping
+    from lawful.incidents.models import Load
+
+    out = []
+    for source in sorted(set(session.scalars(select(Load.source)))):
+        loads = list(session.scalars(select(Load).where(Load.source == source).order_by(Load.id)))
+        dropped = sorted({c for ld in loads for c in (ld.dropped_columns or [])})
+        count = session.scalar(select(func.count()).where(Incident.source == source)) or 0
+        path = loads[-1].mapping_name
+        try:
+            m = load_mapping(Path(path))
+        except LawfulError:
+            out.append(SourceFields(source, f"{path} (not readable now)", (), (), (), (), tuple(dropped), None, {},
+                                    count))
+            continue
+        out.append(SourceFields(source, path, m.purposes, tuple(sorted(m.fields) + sorted(m.times)),
+                                m.extra_keep, m.extra_pseudonymise, tuple(dropped), m.retention_days,
+                                m.retention_by_category, count))
+    return out
