@@ -127,8 +127,8 @@ def fields_cmd() -> None:
         return
     for r in rows:
         out.print(f"[bold]{r.source}[/] ({r.records:,} records; mapping {r.mapping})", highlight=False)
-        out.print(f"  declared purposes: {', '.join(r.purposes) or 'NONE DECLARED: add [source] purposes'}",
-                  highlight=False)
+        purposes = ", ".join(r.purposes) or "NONE DECLARED: add purposes under the mapping's source table"
+        out.print(f"  declared purposes: {purposes}", highlight=False)
         out.print(f"  fields kept: {', '.join(r.fields) or '-'}", highlight=False)
         out.print(f"  extra fields kept: {', '.join(r.kept_extras) or 'none'}; pseudonymised: "
                   f"{', '.join(r.pseudonymised) or 'none'}", highlight=False)
