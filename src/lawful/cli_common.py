@@ -87,3 +87,39 @@ def _who(session, as_name: str | None):
         return get_actor(session, name=as_name)
     raise LawfulError("this command needs you to be signed in",
                       "run `lawful login NAME` and set LAWFUL_TOKEN as it says")
+
+
+def _date(text: str, option: str):
+    """A YYYY-MM-DD option, or one line saying how to write it."""
+    from datetime import date
+
+    from lawful.errors import LawfulError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise LawfulError(f"{option} {text!r} is not a date", f"write it as YYYY-MM-DD, e.g. {option} 2019-01-01") from None
+
+
+def _instant(text: str, option: str, *, require_offset: bool = False):
+    """A date or ISO date-time option as a UTC-aware datetime; without an offset it is read as UTC, unless the
+    option must carry one (times that start legal deadlines)."""
+    from datetime import datetime, timezone
+
+    from lawful.errors import LawfulError
+
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise LawfulError(f"{option} {text!r} is not a date or time", f"write e.g. {option} 2026-11-20T14:00+00:00") \
+            from None
+    if t.tzinfo is None:
+        if require_offset:
+            raise LawfulError(f"{option} {text!r} has no time zone", "add one, e.g. +00:00 or -05:00")
+        t = t.replace(tzinfo=timezone.utc)
+    return t
+
+
+def _wide(width: int = 150) -> Console:
+    """stdout at least `width` columns: tables must not be squeezed into ellipses in a narrow pipe or log."""
+    return out if out.width >= width else Console(width=width, soft_wrap=True)

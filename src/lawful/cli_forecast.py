@@ -10,10 +10,9 @@ from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from lawful.cli_common import _Reporter, _session, err, out
+from lawful.cli_common import _date, _Reporter, _session, _wide, err, out
 from lawful.errors import LawfulError
 
 forecast_app = typer.Typer(no_args_is_help=True, help=(
@@ -34,13 +33,6 @@ def _days(text: str, option: str) -> int:
     if not m:
         raise LawfulError(f"{option} {text!r} is not a duration", f"write it as days or weeks, e.g. {option} 7d or 52w")
     return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
-
-
-def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise LawfulError(f"{option} {text!r} is not a date", f"write it as YYYY-MM-DD, e.g. {option} 2019-01-01") from None
 
 
 def _models(text: str) -> list[str]:
@@ -74,11 +66,6 @@ def _table(title: str, labels: list[str], figures: list[str]) -> Table:
     for col in figures:
         table.add_column(col, justify="right")
     return table
-
-
-def _wide() -> Console:
-    """stdout at least 112 columns wide: tables of figures must not be squeezed into ellipses in a narrow pipe."""
-    return out if out.width >= 112 else Console(width=112, soft_wrap=True)
 
 
 def _development(what: str, **details) -> None:
@@ -165,7 +152,7 @@ def _print_summary(report) -> None:
                       f"{s.pai:.2f}", f"{s.pai_low:.2f}-{s.pai_high:.2f}", f"{s.pei:.3f}",
                       f"{s.fit_seconds:.2f}", f"{s.predict_seconds:.3f}", end_section=s.coverage == report.data.coverages[-1])
         last = s.model
-    _wide().print(table)
+    _wide(112).print(table)
     out.print("Hit rate pooled over days; PAI mean over days with its 95% interval. Random ranking: PAI 1.",
               highlight=False)
 
@@ -247,7 +234,7 @@ def audit_cmd(
         for r in frame.itertuples():
             table.add_row(str(r.area), f"{r.flagged_cell_days:,.0f}", f"{r.flagged_share:.2%}", f"{r.incidents:,.0f}",
                           f"{r.incident_share:.2%}", "no incidents" if r.disparity == float("inf") else f"{r.disparity:.2f}")
-        _wide().print(table)
+        _wide(112).print(table)
 
 
 @forecast_app.command("feedback")
@@ -291,7 +278,7 @@ def feedback_cmd(
     for r in results:
         table.add_row(r.model, "yes" if r.corrected else "no", f"{r.drift[0]:.3f}", f"{r.drift[-1]:.3f}",
                       f"{r.change:+.3f}", f"{r.captured[0]:.1%} -> {r.captured[-1]:.1%}")
-    _wide().print(table)
+    _wide(112).print(table)
     out.print("Drift: total-variation distance between the model's risk shares and the true crime shares (0 = the "
               "model puts risk exactly where crime is). The correction removes the bias but records less, so it needs "
               "enough --exploration to have data to learn from.", highlight=False)

@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from rich.console import Console
 
-from lawful.cli_common import _session, err, out
+from lawful.cli_common import _date, _instant, _session, _wide, err, out
 from lawful.errors import LawfulError
 
 As = Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER", help="Who you are (a user name). Until "
@@ -31,11 +30,6 @@ review_app = typer.Typer(no_args_is_help=True, help=(
 audit_app = typer.Typer(no_args_is_help=True, help="The decision trail: read it, verify it, export it for an auditor.")
 serious_app = typer.Typer(no_args_is_help=True, help="Serious incidents involving a model, with reporting deadlines.")
 report_app = typer.Typer(no_args_is_help=True, help="Monitoring reports.")
-
-
-def _wide() -> Console:
-    """Tables of long names stay readable in pipes and logs (80 columns by default there)."""
-    return out if out.width >= 150 else Console(width=150, soft_wrap=True)
 
 
 def _thresholds():
@@ -64,15 +58,6 @@ def _read_json(path: Path, what: str):
     except json.JSONDecodeError as exc:
         raise LawfulError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                           f"give the {what} as written by Lawful") from None
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise LawfulError(f"{option} {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
 # ---- users ---------------------------------------------------------------------------------------------------------
@@ -301,7 +286,8 @@ def models_approve(ref: Ref, reason: Reason,
     with _session() as (session, _):
         entry = _entry(session, ref)
         approve(session, actor=_actor(session, actor), entry=entry, reason=reason, purposes=purpose,
-                areas=area or [], expires=_date(expires, "--expires"), thresholds=_thresholds(), sandbox=sandbox)
+                areas=area or [], expires=_date(expires, "--expires") if expires else None,
+                thresholds=_thresholds(), sandbox=sandbox)
         state, need, ref = entry.state, required_approvals(entry), entry.ref
     out.print(f"{ref} is now {state}." + (f" It needs {need} approvals from different approvers." if state ==
                                            "submitted" else ""))
@@ -574,14 +560,7 @@ def serious_record(ref: Ref,
     """Register a serious incident; the deadline runs from awareness and the model is suspended unless you say why not."""
     from lawful.governance.serious import record
 
-    when = datetime.now(timezone.utc)
-    if aware_at:
-        try:
-            when = datetime.fromisoformat(aware_at)
-        except ValueError:
-            raise LawfulError(f"--aware-at {aware_at!r} is not a time", "write e.g. 2026-11-20T14:00+00:00") from None
-        if when.tzinfo is None:
-            raise LawfulError(f"--aware-at {aware_at!r} has no time zone", "add one, e.g. +00:00 or -05:00")
+    when = _instant(aware_at, "--aware-at", require_offset=True) if aware_at else datetime.now(timezone.utc)
     with _session() as (session, _):
         entry = _entry(session, ref)
         inc = record(session, actor=_actor(session, actor), entry=entry, kind=kind, description=description,
@@ -635,7 +614,7 @@ def report_weekly(week_ending: Annotated[Optional[str], typer.Option(help="Last 
 
     with _session(readonly=True) as (session, settings):
         tz = ZoneInfo(settings.timezone)
-        day = _date(week_ending, "--week-ending") or datetime.now(tz).date()
+        day = _date(week_ending, "--week-ending") if week_ending else datetime.now(tz).date()
         text = weekly(session, week_ending=day, tz=tz, thresholds=_thresholds())
     print(text)
     if out_file:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lawful.cli_common import _session, _who, out
+from lawful.cli_common import _instant, _session, _who, out
 
 privacy_app = typer.Typer(no_args_is_help=True, help=(
     "Data protection. Personal identifiers listed under [extra] pseudonymise in a mapping are stored only as keyed "
@@ -34,21 +34,6 @@ def reidentify_cmd(field: Annotated[str, typer.Option(help="The pseudonymised fi
         table.add_row(str(m.id), m.source, m.category, f"{m.occurred_at:%Y-%m-%d %H:%M}", m.area or "")
     out.print(table)
     out.print(f"{len(matches)} record(s). The search and its purpose are on the trail.")
-
-
-def _when(text: str, option: str):
-    from datetime import datetime
-
-    from lawful.errors import LawfulError
-
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise LawfulError(f"{option} {text!r} is not a date or time", "write e.g. 2019-01-01") from None
-    if t.tzinfo is None:
-        from datetime import timezone
-        t = t.replace(tzinfo=timezone.utc)
-    return t
 
 
 @privacy_app.command("retention")
@@ -108,8 +93,8 @@ def hold_cmd(reason: Annotated[Optional[str], typer.Option(help="The case, compl
                 from lawful.errors import LawfulError
 
                 raise LawfulError("a hold needs --reason, --from and --to", "or give --release ID to end one")
-            h = add_hold(session, actor=who, reason=reason, occurred_from=_when(start, "--from"),
-                         occurred_to=_when(end, "--to"), category=category, area=area)
+            h = add_hold(session, actor=who, reason=reason, occurred_from=_instant(start, "--from"),
+                         occurred_to=_instant(end, "--to"), category=category, area=area)
             msg = f"Legal hold {h.id} placed."
     out.print(msg)
 

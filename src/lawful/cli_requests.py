@@ -9,8 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lawful.cli_common import _session, _who, out
-from lawful.errors import LawfulError
+from lawful.cli_common import _instant, _session, _who, out
 
 requests_app = typer.Typer(no_args_is_help=True, help=(
     "Data-subject requests (access, correction, deletion) with a statutory deadline (LAWFUL_REQUEST_DAYS, default "
@@ -29,13 +28,7 @@ def open_cmd(kind: Annotated[str, typer.Option(help="access, correction or delet
     """Register a request; the deadline runs from when it was received."""
     from lawful.privacy.requests import open_request
 
-    when = None
-    if received:
-        try:
-            when = datetime.fromisoformat(received)
-        except ValueError:
-            raise LawfulError(f"--received {received!r} is not a date", "write e.g. 2026-11-20") from None
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    when = _instant(received, "--received") if received else None
     with _session() as (session, settings):
         req = open_request(session, actor=_who(session, actor), kind=kind, field=field, value=value,
                            settings=settings, received_at=when, note=note)
@@ -109,14 +102,6 @@ breaches_app = typer.Typer(no_args_is_help=True, help=(
     "supervisory authority (72 h from awareness; LAWFUL_BREACH_HOURS)."))
 
 
-def _time(text: str, option: str) -> datetime:
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise LawfulError(f"{option} {text!r} is not a time", "write e.g. 2026-11-20T08:00+00:00") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 @breaches_app.command("record")
 def breach_record(description: Annotated[str, typer.Option(help="What is suspected.")],
                   start: Annotated[str, typer.Option("--from", help="Start of the window to examine (ISO time).")],
@@ -128,8 +113,9 @@ def breach_record(description: Annotated[str, typer.Option(help="What is suspect
     from lawful.privacy.breaches import record
 
     with _session() as (session, _):
-        b = record(session, actor=_who(session, actor), description=description, start=_time(start, "--from"),
-                   end=_time(end, "--to"), suspect=suspect, aware_at=_time(aware_at, "--aware-at") if aware_at else None)
+        b = record(session, actor=_who(session, actor), description=description, start=_instant(start, "--from"),
+                   end=_instant(end, "--to"), suspect=suspect,
+                   aware_at=_instant(aware_at, "--aware-at") if aware_at else None)
         a, bid, deadline = b.affected, b.id, b.deadline
     out.print(f"Breach {bid} recorded; notify the supervisory authority by {deadline:%Y-%m-%d %H:%M} UTC.",
               highlight=False)

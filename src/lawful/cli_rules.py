@@ -6,16 +6,15 @@ import hashlib
 import json
 import os
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import typer
-from rich.console import Console
 
-from lawful.cli_common import _Reporter, _session, _trail, err, out
+from lawful.cli_common import _date, _Reporter, _session, _trail, _wide, err, out
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 
@@ -63,13 +62,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise LawfulError(f"{option} {text!r} is not a date", "write it as YYYY-MM-DD") from None
-
-
 def _seconds(text: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     try:
@@ -115,8 +107,8 @@ def run_cmd(
             raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
         from lawful.incidents.service import fetch_incident_frame
 
-        lo = datetime.combine(_day(start, "--start"), time(0), ctx.tz).astimezone(timezone.utc)
-        hi = datetime.combine(_day(end, "--end"), time(0), ctx.tz).astimezone(timezone.utc)
+        lo = datetime.combine(_date(start, "--start"), time(0), ctx.tz).astimezone(timezone.utc)
+        hi = datetime.combine(_date(end, "--end"), time(0), ctx.tz).astimezone(timezone.utc)
         with _session(readonly=True) as (session, _):  # windows see the history before --start, alerts do not
             ev = from_incidents(fetch_incident_frame(session, start=lo - timedelta(hours=rs.lookback_hours), end=hi))
         since = np.datetime64(lo.replace(tzinfo=None), "us")
@@ -193,7 +185,7 @@ def report_cmd(
     mine = [v for v in vs if v.rule == rule]
     if not mine:
         raise LawfulError(f"{verdicts} has no verdicts on rule {rule!r}", "check the rule id in the verdict file")
-    last_day = _day(until, "--until") if until else max(v.at.astimezone(ctx.tz).date() for v in mine)
+    last_day = _date(until, "--until") if until else max(v.at.astimezone(ctx.tz).date() for v in mine)
     ws = weekly(vs, rule=rule, weeks=weeks, until=last_day, tz=ctx.tz)
     table = Table("week to", "judged", "confirmed", "false alarms", "unclear", "misjudgment", "95% interval")
     for w in ws:
@@ -201,7 +193,7 @@ def report_cmd(
         table.add_row(f"{w.end:%Y-%m-%d}", str(w.decided + w.unclear), str(w.confirmed), str(w.false_alarms),
                       str(w.unclear), "n/a" if w.misjudgment is None else f"{w.misjudgment:.0%}",
                       f"{lo:.0%} to {hi:.0%}" if w.decided else "")
-    (out if out.width >= 110 else Console(width=110, soft_wrap=True)).print(table)
+    _wide(110).print(table)
     suggested = suggest_weights(vs, target)
     out.print(report(target, ws, detect_change(ws), suggested), highlight=False)
     if propose:
