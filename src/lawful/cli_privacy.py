@@ -31,7 +31,7 @@ def reidentify_cmd(field: Annotated[str, typer.Option(help="The pseudonymised fi
         return
     table = Table("incident", "source", "category", "occurred (UTC)", "area")
     for m in matches:
-        table.add_row(str(m.id), m.source, m.category, f"{m.occurred_at:%Y-%m-%d %H:%M}", m.area or "")
+        table.add_row(str(m.id), m.source, m.category, f"{m.occurred_at:%Y-%m-%d %H:%M}", m.area_code or "")
     out.print(table)
     out.print(f"{len(matches)} record(s). The search and its purpose are on the trail.")
 

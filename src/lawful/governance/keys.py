@@ -6,7 +6,6 @@ means new checkpoints are signed by a new key, which `lawful audit verify` repor
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,35 +14,21 @@ from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption
                                                           load_pem_private_key, load_pem_public_key)
 
 from lawful.errors import ConfigError
+from lawful.keyfile import create_once
 from lawful.settings import Settings
-
-
-def key_path(settings: Settings) -> Path:
-    return settings.audit_key_path
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The private key, created atomically if it does not exist yet (two processes starting at once get one key)."""
-    return _load_or_create(key_path(settings))
+    return _load_or_create(settings.audit_key_path)
 
 
 @lru_cache(maxsize=8)
 def _load_or_create(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-        try:
-            os.link(tmp, path)  # fails if another process created it first; then we use theirs
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-        path.with_suffix(".pub").write_bytes(public_pem(_read(path).public_key()))
+        new = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        if create_once(path, new):
+            path.with_suffix(".pub").write_bytes(public_pem(_read(path).public_key()))
     return _read(path)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -218,6 +218,17 @@ def fetch_events(session: Session, *, category: str | None, start: datetime, end
         ids=np.asarray(ids, dtype=np.int64), t=_to_datetime64(t, dialect), x=np.asarray(x, dtype=float),
         y=np.asarray(y, dtype=float), area=np.asarray(area, dtype=object),
     )
+
+
+def get_all_with_attribute(session: Session, *, field: str, value: str) -> list[Incident]:
+    """Incidents whose extra attribute `field` equals `value` (e.g. one person's pseudonym), oldest first."""
+    lookup = "json_extract(attributes, :path)" if session.get_bind().dialect.name == "sqlite" else "attributes ->> :field"
+    ids = list(session.scalars(text(f"SELECT id FROM incidents WHERE attributes IS NOT NULL AND {lookup} = :value"),
+                               {"path": f'$."{field}"', "field": field, "value": value}))
+    if not ids:
+        return []
+    return list(session.scalars(select(Incident).where(Incident.id.in_(ids)).order_by(Incident.occurred_at,
+                                                                                       Incident.id)))
 
 
 def get_highest_classification(session: Session, *, category: str | None = None) -> str:

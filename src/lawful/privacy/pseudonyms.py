@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import unicodedata
 from pathlib import Path
 
 from lawful.errors import ConfigError
+from lawful.keyfile import create_once
 
 PREFIX = "psn:"
 
@@ -28,18 +28,7 @@ def pseudonym(key: bytes, value: str) -> str:
 
 def load_key(path: Path) -> bytes:
     """The pseudonymisation key, created (32 random bytes, owner-only) on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # another process may have made it first: then theirs is the key
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    create_once(path, secrets.token_hex(32).encode())  # another process may have made it first: theirs is the key
     try:
         key = bytes.fromhex(path.read_text().strip())
     except (ValueError, OSError) as exc:

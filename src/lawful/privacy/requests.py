@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
@@ -23,6 +23,7 @@ from lawful.access.service import Actor
 from lawful.errors import LawfulError
 from lawful.governance import audit
 from lawful.incidents.models import Incident
+from lawful.incidents.service import get_all_with_attribute
 from lawful.privacy.models import SubjectRequest
 from lawful.privacy.pseudonyms import load_key, pseudonym
 from lawful.privacy.retention import active_holds, held_clause
@@ -81,12 +82,8 @@ def _get_open(session: Session, request_id: int, kind: str) -> SubjectRequest:
     return req
 
 
-def _records(session: Session, req: SubjectRequest):
-    dialect = session.get_bind().dialect.name
-    lookup = "json_extract(attributes, :path)" if dialect == "sqlite" else "attributes ->> :field"
-    ids = [r[0] for r in session.execute(text(f"SELECT id FROM incidents WHERE attributes IS NOT NULL AND {lookup} = :p"),
-                                         {"path": f'$."{req.field}"', "field": req.field, "p": req.pseudonym})]
-    return list(session.scalars(select(Incident).where(Incident.id.in_(ids)).order_by(Incident.id))) if ids else []
+def _records(session: Session, req: SubjectRequest) -> list[Incident]:
+    return get_all_with_attribute(session, field=req.field, value=req.pseudonym)
 
 
 def _close(session: Session, req: SubjectRequest, actor: Actor, result: dict) -> None:
