@@ -57,21 +57,16 @@ def check_cmd(action: Annotated[str, typer.Option(help="e.g. models.approve, out
 @access_app.command("denials")
 def denials_cmd(limit: Annotated[int, typer.Option(help="Show at most this many of the newest.")] = 20) -> None:
     """Denials on the trail (by the decision point and by the gate), counted per person and action."""
-    import json
-
-    from lawful.governance import audit
+    from lawful.access.service import get_denials
 
     with _session(readonly=True) as (session, _):
-        rows = audit.get_all(session, action="access.deny", limit=100_000) + \
-            audit.get_all(session, action="gate.refuse", limit=100_000)
-    if not rows:
+        denials = get_denials(session)
+    if not denials:
         out.print("No denials on the trail.")
         return
-    counts = Counter((e.actor, json.loads(e.details).get("action") or "gate: " + e.object) for e in rows)
     table = Table("who", "what", "denials")
-    for (who, what), n in counts.most_common():
+    for (who, what), n in Counter((d.actor, d.what) for d in denials).most_common():
         table.add_row(who, what, str(n))
     out.print(table)
-    for e in sorted(rows, key=lambda e: -e.seq)[:limit]:
-        out.print(f"  #{e.seq} {e.actor}: {json.loads(e.details).get('reason', '')} (purpose {e.purpose!r})",
-                  highlight=False)
+    for d in denials[:limit]:
+        out.print(f"  #{d.seq} {d.actor}: {d.reason} (purpose {d.purpose!r})", highlight=False)

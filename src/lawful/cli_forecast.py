@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
@@ -317,27 +317,19 @@ def issue_through_gate(ref: str, *, actor, day: date, purpose: str, area: str | 
     """Check, compute, issue: three short transactions, so the seconds a forecast takes never hold the write lock.
     Returns (NAME:VERSION, the gate's result); the gate checks again when it issues (a suspension may have come
     in between), and a refusal at either point is on the trail."""
-    from lawful.access.decide import Resource, require
-    from lawful.forecast.service import forecast_output
-    from lawful.incidents.service import get_highest_classification
+    from lawful.forecast.service import check_issue, forecast_output
     from lawful.governance import gate
     from lawful.governance.registry import get
-
-    def issue(session, subject: str, payload: dict, explanation: list):
-        return gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose,
-                          kind="forecast", subject=subject, payload=payload, explanation=explanation, area=area)
 
     with _session() as (session, _):
         entry = get(session, ref=ref)
         ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
         model = dict(entry.card.get("model") or {})
-        who = actor
-        if gate.check(session, actor=who, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc)):
-            return ref, issue(session, "", {}, [])  # writes the refusal
-        category = model.get("category")
-        require(who, "incidents.read", Resource("incidents", category or "all",
-                                                get_highest_classification(session, category=category)), purpose)
+        why = check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area)
+    if why:
+        return ref, gate.GateResult(None, why)
     with _session(readonly=True) as (session, settings):
         subject, payload, explanation = forecast_output(session, model=model, day=day, tz=_tz(settings))
     with _session() as (session, _):
-        return ref, issue(session, subject, payload, explanation)
+        return ref, gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose, kind="forecast",
+                               subject=subject, payload=payload, explanation=explanation, area=area)

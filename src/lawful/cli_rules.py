@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import typer
 
-from lawful.cli_common import _date, _Reporter, _session, _trail, _wide, err, out
+from lawful.cli_common import _date, _Reporter, _session, _trail, _who, _wide, err, out
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 
@@ -47,19 +46,17 @@ def _load(path: Path):
 @rules_app.command("check")
 def check_cmd(file: RuleFile) -> None:
     """Parse and type-check a rule file (and its zone file). Errors give file:line:column and a hint."""
+    from lawful.rules.service import sha256
+
     rs, ctx, _ = _load(file)
     out.print(f"[green]OK[/]: {file}: rule set {rs.name!r}, {len(rs.rules)} rule(s), time zone {ctx.tz.key}, "
               f"CRS {ctx.crs}" + (f", {len(ctx.zones)} zone(s)" if ctx.zones else ""), highlight=False)
-    out.print(f"  sha256 {_sha256(file)} (put this in the rule set's model card as [rules] sha256)", highlight=False)
+    out.print(f"  sha256 {sha256(file)} (put this in the rule set's model card as [rules] sha256)", highlight=False)
     for r in rs.rules:
         out.print(f"  {r.id} v{r.version} -> {r.action} at score >= {r.threshold:g}; purpose: {r.purpose}; "
                   f"legal basis: {r.legal_basis}", highlight=False)
         for c in r.clauses:
             out.print(f"      {c.weight:>5g}  {c.text}", highlight=False)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _seconds(text: str) -> float:
@@ -91,26 +88,31 @@ def run_cmd(
     """Run a rule set and print its alerts, each with every condition, the value it saw, its weight, the score and
     the threshold. Without --issue this is development activity (on the trail); with --issue each alert goes
     through the governance gate and waits for an officer's verdict (`lawful review decide ID --confirm`)."""
+    from lawful.rules import service
     from lawful.rules.engine import Stream, run_batch
-    from lawful.rules.sources import from_incidents, read_events
+    from lawful.rules.sources import read_events
 
     rs, ctx, settings = _load(file)
+    if events == "store" and not (start and end):
+        raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
     who = None
     if issue:
-        from lawful.cli_common import _who
+        if not purpose:
+            raise LawfulError("--issue needs --purpose", "say why, e.g. --purpose 'wildlife protection patrols'")
+        from lawful.governance.registry import get
 
         with _session() as (session, _):
-            who = _who(session, actor)
-        _check_issuable(issue, file, purpose, who, reads_store=events == "store")
+            who, entry = _who(session, actor), get(session, ref=issue)
+            issue = entry.ref  # this exact version from here on
+            why = service.check_issue(session, actor=who, entry=entry, rule_file=file, purpose=purpose,
+                                      reads_store=events == "store")
+        if why:
+            raise LawfulError(f"the gate refused: {why}. The refusal is on the trail.", "see `lawful models list`")
     if events == "store":
-        if not (start and end):
-            raise LawfulError("--events store needs --start and --end", "e.g. --start 2019-12-01 --end 2019-12-08")
-        from lawful.incidents.service import fetch_incident_frame
-
         lo = datetime.combine(_date(start, "--start"), time(0), ctx.tz).astimezone(timezone.utc)
         hi = datetime.combine(_date(end, "--end"), time(0), ctx.tz).astimezone(timezone.utc)
         with _session(readonly=True) as (session, _):  # windows see the history before --start, alerts do not
-            ev = from_incidents(fetch_incident_frame(session, start=lo - timedelta(hours=rs.lookback_hours), end=hi))
+            ev = service.load_events(session, rs=rs, start=lo, end=hi)
         since = np.datetime64(lo.replace(tzinfo=None), "us")
         label = f"stored incidents {start} to {end} (with {rs.lookback_hours / 24:g} days of history for the windows)"
     else:
@@ -132,17 +134,18 @@ def run_cmd(
     if events == "store":
         alerts = [a for a in alerts if a.t >= since]
     if issue:
-        ids = _issue_alerts(alerts, issue, purpose, who, ctx)
+        from lawful.governance.registry import get
+
+        with _session() as (session, _):
+            ids = service.issue_alerts(session, actor=who, entry=get(session, ref=issue), purpose=purpose,
+                                       alerts=alerts, tz=ctx.tz)
         err.print(f"{len(ids):,} alert(s) issued through the gate as outputs of {issue}"
                   + (f" ({ids[0]} to {ids[-1]})" if ids else "") + "; they wait for verdicts (`lawful review list`).")
     elif events == "store":
         _trail(action="development", obj="incidents", purpose=f"rules run {rs.name}",
                details={"rules": str(file), "start": start, "end": end, "events": len(ev), "alerts": len(alerts)})
     if as_json:
-        print(json.dumps([{"rule": a.rule, "version": a.version, "action": a.action, "event": a.event_id,
-                           "time": str(a.t), "score": a.score, "threshold": a.threshold,
-                           "conditions": [{"when": c.text, "weight": c.weight, "held": c.held, "value": c.value}
-                                          for c in a.clauses]} for a in alerts], indent=1))
+        print(json.dumps([a.record() for a in alerts], indent=1))
         return
     per_rule = Counter(a.rule for a in alerts)
     out.print(f"[bold]{rs.name}[/]: {len(ev):,} events read from {label}, {len(alerts):,} alert(s) "
@@ -181,7 +184,13 @@ def report_cmd(
     target = next((r for r in rs.rules if r.id == rule), None)
     if target is None:
         raise LawfulError(f"{file} has no rule {rule!r}", f"use one of {', '.join(r.id for r in rs.rules)}")
-    vs = _stored_verdicts(rule) if verdicts == "store" else read_verdicts(Path(verdicts))
+    if verdicts == "store":
+        from lawful.rules.service import get_verdicts
+
+        with _session(readonly=True) as (session, _):
+            vs = get_verdicts(session, rule=rule)
+    else:
+        vs = read_verdicts(Path(verdicts))
     mine = [v for v in vs if v.rule == rule]
     if not mine:
         raise LawfulError(f"{verdicts} has no verdicts on rule {rule!r}", "check the rule id in the verdict file")
@@ -207,74 +216,3 @@ def report_cmd(
         propose.write_text(text, encoding="utf-8")
         err.print(f"wrote {propose}: {rule} version {target.version + 1} with the suggested weights. It is a proposal: "
                   "register and approve it (`lawful models register`) before it is used.")
-
-
-def _check_issuable(ref: str, file: Path, purpose: str | None, who, reads_store: bool) -> None:
-    """Before any work: the entry is a rule set, this is its approved file, the gate would let outputs out, and
-    (over stored incidents) the person may read them at their classification."""
-    from lawful.access.decide import Resource, require
-    from lawful.incidents.service import get_highest_classification
-    from lawful.governance import gate
-    from lawful.governance.registry import get
-
-    if not purpose:
-        raise LawfulError("--issue needs --purpose", "say why, e.g. --purpose 'wildlife protection patrols'")
-    with _session() as (session, _):
-        entry = get(session, ref=ref)
-        if entry.kind != "rule-set":
-            raise LawfulError(f"{entry.ref} is a {entry.kind}, not a rule set", "give the rule set's registry entry")
-        approved = entry.card["rules"]["sha256"]
-        if _sha256(file) != approved:
-            raise LawfulError(f"{file} is not the rule file {entry.ref} was approved with (SHA-256 {_sha256(file)[:12]}"
-                              f"... against {approved[:12]}...)", "run the approved file, or register and approve "
-                              "this one as a new version")
-        why = gate.check(session, actor=who, entry=entry, purpose=purpose, area=None, now=datetime.now(timezone.utc))
-        if why:
-            gate.issue(session, actor=who, entry=entry, purpose=purpose, kind="alert", subject="", payload={},
-                       explanation=[])  # the refusal goes on the trail
-        elif reads_store:
-            require(who, "incidents.read", Resource("incidents", "all", get_highest_classification(session)), purpose)
-    if why:
-        raise LawfulError(f"the gate refused: {why}. The refusal is on the trail.", "see `lawful models list`")
-
-
-def _issue_alerts(alerts, ref: str, purpose: str, who, ctx) -> list[int]:
-    """Every alert through the gate in one transaction: all are issued, or (if the gate refuses one) none."""
-    from lawful.governance import gate
-    from lawful.governance.registry import get
-
-    ids = []
-    with _session() as (session, _):
-        entry = get(session, ref=ref)
-        for a in alerts:
-            payload = {"rule": a.rule, "version": a.version, "action": a.action, "event": a.event_id,
-                       "time": str(a.t), "score": a.score, "threshold": a.threshold,
-                       "held": [c.held for c in a.clauses]}
-            explanation = [{"sentence": a.sentence(ctx.tz)}] + [{"when": c.text, "weight": c.weight, "held": c.held,
-                                                                 "value": c.value} for c in a.clauses]
-            r = gate.issue(session, actor=who, entry=entry, purpose=purpose, kind="alert",
-                           subject=f"{a.rule} v{a.version} on event {a.event_id}", payload=payload,
-                           explanation=explanation)
-            if not r.allowed:
-                raise LawfulError(f"the gate refused: {r.refused}", "nothing was issued")
-            ids.append(r.output.id)
-    return ids
-
-
-def _stored_verdicts(rule: str):
-    """Officers' verdicts on alerts that went through the gate: confirmed, false-alarm or unclear review decisions."""
-    from sqlalchemy import select
-
-    from lawful.governance.models import Output, Review
-    from lawful.rules.learning import Verdict
-
-    out = []
-    with _session(readonly=True) as (session, _):
-        rows = session.execute(select(Output, Review).join(Review, Review.output_id == Output.id)
-                               .where(Output.kind == "alert", Output.sandbox.is_(False)))
-        for o, r in rows:
-            p = o.payload
-            if p.get("rule") == rule:
-                at = datetime.fromisoformat(p["time"]).replace(tzinfo=timezone.utc)
-                out.append(Verdict(rule, int(p["version"]), at, r.decision, tuple(p["held"])))
-    return out

@@ -165,3 +165,15 @@ def test_windowed_rule_on_days_parses_to_hours(text):
     rs = parse_ruleset(RULES.replace("count of 'Break and Enter' within 200 m in last 72 h >= 3", text))
     cond = rs.rules[1].clauses[0].condition
     assert (cond.metres, cond.hours, cond.at_least, cond.category) == (150, 48, 2, "Robbery")
+
+
+def test_the_rules_core_never_imports_the_database_or_the_web():
+    import subprocess
+    import sys
+
+    code = ("import sys, lawful.rules.language, lawful.rules.engine, lawful.rules.zones, lawful.rules.sources, "
+            "lawful.rules.learning; "
+            "bad = [m for m in ('sqlalchemy', 'lawful.db', 'lawful.incidents', 'fastapi') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

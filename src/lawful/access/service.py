@@ -78,3 +78,27 @@ def create(session: Session, *, creator: Actor | None, name: str, roles: list[st
                  details={"roles": user.roles, "clearance": clearance, "password": bool(password),
                           "one_time_codes": uri is not None})
     return user, uri
+
+
+@dataclass(frozen=True)
+class Denial:
+    seq: int
+    actor: str
+    what: str  # the action refused, or the gate and the model it guards
+    reason: str
+    purpose: str
+
+
+def get_denials(session: Session) -> list[Denial]:
+    """Every refusal on the trail, by the decision point (access.deny) and by the gate (gate.refuse), newest first."""
+    import json
+
+    from lawful.governance.models import TrailEntry
+
+    rows = session.scalars(select(TrailEntry).where(TrailEntry.action.in_(("access.deny", "gate.refuse")))
+                           .order_by(TrailEntry.seq.desc()))
+    out = []
+    for e in rows:
+        d = json.loads(e.details)
+        out.append(Denial(e.seq, e.actor, d.get("action") or f"gate: {e.object}", d.get("reason", ""), e.purpose))
+    return out

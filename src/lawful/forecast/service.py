@@ -157,6 +157,18 @@ def feedback_loop(session: Session, *, category: str, start: date, models: list[
     return out
 
 
+def check_issue(session: Session, *, actor, entry, purpose: str, area: str | None = None) -> str | None:
+    """Before computing an operational forecast: the gate's refusal (written to the trail), or None once the gate
+    would let it out and the actor may read the incidents it is made from (AccessDenied otherwise)."""
+    from lawful.governance import gate
+    from lawful.incidents.service import require_read
+
+    why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="forecast", area=area)
+    if why is None:
+        require_read(session, actor=actor, purpose=purpose, category=(entry.card.get("model") or {}).get("category"))
+    return why
+
+
 def forecast_output(session: Session, *, model: dict, day: date, tz: ZoneInfo,
                     since: date = date(2014, 1, 1)) -> tuple[str, dict, list]:
     """Run a registry entry's configuration (its card's [model] table) for a local day: (subject, payload,

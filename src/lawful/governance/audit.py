@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from lawful.errors import LawfulError
@@ -198,10 +198,6 @@ def get_all(session: Session, *, action: str | None = None, obj: str | None = No
     if actor:
         q = q.where(TrailEntry.actor == actor)
     return list(session.scalars(q))
-
-
-def count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(TrailEntry)) or 0
 
 
 def verify(session: Session, *, settings: Settings, public_key_path: Path | None = None) -> chain.Verification:

@@ -71,6 +71,22 @@ def digest(payload: dict, explanation: list) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def precheck(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str,
+             area: str | None = None) -> str | None:
+    """Would the gate let this entry's outputs out? Ask before spending seconds computing one. A refusal is written
+    to the trail here (the caller commits it); issue() checks again when the output exists."""
+    why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc))
+    if why:
+        _refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject="", area=area, why=why)
+    return why
+
+
+def _refuse(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str, subject: str,
+            area: str | None, why: str) -> None:
+    audit.append(session, actor=actor.name, action="gate.refuse", obj=f"model:{entry.ref}", purpose=purpose,
+                 details={"kind": kind, "subject": subject, "area": area, "reason": why})
+
+
 def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str, subject: str, payload: dict,
           explanation: list, area: str | None = None) -> GateResult:
     """Let one output out, or refuse it. The caller commits either way (a refusal is on the trail)."""
@@ -79,8 +95,7 @@ def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: s
     if why is None and not explanation:
         why = "an output must carry its explanation"
     if why:
-        audit.append(session, actor=actor.name, action="gate.refuse", obj=f"model:{entry.ref}", purpose=purpose,
-                     details={"kind": kind, "subject": subject, "area": area, "reason": why})
+        _refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject=subject, area=area, why=why)
         return GateResult(None, why)
     out = Output(entry_id=entry.id, kind=kind, purpose=purpose, area=area, subject=subject, issued_by=actor.name,
                  issued_at=now, sandbox=entry.state == "sandbox", payload=payload, explanation=explanation,

@@ -220,6 +220,16 @@ def fetch_events(session: Session, *, category: str | None, start: datetime, end
     )
 
 
+def require_read(session: Session, *, actor, purpose: str, category: str | None = None,
+                 action: str = "incidents.read") -> None:
+    """The access decision for reading stored incidents (of one category): the actor's clearance must reach the
+    highest classification among them. Raises AccessDenied."""
+    from lawful.access.decide import Resource, require
+
+    require(actor, action, Resource("incidents", category or "all",
+                                    get_highest_classification(session, category=category)), purpose)
+
+
 def get_all_with_attribute(session: Session, *, field: str, value: str) -> list[Incident]:
     """Incidents whose extra attribute `field` equals `value` (e.g. one person's pseudonym), oldest first."""
     lookup = "json_extract(attributes, :path)" if session.get_bind().dialect.name == "sqlite" else "attributes ->> :field"
@@ -240,8 +250,7 @@ def get_highest_classification(session: Session, *, category: str | None = None)
     return max(levels, key=CLASSIFICATIONS.index) if levels else "public"
 
 
-def fetch_incident_frame(session: Session, *, start: datetime, end: datetime,
-                         categories: list[str] | None = None) -> pd.DataFrame:
+def fetch_incident_frame(session: Session, *, start: datetime, end: datetime) -> pd.DataFrame:
     """Incidents with start <= occurred_at < end as a frame: id, t (UTC), x, y, category, area, premises."""
     dialect = session.get_bind().dialect.name
     p = _placeholder(dialect)
@@ -254,7 +263,7 @@ def fetch_incident_frame(session: Session, *, start: datetime, end: datetime,
                           np.array([], dtype="datetime64[us]"), "x": np.asarray(x, float), "y": np.asarray(y, float),
                           "category": pd.Series(cat, dtype=object), "area": pd.Series(area, dtype=object),
                           "premises": pd.Series(prem, dtype=object)})
-    return frame[frame["category"].isin(categories)] if categories else frame
+    return frame
 
 
 def _occurrences(session: Session) -> pd.DataFrame:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
 from lawful.governance import audit
 from lawful.incidents.models import Incident
-from lawful.incidents.service import get_all_with_attribute, get_highest_classification
+from lawful.incidents.service import get_all_with_attribute, require_read
 from lawful.privacy.pseudonyms import load_key, pseudonym
 from lawful.settings import Settings
 
@@ -22,7 +21,7 @@ def reidentify(session: Session, *, actor: Actor, field: str, value: str, purpos
     """Records whose `field` holds the pseudonym of `value`."""
     if not value.strip():
         raise LawfulError("no identity given", "give the name, number or plate to look for")
-    require(actor, "incidents.reidentify", Resource("incidents", field, get_highest_classification(session)), purpose)
+    require_read(session, actor=actor, purpose=purpose, action="incidents.reidentify")
     p = pseudonym(load_key(settings.pseudonym_key_path), value)
     matches = get_all_with_attribute(session, field=field, value=p)
     audit.append(session, actor=actor.name, action="combination", obj=f"incidents.{field}", purpose=purpose,

@@ -63,6 +63,13 @@ class Alert:
     def key(self) -> tuple:
         return (self.t, self.event_id, self.rule)
 
+    def record(self) -> dict:
+        """The alert as plain data (the --json output, and what the gate stores)."""
+        return {"rule": self.rule, "version": self.version, "action": self.action, "event": self.event_id,
+                "time": str(self.t), "score": self.score, "threshold": self.threshold,
+                "conditions": [{"when": c.text, "weight": c.weight, "held": c.held, "value": c.value}
+                               for c in self.clauses]}
+
     def sentence(self, tz: ZoneInfo) -> str:
         when = pd.Timestamp(self.t, tz="UTC").tz_convert(tz).strftime("%Y-%m-%d %H:%M")
         parts = [f"{c.text} ({c.value}) {'yes' if c.held else 'no'}" + (f" +{c.weight:g}" if c.held else "")

@@ -1,0 +1,83 @@
+"""The rules' one link to the store (like forecast/service.py): stored incidents as engine events, alerts through
+the governance gate, and officers' verdicts read back. Everything else in lawful.rules stays pure."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lawful.errors import LawfulError
+from lawful.rules.engine import Alert, Events
+from lawful.rules.language import RuleSet
+from lawful.rules.learning import Verdict
+from lawful.rules.sources import from_incidents
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_events(session: Session, *, rs: RuleSet, start: datetime, end: datetime) -> Events:
+    """Stored incidents in [start, end), plus as much history before start as the rules' windows need."""
+    from lawful.incidents.service import fetch_incident_frame
+
+    return from_incidents(fetch_incident_frame(session, start=start - timedelta(hours=rs.lookback_hours), end=end))
+
+
+def check_issue(session: Session, *, actor, entry, rule_file: Path, purpose: str, reads_store: bool) -> str | None:
+    """Before running: the entry is a rule set, this is the very file its card approved, the gate would let its
+    alerts out (its refusal, written to the trail, is returned), and the actor may read the stored incidents."""
+    from lawful.governance import gate
+    from lawful.incidents.service import require_read
+
+    if entry.kind != "rule-set":
+        raise LawfulError(f"{entry.ref} is a {entry.kind}, not a rule set", "give the rule set's registry entry")
+    approved, actual = entry.card["rules"]["sha256"], sha256(rule_file)
+    if actual != approved:
+        raise LawfulError(f"{rule_file} is not the rule file {entry.ref} was approved with (SHA-256 {actual[:12]}"
+                          f"... against {approved[:12]}...)", "run the approved file, or register and approve this "
+                          "one as a new version")
+    why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="alert")
+    if why is None and reads_store:
+        require_read(session, actor=actor, purpose=purpose)
+    return why
+
+
+def issue_alerts(session: Session, *, actor, entry, purpose: str, alerts: list[Alert], tz: ZoneInfo) -> list[int]:
+    """Every alert through the gate, in the caller's transaction: all are issued or, if the gate refuses one, the
+    error rolls them all back."""
+    from lawful.governance import gate
+
+    ids = []
+    for a in alerts:
+        record = a.record()
+        conditions = record.pop("conditions")
+        r = gate.issue(session, actor=actor, entry=entry, purpose=purpose, kind="alert",
+                       subject=f"{a.rule} v{a.version} on event {a.event_id}",
+                       payload={**record, "held": [c["held"] for c in conditions]},
+                       explanation=[{"sentence": a.sentence(tz)}, *conditions])
+        if not r.allowed:
+            raise LawfulError(f"the gate refused: {r.refused}", "nothing was issued")
+        ids.append(r.output.id)
+    return ids
+
+
+def get_verdicts(session: Session, *, rule: str) -> list[Verdict]:
+    """Officers' verdicts (confirmed, false-alarm, unclear review decisions) on the rule's alerts issued through the
+    gate, sandbox excluded."""
+    from lawful.governance.models import Output, Review
+
+    out = []
+    rows = session.execute(select(Output, Review).join(Review, Review.output_id == Output.id)
+                           .where(Output.kind == "alert", Output.sandbox.is_(False)))
+    for o, r in rows:
+        p = o.payload
+        if p.get("rule") == rule:
+            at = datetime.fromisoformat(p["time"]).replace(tzinfo=timezone.utc)
+            out.append(Verdict(rule, int(p["version"]), at, r.decision, tuple(p["held"])))
+    return out
