@@ -9,6 +9,7 @@ Windows are (t - H, t]: an event counts itself, and events at the same instant c
 from __future__ import annotations
 
 import heapq
+import operator
 from datetime import datetime
 from collections import deque
 from dataclasses import dataclass, field
@@ -126,8 +127,9 @@ def _in_window(minute: np.ndarray | int, c: TimeOfDay):
 
 
 # ---- batch -------------------------------------------------------------------------------------------------------
-_COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
-            ">=": np.greater_equal}
+# One table for both engines: on arrays the operators are elementwise, on single values they are the plain ones.
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+            ">=": operator.ge}
 
 def held_batch(cond, events: Events, ctx: Context) -> np.ndarray:
     n = len(events)
@@ -335,8 +337,11 @@ def _value(cond, ev: dict, ctx: Context, events, i: int, windows: dict | None) -
         n = windows[("near", cond)] if windows else count_near(events, cond)[i]
         return f"{int(n)} in {cond.hours:g} h"
     if isinstance(cond, AreaSpike):
-        n, b = windows[("spike", cond)] if windows else (area_spike(events, cond, ctx)[0][i],
-                                                         area_spike(events, cond, ctx)[1][i])
+        if windows:
+            n, b = windows[("spike", cond)]
+        else:
+            counts, baselines = area_spike(events, cond, ctx)
+            n, b = counts[i], baselines[i]
         return f"{int(n)} vs p{cond.percentile:g} {b:.1f}"
     return ""
 
@@ -468,8 +473,7 @@ class Stream:
                 return cond.value in v
             if cond.op == "in":
                 return v in cond.value
-            return {"==": v == cond.value, "!=": v != cond.value, "<": v < cond.value, "<=": v <= cond.value,
-                    ">": v > cond.value, ">=": v >= cond.value}[cond.op]
+            return bool(_COMPARE[cond.op](v, cond.value))
         if isinstance(cond, TimeOfDay):
             return bool(_in_window(local.hour * 60 + local.minute, cond))
         if isinstance(cond, Weekday):
