@@ -287,7 +287,7 @@ def match_batch(rs: RuleSet, events: Events, ctx: Context) -> list[Fired]:
         for c in rule.clauses:
             mask = held_batch(c.condition, events, ctx)
             held.append(mask)
-            score += mask * c.weight  # 5x faster than np.add(..., where=mask), measured
+            score += mask * c.weight  # faster than np.add(..., where=mask), which was tried
         idx = np.flatnonzero(score >= rule.threshold - 1e-12)
         # keep only the fired rows: holding every mask of every rule would cost a page-faulting GB on 1M events
         out.append(Fired(rule, idx, np.column_stack([h[idx] for h in held]), score[idx]))
