@@ -108,10 +108,13 @@ def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: P
     ids = {r.id for r in records}
     wanted_objects = {f"incident:{i}" for i in ids}
     about = []
-    for e in audit.iter_entries(session):
-        seq, at_us, who, action, obj, purpose, details, _, _ = e
-        d = json.loads(details)
-        if obj in wanted_objects or req.pseudonym in details or ids & set(d.get("records", []) or []):
+    for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
+        # cheap text tests first: only entries that name records are parsed to look at which ones
+        about_them = obj in wanted_objects or req.pseudonym in details
+        if not about_them and '"records"' in details:
+            about_them = bool(ids & set(json.loads(details).get("records") or []))
+        if about_them:
+            d = json.loads(details)
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
     out_dir.mkdir(parents=True, exist_ok=True)
