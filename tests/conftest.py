@@ -135,3 +135,14 @@ def run_cli(args: list[str], capsys, stdin: str | None = None) -> tuple[int, str
         sys.argv, sys.stdin = old, old_stdin
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def imports_of_the_store(*modules: str) -> list[str]:
+    """Which of the database and web modules importing `modules` pulls in, in a fresh interpreter (a pure core
+    must pull in none)."""
+    import subprocess
+
+    code = (f"import sys, {', '.join(modules)}; "
+            "print(','.join(m for m in ('sqlalchemy', 'lawful.db', 'lawful.incidents', 'fastapi') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [m for m in done.stdout.strip().split(",") if m]
