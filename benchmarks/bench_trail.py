@@ -23,7 +23,7 @@ from _common import fresh_postgres_env, fresh_sqlite_env, machine  # noqa: E402
 
 def writer(n: int, per_tx: int, barrier) -> None:
     from lawful import db
-    from lawful.governance import audit
+    from lawful.trail import audit
     from lawful.settings import Settings
 
     settings = Settings.from_env()
@@ -60,8 +60,8 @@ def main() -> None:
     args = ap.parse_args()
     fresh_postgres_env(args.postgres) if args.postgres else fresh_sqlite_env()
     from lawful import db
-    from lawful.governance import audit, chain
-    from lawful.governance.keys import signing_key
+    from lawful.trail import audit, chain
+    from lawful.trail.keys import signing_key
     from lawful.settings import Settings
 
     settings = Settings.from_env()

@@ -59,7 +59,7 @@ def _trail(*, action: str, obj: str, purpose: str, details: dict, actor: str | N
     """One trail entry in its own short transaction (for commands whose work is read-only)."""
     import os
 
-    from lawful.governance import audit
+    from lawful.trail import audit
     from lawful.incidents.service import current_actor
 
     with _session() as (session, _):

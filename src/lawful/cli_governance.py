@@ -421,7 +421,7 @@ def review_show(output_id: int, actor: As = None, top: Annotated[int, typer.Opti
     with _session() as (session, settings):
         who = _actor(session, actor)
         o = get_output(session, actor=who, output_id=output_id)
-        from lawful.governance import audit
+        from lawful.trail import audit
 
         audit.append(session, actor=who.name, action="consultation", obj=f"output:{o.id}", purpose=o.purpose)
         lines = [f"[bold]Output {o.id}[/]: {o.kind}, {o.subject}, for {o.purpose!r}; issued by {o.issued_by} "
@@ -494,7 +494,7 @@ def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify
                                                                     "instead of the local signing key's.")] = None) -> None:
     """Recompute every hash and check every signed checkpoint. Names the first entry altered, removed or inserted,
     including entries cut off the end. Exit 1 if anything is wrong."""
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     with _session(readonly=True) as (session, settings):
         v = audit.verify(session, settings=settings, public_key_path=public_key)
@@ -515,7 +515,7 @@ def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify
 def audit_export(directory: Annotated[Path, typer.Argument(help="A new or empty directory for the bundle.")],
                  actor: As = None) -> None:
     """Write the trail, its signed checkpoints, the public key and a stand-alone verifier (`python verify.py`)."""
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     with _session() as (session, _):  # the export is itself on the trail, signed before the bundle is cut
         who = _actor(session, actor)
@@ -532,7 +532,7 @@ def audit_log(limit: Annotated[int, typer.Option(help="How many of the newest en
               action: Annotated[Optional[str], typer.Option(help="Only this action, e.g. output.issue.")] = None,
               actor: Annotated[Optional[str], typer.Option("--by", help="Only entries by this actor.")] = None) -> None:
     """The newest trail entries."""
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     with _session(readonly=True) as (session, settings):
         rows = audit.get_all(session, action=action, actor=actor, limit=limit)
@@ -635,7 +635,8 @@ def demo_governance(evaluation_records: list[dict]) -> None:
     from lawful.access.service import create, get_actor, get_all
     from lawful.cli_forecast import issue_through_gate
     from lawful.forecast.service import exposure_audit
-    from lawful.governance import audit, card, registry
+    from lawful.governance import card, registry
+    from lawful.trail import audit
     from lawful.governance.review import decide
 
     card_data = card.load_card(DEMO_CARD)

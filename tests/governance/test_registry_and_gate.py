@@ -12,7 +12,8 @@ from sqlalchemy import select
 from lawful.errors import InputError, LawfulError
 from lawful.governance import gate, registry
 from lawful.governance.card import check_card
-from lawful.governance.models import Approval, Output, TrailEntry
+from lawful.governance.models import Approval, Output
+from lawful.trail.models import TrailEntry
 from tests.conftest import run_cli
 from tests.forecast.test_cli_forecast import loaded  # noqa: F401  (fixture)
 from tests.governance.conftest import CARD, EVALUATION, ROOT

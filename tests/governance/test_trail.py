@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lawful import db
-from lawful.governance import audit
+from lawful.trail import audit
 from tests.conftest import admin, run_cli
 
 
@@ -92,7 +92,7 @@ def test_verify_names_the_entry_edited_deleted_or_inserted_in_sql(store, capsys,
 
 
 def test_a_consistently_rewritten_entry_is_caught_by_the_signed_checkpoint(store, capsys):
-    from lawful.governance.chain import entry_hash
+    from lawful.trail.chain import entry_hash
 
     append_entries(store, 3)
     drop_guards(store)
@@ -174,11 +174,11 @@ def test_cutting_entries_and_their_checkpoints_off_the_end_is_caught_by_the_head
 
 
 def test_the_head_file_only_moves_forward(store):
-    from lawful.governance.audit import head_path, read_head_file
+    from lawful.trail.audit import head_path, read_head_file
 
     append_entries(store, 3)
     assert read_head_file(head_path(store))["seq"] == 3
-    from lawful.governance.audit import _advance_head_file
+    from lawful.trail.audit import _advance_head_file
 
     _advance_head_file(head_path(store), {"seq": 2, "hash": "x", "at_us": 0, "key_id": "k", "signature": "s"})
     assert read_head_file(head_path(store))["seq"] == 3

@@ -63,7 +63,7 @@ def sign_in(session: Session, *, name: str, password: str, code: str | None = No
             hours: float = SESSION_HOURS) -> str | SignInFailed:
     """A new session token, or a SignInFailed to raise once the caller has committed: failures must be kept (they
     count toward the lock-out and go on the trail), so they are returned, not raised."""
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     user = session.scalar(select(User).where(User.name == name))
     now = _now()
@@ -112,7 +112,7 @@ def _issue(session: Session, user: User, kind: str, label: str, hours: float) ->
 
 def create_api_token(session: Session, *, actor: Actor, label: str, days: int) -> str:
     """An API token for the signed-in user (shown once)."""
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     if not 1 <= days <= 366:
         raise LawfulError(f"{days} days is not a token lifetime", "give 1 to 366 days")
@@ -143,7 +143,7 @@ def authenticate(session: Session, *, token: str) -> Actor:
 
 def revoke(session: Session, *, actor: Actor, token: str | None = None, token_id: int | None = None) -> None:
     """Revoke a token by its text (your own) or by id (yours, or anyone's for an admin)."""
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     row = session.scalar(select(Token).where(Token.token_hash == _digest(token))) if token else \
         session.get(Token, token_id)

@@ -42,7 +42,7 @@ def create(session: Session, *, creator: Actor | None, name: str, roles: list[st
     needs no one's say-so; everyone after is created by someone the policy allows."""
     from lawful.access.credentials import enrol_code, needs_code, set_password
     from lawful.access.decide import LEVELS, Resource, require
-    from lawful.governance import audit
+    from lawful.trail import audit
 
     if clearance not in LEVELS:
         raise LawfulError(f"{clearance!r} is not a clearance level", f"use one of {', '.join(LEVELS)}")
@@ -93,7 +93,7 @@ def get_denials(session: Session) -> list[Denial]:
     """Every refusal on the trail, by the decision point (access.deny) and by the gate (gate.refuse), newest first."""
     import json
 
-    from lawful.governance.models import TrailEntry
+    from lawful.trail.models import TrailEntry
 
     rows = session.scalars(select(TrailEntry).where(TrailEntry.action.in_(("access.deny", "gate.refuse")))
                            .order_by(TrailEntry.seq.desc()))

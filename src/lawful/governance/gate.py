@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.governance.models import Entry, Output
 from lawful.access.decide import Resource, decide, load_policy, purpose_matches
 from lawful.governance.registry import get_approvals, required_approvals

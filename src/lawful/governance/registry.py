@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.governance.card import FRIA_FIELDS, fria_missing
 from lawful.governance.models import Approval, Entry, StateChange
 from lawful.access.decide import Resource, require

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.governance.models import Entry, Output, Review
 from lawful.access.decide import Resource, load_policy, require
 from lawful.access.decide import decide as access_decide

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.governance.models import Entry, SeriousIncident
 from lawful.access.decide import Resource, require
 from lawful.governance.registry import suspend

@@ -92,7 +92,7 @@ def ingest_table(session: Session, *, raw: RawTable, mapping: Mapping, settings:
     load.inserted, load.already_present = inserted, len(prepared.records) - inserted
     load.finished_at = datetime.now(timezone.utc)
     session.flush()
-    from lawful.governance import audit  # the trail records every collection of data (LED Art. 25)
+    from lawful.trail import audit  # the trail records every collection of data (LED Art. 25)
 
     audit.append(session, actor=load.actor, action="collection", obj=f"load:{load.id}", purpose="incident data hub",
                  details={"file": file_label, "sha256": raw.sha256, "source": mapping.source, "inserted": inserted,

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
-from lawful.governance.audit import DATA_ACTIONS
+from lawful.trail import audit
+from lawful.trail.audit import DATA_ACTIONS
 from lawful.privacy.models import Breach
 
 PSEUDONYM = re.compile(r"psn:[0-9a-f]{32}")

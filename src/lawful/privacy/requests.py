@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.incidents.models import Incident
 from lawful.incidents.service import get_all_with_attribute
 from lawful.privacy.models import SubjectRequest

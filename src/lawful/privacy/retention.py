@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.incidents.models import Incident, QuarantinedRow
 from lawful.privacy.models import LegalHold
 

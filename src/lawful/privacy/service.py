@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
-from lawful.governance import audit
+from lawful.trail import audit
 from lawful.incidents.models import Incident
 from lawful.incidents.service import get_all_with_attribute, require_read
 from lawful.privacy.pseudonyms import load_key, pseudonym

@@ -22,9 +22,9 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from lawful.errors import LawfulError
-from lawful.governance import chain
-from lawful.governance.keys import public_pem, read_public_key, signing_key
-from lawful.governance.models import Checkpoint, TrailEntry
+from lawful.trail import chain
+from lawful.trail.keys import public_pem, read_public_key, signing_key
+from lawful.trail.models import Checkpoint, TrailEntry
 from lawful.settings import Settings
 
 # What the trail records (EU Law Enforcement Directive Art. 25 asks for the first six, with justification,
