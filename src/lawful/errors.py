@@ -1,13 +1,23 @@
 """The few errors a user can cause. Each one says what went wrong and what to do about it."""
 
 
-class LawfulError(Exception):
-    """An error caused by input or state the user controls; the CLI prints it on one line and exits 2."""
+KINDS = ("invalid", "not_found", "conflict", "denied", "unauthenticated", "unavailable")
 
-    def __init__(self, message: str, fix: str | None = None):
+
+class LawfulError(Exception):
+    """An error caused by input or state the user controls; the CLI prints it on one line and exits 2, the API
+    answers an RFC 9457 problem+json whose status comes from `kind` (see lawful.web.problems)."""
+
+    kind = "invalid"
+
+    def __init__(self, message: str, fix: str | None = None, *, kind: str | None = None):
         super().__init__(message)
         self.message = message
         self.fix = fix
+        if kind is not None:
+            if kind not in KINDS:
+                raise ValueError(f"unknown error kind {kind!r}")
+            self.kind = kind
 
     def __str__(self) -> str:
         return f"{self.message} Fix: {self.fix}" if self.fix else self.message
@@ -19,6 +29,26 @@ class ConfigError(LawfulError):
 
 class StoreError(LawfulError):
     """The store is missing, behind its migrations, or unreachable."""
+
+    kind = "unavailable"
+
+
+class NotFound(LawfulError):
+    """The thing named does not exist (or the caller may not know that it does)."""
+
+    kind = "not_found"
+
+
+class Conflict(LawfulError):
+    """The request clashes with the current state (exists already, wrong lifecycle step, changed meanwhile)."""
+
+    kind = "conflict"
+
+
+class Unauthenticated(LawfulError):
+    """No valid credentials: no token, an expired or revoked one, a failed sign-in."""
+
+    kind = "unauthenticated"
 
 
 class InputError(LawfulError):

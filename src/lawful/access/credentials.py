@@ -29,6 +29,8 @@ _HASHER = PasswordHasher()  # argon2id with the library's current recommended pa
 class SignInFailed(LawfulError):
     """Wrong name, password or code, or a locked account: said the same way, so it tells an attacker nothing."""
 
+    kind = "unauthenticated"
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)

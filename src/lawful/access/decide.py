@@ -46,6 +46,8 @@ class Decision:
 class AccessDenied(LawfulError):
     """A refusal by the decision point; the CLI writes it to the trail before printing it."""
 
+    kind = "denied"
+
     def __init__(self, actor: str, action: str, resource: Resource, purpose: str, reason: str):
         self.actor, self.action, self.resource, self.purpose, self.reason = actor, action, resource, purpose, reason
         super().__init__(f"denied: {reason}", "ask for the role or purpose you need; the denial is on the trail")
