@@ -32,6 +32,12 @@ def _parse_bounds(text: str) -> tuple[float, float, float, float]:
     return parts  # type: ignore[return-value]
 
 
+def _psycopg(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]  # we ship psycopg 3, not psycopg2
+    return url
+
+
 MIN_TRAIL_RETENTION_DAYS = 183  # six months: the floor the decision trail may be kept for
 
 
@@ -56,13 +62,12 @@ class Settings:
     audit_key_path: Path
     audit_retention_days: int
     pseudonym_key_path: Path | None = None
+    migrate_url: str | None = None  # the schema owner's URL for migrations (PostgreSQL); None: database_url
 
     @classmethod
     def from_env(cls) -> "Settings":
         data_dir = Path(os.environ.get("LAWFUL_DATA_DIR") or _default_data_dir()).expanduser()
-        url = os.environ.get("LAWFUL_DATABASE_URL") or f"sqlite:///{data_dir / 'lawful.db'}"
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]  # we ship psycopg 3, not psycopg2
+        url = _psycopg(os.environ.get("LAWFUL_DATABASE_URL") or f"sqlite:///{data_dir / 'lawful.db'}")
         return cls(
             data_dir=data_dir,
             database_url=url,
@@ -73,4 +78,5 @@ class Settings:
             audit_retention_days=_parse_retention(os.environ.get("LAWFUL_AUDIT_RETENTION_DAYS", "183")),
             pseudonym_key_path=Path(os.environ.get("LAWFUL_PSEUDONYM_KEY") or data_dir / "keys" / "pseudonyms.key"
                                     ).expanduser(),
+            migrate_url=_psycopg(os.environ["LAWFUL_MIGRATE_URL"]) if os.environ.get("LAWFUL_MIGRATE_URL") else None,
         )
