@@ -91,10 +91,18 @@ def require(actor, action: str, resource: Resource, purpose: str, policy: Policy
 
 
 _CACHE: dict[tuple[str, float], Policy] = {}
+_PINNED: list[Policy] = []  # the server's policy, read once at start (pin_policy); empty in other processes
+
+
+def pin_policy(policy: Policy | None) -> None:
+    """From now on this process decides by `policy` whatever the file or LAWFUL_POLICY say (None unpins)."""
+    _PINNED[:] = [policy] if policy is not None else []
 
 
 def load_policy(path: Path | None = None) -> Policy:
     """The policy file (LAWFUL_POLICY, or the one shipped with Lawful), checked: unknown keys are refused."""
+    if path is None and _PINNED:
+        return _PINNED[0]
     path = path or Path(os.environ.get("LAWFUL_POLICY") or DEFAULT_POLICY)
     try:
         key = (str(path), path.stat().st_mtime)
