@@ -152,3 +152,19 @@ def transaction(engine: Engine, *, readonly: bool = False, settings: Settings | 
             session.info["settings"] = settings
         with session.begin():
             yield session
+
+
+class Store:
+    """The open store as the server holds it: one engine, the settings in force, and short transactions on demand.
+    Flows (operations of several transactions: check -> compute read-only -> issue) take a Store; services take the
+    session of one transaction."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None):
+        self.settings = settings
+        self.engine = engine if engine is not None else open_store(settings)
+
+    def transaction(self, *, readonly: bool = False):
+        return transaction(self.engine, readonly=readonly, settings=self.settings)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

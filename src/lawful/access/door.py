@@ -1,0 +1,77 @@
+"""What the server records about each request it answers: the request itself when no service recorded it, and
+every refusal (unauthenticated, denied), each in the trail. Kept here, not in `web/`, because only services write
+the trail; the web layer only calls these."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from lawful.access.decide import AccessDenied
+from lawful.db import Store
+from lawful.errors import LawfulError
+from lawful.settings import Settings
+from lawful.trail import audit
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def record_request(session: Session, *, actor: str, method: str, path: str) -> None:
+    """Every request answered is on the trail: when the service it called wrote no entry of its own (a plain read),
+    this writes one. A read is a `consultation`, anything else an `alteration`."""
+    if session.info.get("trail_head") is not None:  # the service wrote its entry in this transaction
+        return
+    action = "consultation" if method in READ_METHODS else "alteration"
+    audit.append(session, actor=actor, action=action, obj=f"api:{path[:250]}", purpose="api request",
+                 details={"method": method})
+
+
+def record_refusal(store: Store, *, exc: LawfulError, actor: str, method: str, path: str) -> None:
+    """A refusal, in its own transaction (the refused one rolled back). Raises if it cannot be written, so the
+    caller can say the refusal was not recorded."""
+    if isinstance(exc, AccessDenied):
+        obj, purpose = f"{exc.resource.kind}:{exc.resource.name}", exc.purpose
+        details = {"action": exc.action, "reason": exc.reason, "request": f"{method} {path[:200]}"}
+        actor = exc.actor
+    else:
+        obj, purpose = f"api:{path[:250]}", "api request"
+        details = {"action": f"{method} {path[:200]}", "reason": exc.message[:300]}
+    with store.transaction() as session:
+        audit.append(session, actor=actor[:100] or "anonymous", action="access.deny", obj=obj, purpose=purpose,
+                     details=details)
+
+
+def policy_fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_start(store: Store, *, policy_path: Path, policy_sha256: str, host: str, port: int) -> int:
+    """`server.start` on the trail: the policy file's SHA-256 and the settings in force, so a policy change is a
+    restart the trail shows."""
+    s: Settings = store.settings
+    settings = {k: str(v) for k, v in asdict(s).items()}
+    settings["database_url"] = store.engine.url.render_as_string(hide_password=True)
+    with store.transaction() as session:
+        return audit.append(session, actor="server", action="config.change", obj="server:start",
+                            purpose="operation", details={"event": "server.start", "policy": str(policy_path),
+                                                          "policy_sha256": policy_sha256, "settings": settings,
+                                                          "listen": f"{host}:{port}", "python": platform.python_version(),
+                                                          "version": _version()})
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lawful")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

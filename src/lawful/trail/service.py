@@ -1,0 +1,58 @@
+"""The trail as people reach it through the server: reading the log, verifying it, exporting it, each decided by
+the access policy (`audit.read`, `audit.export`) and itself on the trail."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from lawful.access.decide import Resource, require
+from lawful.db import Store
+from lawful.trail import audit
+
+
+def read_log(session: Session, *, actor, action: str | None = None, by: str | None = None, obj: str | None = None,
+             limit: int = 50, purpose: str = "governance") -> list[dict]:
+    """The newest entries (filtered), for whoever the policy lets read the trail; the reading is a consultation."""
+    require(actor, "audit.read", Resource("trail", "log"), purpose)
+    rows = audit.get_all(session, action=action, actor=by, obj=obj, limit=max(1, min(limit, 1000)))
+    audit.append(session, actor=actor.name, action="consultation", obj="trail:log", purpose=purpose,
+                 details={"entries": len(rows), "action": action, "by": by})
+    return [{"seq": e.seq, "at_us": e.at_us, "actor": e.actor, "action": e.action, "object": e.object,
+             "purpose": e.purpose, "details": e.details} for e in rows]
+
+
+def verify_trail(store: Store, *, actor, purpose: str = "governance") -> dict:
+    """Recompute every hash and check the signed checkpoints with the server's key; the check is on the trail."""
+    with store.transaction() as session:
+        require(actor, "audit.read", Resource("trail", "verify"), purpose)
+        audit.append(session, actor=actor.name, action="consultation", obj="trail:verify", purpose=purpose,
+                     details={})
+    with store.transaction(readonly=True) as session:
+        v = audit.verify(session, settings=store.settings)
+    return {"ok": v.ok, "entries": v.entries, "checkpoints": v.checkpoints, "head_seq": v.head_seq,
+            "head_hash": v.head_hash, "retention_days": store.settings.audit_retention_days,
+            "problems": [{"seq": p.seq, "kind": p.kind, "text": p.text}
+                         for p in sorted(v.problems, key=lambda p: p.seq)[:50]]}
+
+
+def export_trail(store: Store, *, actor, purpose: str = "external audit") -> bytes:
+    """The export bundle (entries, checkpoints, public key, stand-alone verifier) as a gzipped tar. The export is
+    itself on the trail (a disclosure), signed before the bundle is cut."""
+    with store.transaction() as session:
+        require(actor, "audit.export", Resource("trail", "export"), purpose)
+        audit.append(session, actor=actor.name, action="audit.export", obj="trail", purpose=purpose,
+                     details={"via": "api"})
+    with tempfile.TemporaryDirectory(prefix="lawful-export-") as tmp:
+        out = Path(tmp) / "bundle"
+        with store.transaction(readonly=True) as session:
+            audit.export(session, settings=store.settings, out_dir=out)
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for p in sorted(out.iterdir()):
+                tar.add(p, arcname=p.name)
+        return buf.getvalue()

@@ -1,0 +1,14 @@
+"""One router per domain, mounted under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lawful.web.problems import RESPONSES
+
+
+def register(app: FastAPI, *, prefix: str) -> None:
+    from lawful.web.routers import audit, incidents, session
+
+    for module in (session, incidents, audit):
+        app.include_router(module.router, prefix=prefix, responses=RESPONSES)
