@@ -146,3 +146,35 @@ def imports_of_the_store(*modules: str) -> list[str]:
             "print(','.join(m for m in ('sqlalchemy', 'lawful.db', 'lawful.incidents', 'fastapi') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return [m for m in done.stdout.strip().split(",") if m]
+
+
+def make_private(settings: Settings) -> None:
+    """chmod the data directory's files 0600 and directories 0700, as the server's account keeps them."""
+    for p in [settings.data_dir, *settings.data_dir.rglob("*")]:
+        p.chmod(0o700 if p.is_dir() else 0o600)
+
+
+def mint_token(settings: Settings, name: str, roles=("analyst",), clearance: str = "internal") -> str:
+    """A real API token for `name`, creating the user (and a first admin to create them) if needed: how tests sign
+    in. Goes through the same services an admin's request would."""
+    from sqlalchemy import select
+
+    from lawful.access.credentials import create_api_token
+    from lawful.access.models import User
+    from lawful.access.service import Actor, create
+
+    engine = db.open_store(settings)
+    try:
+        with db.transaction(engine, settings=settings) as session:
+            admin_user = session.scalar(select(User).where(User.name == "root-admin"))
+            if admin_user is None:
+                create(session, creator=None, name="root-admin", roles=["admin"], first_admin=True,
+                       password=PASSWORD, clearance="secret")
+            user = session.scalar(select(User).where(User.name == name))
+            if user is None:
+                root = Actor("root-admin", frozenset({"admin"}), "secret")
+                user, _ = create(session, creator=root, name=name, roles=list(roles), clearance=clearance)
+            return create_api_token(session, actor=Actor(user.name, frozenset(user.roles), user.clearance),
+                                    label="test", days=1)
+    finally:
+        engine.dispose()

@@ -299,3 +299,15 @@ def _bind_time(value: datetime, dialect: str):
 
 def _query(session: Session, sql: str, params: dict) -> list[tuple]:
     return session.connection().connection.driver_connection.execute(sql, params).fetchall()
+
+
+def stats_for(session: Session, *, actor, settings: Settings, purpose: str = "crime analysis") -> Stats:
+    """get_stats for a person: reading counts of stored incidents needs `incidents.read` at the clearance of the
+    most classified of them, and the reading is a consultation on the trail."""
+    from lawful.trail import audit
+
+    require_read(session, actor=actor, purpose=purpose)
+    stats = get_stats(session, settings=settings)
+    audit.append(session, actor=actor.name, action="consultation", obj="incidents:stats", purpose=purpose,
+                 details={"total": stats.total})
+    return stats
