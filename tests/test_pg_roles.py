@@ -182,3 +182,15 @@ def test_statements_printed_for_operators(capsys):
     assert 'REVOKE UPDATE, DELETE ON "lawful"."audit_entries" FROM "lawful_app";' in out
     assert 'GRANT USAGE ON SCHEMA "lawful" TO "lawful_app";' in out
     assert not any("TRUNCATE" in line or "CREATE" in line and "REVOKE" not in line for line in out)
+
+
+def test_migrate_url_is_read_and_refused_on_sqlite(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("LAWFUL_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LAWFUL_MIGRATE_URL", "postgresql://lawful_owner@127.0.0.1:5432/lawful")
+    settings = Settings.from_env()
+    assert settings.migrate_url == "postgresql+psycopg://lawful_owner@127.0.0.1:5432/lawful"
+    with pytest.raises(LawfulError) as caught:  # a SQLite store has no roles: the owner URL is a mistake, said so
+        db_roles.upgrade_and_grant(settings)
+    assert "LAWFUL_DATABASE_URL is not a PostgreSQL URL" in str(caught.value)
+    assert not (tmp_path / "data").exists()  # refused before anything was created
