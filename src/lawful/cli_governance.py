@@ -51,13 +51,9 @@ def _entry(session, ref):
 
 
 def _read_json(path: Path, what: str):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LawfulError(f"{path}: no such file", f"give the {what}") from None
-    except json.JSONDecodeError as exc:
-        raise LawfulError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-                          f"give the {what} as written by Lawful") from None
+    from lawful.limits import load_json  # size, depth, finite numbers; one located line on any problem
+
+    return load_json(path, what=f"the {what}", allow_nan=True)
 
 
 # ---- users ---------------------------------------------------------------------------------------------------------
@@ -233,8 +229,6 @@ def models_attach(ref: Ref,
                                                                "complaints.")] = None,
                   actor: As = None) -> None:
     """Attach evaluation results, an exposure audit or an impact assessment to a draft."""
-    import tomllib
-
     from lawful.governance.registry import attach
 
     if not (evaluation or exposure or fria):
@@ -242,13 +236,13 @@ def models_attach(ref: Ref,
     ev = {"source": evaluation.name, "records": _read_json(evaluation, "backtest JSON")} if evaluation else None
     if ev and isinstance(ev["records"], dict):
         ev = {"source": evaluation.name, **ev["records"]}
-    ex = {"source": exposure.name, **_read_json(exposure, "exposure-audit JSON")} if exposure else None
+    ex = _read_json(exposure, "exposure-audit JSON") if exposure else None
+    ex = {"source": exposure.name, **ex} if isinstance(ex, dict) else ex  # anything else: attach says what is wrong
     fr = None
     if fria:
-        try:
-            fr = tomllib.loads(fria.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise LawfulError(f"{fria}: {exc}", "give a readable TOML impact assessment") from None
+        from lawful.governance.card import load_fria
+
+        fr = load_fria(fria)
     with _session() as (session, _):
         entry = _entry(session, ref)
         attach(session, actor=_actor(session, actor), entry=entry, evaluation=ev, exposure=ex, fria=fr)

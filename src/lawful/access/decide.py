@@ -9,14 +9,28 @@ model's. Pure: the policy is a dataclass read from a TOML file.
 from __future__ import annotations
 
 import os
-import tomllib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lawful.errors import ConfigError, LawfulError
+from lawful.limits import parse_toml, read_text
 
 LEVELS = ("public", "internal", "confidential", "secret")
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+
+
+ROLES = ("admin", "analyst", "supervisor", "officer", "model-owner", "approver", "dpo", "auditor")  # access.models
+# Every action some service asks about. A policy granting anything else is refused: a typo would otherwise grant
+# nothing (or, worse, look as if it did).
+ACTIONS = frozenset({
+    "users.create", "models.register", "models.approve", "models.activate", "models.suspend", "models.reinstate",
+    "models.retire", "outputs.issue", "outputs.issue-sandbox", "outputs.decide", "outputs.read",
+    "outputs.read-sandbox", "incidents.read", "incidents.reidentify", "serious-incidents.record", "audit.read",
+    "audit.export", "privacy.purge", "privacy.hold", "privacy.requests", "privacy.breaches"})
+# A case reference after a purpose that allows one: "investigation 2026-0412" (one word, with at least one digit).
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,39}")
+MAX_PURPOSE = 200
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,8 @@ class Policy:
     models: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model -> purposes
     source: str = ""
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # action -> the only purposes it may serve
+    # purpose -> (its declared sub-purposes, whether a case reference may follow it)
+    purposes: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
 
     def granted(self, role: str) -> frozenset[str]:
         return self.roles.get(role, (frozenset(), ()))[0]
@@ -53,9 +69,30 @@ class AccessDenied(LawfulError):
         super().__init__(f"denied: {reason}", "ask for the role or purpose you need; the denial is on the trail")
 
 
-def purpose_matches(allowed: str, purpose: str) -> bool:
-    a, p = allowed.strip().lower(), purpose.strip().lower()
-    return bool(p) and (p == a or p.startswith(a + " "))
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def purpose_matches(allowed: str, purpose: str, policy: Policy | None = None) -> bool:
+    """Exactly the allowed purpose (case and spacing aside), or one of the sub-purposes the policy declares for it
+    ([purposes."NAME"] sub = [...]), or, where the policy says so (reference = true), the purpose followed by one
+    case reference: "investigation 2026-0412". Nothing else rides on an approval: "patrol planning of protest
+    organisers" is not "patrol planning"."""
+    a, p = _norm(allowed), _norm(purpose)
+    if not p:
+        return False
+    if p == a:
+        return True
+    if policy is None:
+        return False
+    for name, (subs, reference) in policy.purposes.items():
+        if _norm(name) != a:
+            continue
+        if any(p == _norm(s) for s in subs):
+            return True
+        rest = p[len(a) + 1:] if p.startswith(a + " ") else ""
+        return bool(reference and REFERENCE.fullmatch(rest) and any(c.isdigit() for c in rest))
+    return False
 
 
 def decide(actor, action: str, resource: Resource, purpose: str, policy: Policy) -> Decision:
@@ -65,19 +102,19 @@ def decide(actor, action: str, resource: Resource, purpose: str, policy: Policy)
     granting = [r for r in sorted(actor.roles) if action in policy.granted(r)]
     if not granting:
         return Decision(False, f"no role of {actor.name} ({', '.join(sorted(actor.roles)) or 'none'}) grants {action}")
-    for_purpose = [r for r in granting if any(purpose_matches(p, purpose) for p in policy.roles[r][1])]
+    for_purpose = [r for r in granting if any(purpose_matches(p, purpose, policy) for p in policy.roles[r][1])]
     if not for_purpose:
         return Decision(False, f"{action} is granted to {actor.name} as {', '.join(granting)}, but not for the "
                                f"purpose {purpose!r}")
     only = policy.actions.get(action)
-    if only is not None and not any(purpose_matches(p, purpose) for p in only):
+    if only is not None and not any(purpose_matches(p, purpose, policy) for p in only):
         return Decision(False, f"{action} may only serve {', '.join(only)}, not {purpose!r}")
     if LEVELS.index(resource.classification) > LEVELS.index(actor.clearance):
         return Decision(False, f"{resource.kind} {resource.name} is {resource.classification}, above "
                                f"{actor.name}'s clearance ({actor.clearance})")
     model_purposes = policy.models.get(resource.name) if resource.kind == "model" else None
     if model_purposes is not None and purpose not in ("governance", "administration") \
-            and not any(purpose_matches(p, purpose) for p in model_purposes):
+            and not any(purpose_matches(p, purpose, policy) for p in model_purposes):
         return Decision(False, f"model {resource.name} may not be used for {purpose!r} (its purposes: "
                                f"{', '.join(model_purposes)})")
     return Decision(True, f"{action} granted to {actor.name} as {for_purpose[0]} for {purpose!r}")
@@ -100,34 +137,92 @@ def pin_policy(policy: Policy | None) -> None:
 
 
 def load_policy(path: Path | None = None) -> Policy:
-    """The policy file (LAWFUL_POLICY, or the one shipped with Lawful), checked: unknown keys are refused."""
-    if path is None and _PINNED:
-        return _PINNED[0]
+    """The policy file (LAWFUL_POLICY, or the one shipped with Lawful), checked strictly: unknown sections, keys,
+    roles and actions, a string where a list belongs, wildcards and purposes no role may serve are refused."""
     path = path or Path(os.environ.get("LAWFUL_POLICY") or DEFAULT_POLICY)
     try:
         key = (str(path), path.stat().st_mtime)
     except FileNotFoundError:
         raise ConfigError(f"policy file {path} does not exist", "point LAWFUL_POLICY at a policy TOML file") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"policy file {str(path)[:200]} cannot be read ({getattr(exc, 'strerror', None) or exc})",
+                          "point LAWFUL_POLICY at a policy TOML file") from None
     if key not in _CACHE:
-        _CACHE[key] = parse_policy(path.read_text(encoding="utf-8"), str(path))
+        text = read_text(path, what="the access policy (TOML)", error=ConfigError,
+                         fix="point LAWFUL_POLICY at a policy TOML file, or unset it for the shipped policy")
+        _CACHE[key] = parse_policy(text, str(path))
     return _CACHE[key]
 
 
 def parse_policy(text: str, source: str = "policy.toml") -> Policy:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML ({exc})", "fix the syntax at that line") from None
-    unknown = set(raw) - {"roles", "models", "actions"}
+    raw = parse_toml(text, source, error=ConfigError)
+
+    def bad(where: str, problem: str, fix: str):
+        raise ConfigError(f"{source}, {where}: {problem}", fix)
+
+    def table(value, where: str) -> dict:
+        if not isinstance(value, dict):
+            bad(where, f"expected a table, got {value!r}"[:200], f"write it as [{where}]")
+        return value
+
+    def words(value, where: str, *, known=None, what: str = "") -> tuple[str, ...]:
+        if not isinstance(value, list):  # a string would be read as its characters
+            bad(where, f"expected a list of strings, got {type(value).__name__} {value!r}"[:200],
+                f'write {where.rsplit(" ", 1)[-1]} = ["...", "..."]')
+        for v in value:
+            if not isinstance(v, str) or not v.strip() or len(v) > MAX_PURPOSE:
+                bad(where, f"{v!r} is not a non-empty name of at most {MAX_PURPOSE} characters"[:200],
+                    "write each entry as quoted text")
+            if "*" in v or "?" in v:
+                bad(where, f"{v!r}: wildcards are not allowed", "name every entry; the policy denies by default")
+            if known is not None and v not in known:
+                bad(where, f"unknown {what} {v!r}", f"use one of {', '.join(sorted(known))}")
+        return tuple(value)
+
+    unknown = set(raw) - {"roles", "models", "actions", "purposes"}
     if unknown:
-        raise ConfigError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}", "use [roles.NAME] and "
-                          "[models.NAME]")
+        bad(f"[{sorted(unknown)[0]}]", "unknown section", "use [roles.NAME], [models.NAME], [actions.\"NAME\"] and "
+            "[purposes.\"NAME\"]")
     roles = {}
-    for name, r in raw.get("roles", {}).items():
-        if set(r) - {"actions", "purposes"} or not isinstance(r.get("actions", []), list):
-            raise ConfigError(f"{source}: [roles.{name}] may hold only actions and purposes lists",
-                              "write actions = [...] and purposes = [...]")
-        roles[name] = (frozenset(r.get("actions", [])), tuple(r.get("purposes", [])))
-    models = {name: tuple(m.get("purposes", [])) for name, m in raw.get("models", {}).items()}
-    actions = {name: tuple(a.get("purposes", [])) for name, a in raw.get("actions", {}).items()}
-    return Policy(roles, models, source, actions)
+    for name, r in table(raw.get("roles", {}), "roles").items():
+        where = f"[roles.{name}]"
+        if name not in ROLES:
+            bad(where, f"unknown role {name!r}", f"use one of {', '.join(ROLES)}")
+        r = table(r, f"roles.{name}")
+        if set(r) - {"actions", "purposes"}:
+            bad(where, f"unknown key(s) {', '.join(sorted(set(r) - {'actions', 'purposes'}))}",
+                "a role holds only actions = [...] and purposes = [...]")
+        roles[name] = (frozenset(words(r.get("actions", []), f"{where} actions", known=ACTIONS, what="action")),
+                       words(r.get("purposes", []), f"{where} purposes"))
+    models = {}
+    for name, m in table(raw.get("models", {}), "models").items():
+        m = table(m, f"models.{name}")
+        if set(m) - {"purposes"}:
+            bad(f"[models.{name}]", f"unknown key(s) {', '.join(sorted(set(m) - {'purposes'}))}",
+                "a model holds only purposes = [...]")
+        models[name] = words(m.get("purposes", []), f"[models.{name}] purposes")
+    actions = {}
+    for name, a in table(raw.get("actions", {}), "actions").items():
+        if name not in ACTIONS:
+            bad(f'[actions."{name}"]', f"unknown action {name!r}", f"use one of {', '.join(sorted(ACTIONS))}")
+        a = table(a, f'actions."{name}"')
+        if set(a) - {"purposes"}:
+            bad(f'[actions."{name}"]', f"unknown key(s) {', '.join(sorted(set(a) - {'purposes'}))}",
+                "an action holds only purposes = [...]")
+        actions[name] = words(a.get("purposes", []), f'[actions."{name}"] purposes')
+    purposes = {}
+    for name, p in table(raw.get("purposes", {}), "purposes").items():
+        where = f'[purposes."{name}"]'
+        p = table(p, f'purposes."{name}"')
+        if set(p) - {"sub", "reference"}:
+            bad(where, f"unknown key(s) {', '.join(sorted(set(p) - {'sub', 'reference'}))}",
+                "a purpose holds only sub = [...] and reference = true/false")
+        if not isinstance(p.get("reference", False), bool):
+            bad(f"{where} reference", f"{p['reference']!r} is not true or false", "write reference = true")
+        subs = words(p.get("sub", []), f"{where} sub")
+        for s in subs:
+            if not _norm(s).startswith(_norm(name) + " "):
+                bad(f"{where} sub", f"{s!r} does not begin with {name!r}",
+                    f'a sub-purpose narrows its purpose: write "{name} ..."')
+        purposes[name] = (subs, p.get("reference", False))
+    return Policy(roles, models, source, actions, purposes)

@@ -48,7 +48,7 @@ def check(session: Session, *, actor: Actor, entry: Entry, purpose: str, area: s
         return access.reason
     valid = [a for a in get_approvals(session, entry=entry) if a.expires_at > now
              and (sandbox or a.mode == "approved")]
-    for_purpose = [a for a in valid if any(purpose_matches(p, purpose) for p in a.purposes)]
+    for_purpose = [a for a in valid if any(purpose_matches(p, purpose, load_policy()) for p in a.purposes)]
     if not for_purpose:
         expired = [a for a in get_approvals(session, entry=entry) if a.expires_at <= now]
         if expired and not valid:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
 from lawful.trail import audit
-from lawful.governance.card import FRIA_FIELDS, fria_missing
+from lawful.governance.card import check_evaluation, check_exposure, check_fria, fria_missing
 from lawful.governance.models import Approval, Entry, StateChange
 from lawful.access.decide import Resource, require
 from lawful.governance.policy import Thresholds
@@ -113,21 +113,26 @@ def attach(session: Session, *, actor: Actor, entry: Entry, evaluation: dict | N
     if entry.state != "draft":
         raise LawfulError(f"{entry.ref} is {entry.state}; results can only be attached to a draft",
                           "register a new version to change what was assessed")
+    # Checked before anything changes: finite figures, required keys (a NaN PAI or an empty audit never counts).
+    evaluation = check_evaluation(evaluation, _named("evaluation", evaluation)) if evaluation is not None else None
+    exposure = check_exposure(exposure, _named("exposure audit", exposure)) if exposure is not None else None
+    fria = check_fria(fria) if fria is not None else None
     if evaluation is not None:
         entry.evaluation = evaluation
     if exposure is not None:
         entry.exposure = exposure
     if fria is not None:
-        unknown = sorted(set(fria) - set(FRIA_FIELDS))
-        if unknown:
-            raise LawfulError(f"unknown impact-assessment section(s): {', '.join(unknown)}",
-                              f"use {', '.join(FRIA_FIELDS)}")
         entry.fria = fria
     entry.updated_at = _now()
     session.flush()
     audit.append(session, actor=actor.name, action="model.attach", obj=f"model:{entry.ref}", purpose="governance",
                  details={"evaluation": evaluation is not None, "exposure": exposure is not None,
                           "fria": fria is not None})
+
+
+def _named(what: str, attachment) -> str:
+    source = attachment.get("source") if isinstance(attachment, dict) else None
+    return f"{what} {str(source)[:200]}" if isinstance(source, str) and source else what
 
 
 def threshold_breaches(entry: Entry, thresholds: Thresholds) -> list[str]:
