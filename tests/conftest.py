@@ -56,8 +56,9 @@ GOOD_ROWS = [
 def store(request, tmp_path, monkeypatch) -> Settings:
     """Settings for an empty, migrated store; environment set so the CLI uses it too."""
     monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LAWFUL_AUTH", "asserted")  # CLI tests name their actor with --as; sign-in has its own tests
     monkeypatch.delenv("LAWFUL_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # where `lawful login` keeps its token
+    monkeypatch.delenv("LAWFUL_SERVER", raising=False)
     for name in ("LAWFUL_TIMEZONE", "LAWFUL_CRS", "LAWFUL_BOUNDS", "LAWFUL_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     schema = None
@@ -116,16 +117,83 @@ def store_fingerprint(settings: Settings) -> str:
 PASSWORD = "correct horse battery staple"
 
 
+_SERVERS: dict[tuple[str, str], object] = {}  # one in-process server per store, for the length of a test
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
+def in_process_server(settings: Settings):
+    """The Lawful server over this store, started on first use (its lifespan runs: file check, policy, server.start)
+    and stopped at the end of the test. The CLI reaches it through lawful.client.HTTP_FACTORY."""
+    from fastapi.testclient import TestClient
+
+    from lawful.web.app import create_app
+
+    key = (str(settings.data_dir), settings.database_url)
+    if key not in _SERVERS:
+        make_private(settings)
+        client = TestClient(create_app(settings))
+        client.__enter__()
+        _SERVERS[key] = client
+    return _SERVERS[key]
+
+
+@pytest.fixture(autouse=True)
+def _stop_servers():
+    yield
+    from lawful import client
+
+    for server in _SERVERS.values():
+        server.__exit__(None, None, None)
+    _SERVERS.clear()
+    _TOKENS.clear()
+    client.HTTP_FACTORY = None
+
+
+def _token_of(settings: Settings, name: str) -> str:
+    """A real API token for an existing user (tests say `--as NAME`; the CLI itself has no such thing); for an
+    unknown name a token the server will refuse."""
+    from sqlalchemy import select
+
+    from lawful.access.credentials import create_api_token
+    from lawful.access.models import User
+    from lawful.access.service import Actor
+
+    key = (str(settings.data_dir), name)
+    if key not in _TOKENS:
+        engine = db.open_store(settings)
+        try:
+            with db.transaction(engine, settings=settings) as session:
+                user = session.scalar(select(User).where(User.name == name))
+                _TOKENS[key] = create_api_token(session, actor=Actor(user.name, frozenset(user.roles), user.clearance),
+                                                label="test", days=1) if user else f"no-such-user-{name}"
+        finally:
+            engine.dispose()
+    return _TOKENS[key]
+
+
 def run_cli(args: list[str], capsys, stdin: str | None = None) -> tuple[int, str, str]:
-    """Run `lawful ARGS` in this process; returns (exit code, stdout, stderr). `stdin` feeds --password-stdin."""
+    """Run `lawful ARGS` in this process against an in-process server over the test's store; returns (exit code,
+    stdout, stderr). `stdin` feeds --password-stdin. `--as NAME` is the test's shorthand for signing in as NAME: it
+    is replaced by that user's real token, so every request is authenticated as in production."""
     import io
 
-    from lawful import cli
+    from lawful import cli, client
 
-    old, old_stdin = sys.argv, sys.stdin
+    args = list(args)
+    token = None
+    if "--as" in args:
+        i = args.index("--as")
+        name = args[i + 1]
+        del args[i:i + 2]
+        token = _token_of(Settings.from_env(), name)
+    settings = Settings.from_env()
+    client.HTTP_FACTORY = lambda _server: in_process_server(settings)
+    old, old_stdin, old_token = sys.argv, sys.stdin, os.environ.get("LAWFUL_TOKEN")
     sys.argv = ["lawful", *args]
     if stdin is not None:
         sys.stdin = io.StringIO(stdin)
+    if token is not None:
+        os.environ["LAWFUL_TOKEN"] = token
     code = 0
     try:
         cli.main()
@@ -133,6 +201,11 @@ def run_cli(args: list[str], capsys, stdin: str | None = None) -> tuple[int, str
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         sys.argv, sys.stdin = old, old_stdin
+        if token is not None:
+            if old_token is None:
+                os.environ.pop("LAWFUL_TOKEN", None)
+            else:
+                os.environ["LAWFUL_TOKEN"] = old_token
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -150,6 +223,8 @@ def imports_of_the_store(*modules: str) -> list[str]:
 
 def make_private(settings: Settings) -> None:
     """chmod the data directory's files 0600 and directories 0700, as the server's account keeps them."""
+    if not settings.data_dir.exists():
+        return
     for p in [settings.data_dir, *settings.data_dir.rglob("*")]:
         p.chmod(0o700 if p.is_dir() else 0o600)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 
 from lawful import db
-from tests.conftest import run_cli
+from tests.conftest import mint_token, run_cli
 
 
 def test_missing_store_says_how_to_create_it(tmp_path, monkeypatch, capsys):
@@ -13,7 +13,7 @@ def test_missing_store_says_how_to_create_it(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("LAWFUL_DATABASE_URL", raising=False)
     code, _, err = run_cli(["incidents", "stats"], capsys)
     assert code == 2
-    assert "There is no Lawful store at" in err and "lawful db upgrade" in err
+    assert "There is no Lawful store at" in err and "lawful admin db upgrade" in err
     assert not (tmp_path / "nowhere").exists()  # asking did not create anything
 
 
@@ -25,18 +25,21 @@ def test_store_behind_migrations_says_upgrade(store, capsys):
         command.downgrade(cfg, "base")
     engine.dispose()
     code, _, err = run_cli(["incidents", "stats"], capsys)
-    assert code == 2 and "is empty (no migrations applied)" in err and "run `lawful db upgrade`" in err
-    code, out, _ = run_cli(["db", "upgrade"], capsys)
+    assert code == 2 and "is empty (no migrations applied)" in err and "run `lawful admin db upgrade`" in err
+    code, out, _ = run_cli(["admin", "db", "upgrade"], capsys)
     assert code == 0 and "migrated from empty to" in out
-    code, out, _ = run_cli(["db", "upgrade"], capsys)
+    code, out, _ = run_cli(["admin", "db", "upgrade"], capsys)
     assert code == 0 and "up to date" in out
-    code, out, _ = run_cli(["incidents", "stats"], capsys)
+    code, _, err = run_cli(["incidents", "stats"], capsys)
+    assert code == 2 and "needs a bearer token" in err  # the store is back, and it asks who you are
+    mint_token(store, "ana")
+    code, out, _ = run_cli(["incidents", "stats", "--as", "ana"], capsys)
     assert code == 0 and "no incidents yet" in out
 
 
 def test_unreachable_database_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LAWFUL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
-    code, _, err = run_cli(["db", "upgrade"], capsys)
+    code, _, err = run_cli(["admin", "db", "upgrade"], capsys)
     assert code == 2 and "Cannot reach the store" in err and err.count("\n") == 1
 
 
@@ -46,7 +49,7 @@ def test_help_teaches(capsys):
     code, out, _ = run_cli(["ingest", "export.csv", "--help"], capsys)
     assert code == 0 and "--mapping" in out and "--strict" in out
     code, out, _ = run_cli(["--help"], capsys)
-    assert code == 0 and all(word in out for word in ("demo", "ingest", "datasets", "incidents", "db"))
+    assert code == 0 and all(word in out for word in ("demo", "ingest", "datasets", "incidents", "admin", "login", "serve"))
 
 
 def test_unknown_dataset_is_refused(store, capsys):

@@ -17,6 +17,7 @@ from lawful import db
 from lawful.cli_common import _Reporter, _session, err, out
 from lawful.cli_forecast import forecast_app
 from lawful.cli_access import access_app
+from lawful.cli_admin import admin_app, serve
 from lawful.cli_privacy import privacy_app
 from lawful.cli_requests import breaches_app, requests_app
 from lawful.cli_rules import rules_app
@@ -37,13 +38,12 @@ class _DefaultToFile(TyperGroup):
 
 app = typer.Typer(help="Lawful: place-based crime forecasting and early-warning rules, governed by the rule of law.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-db_app = typer.Typer(help="Create and migrate the store (SQLite file by default; PostgreSQL via LAWFUL_DATABASE_URL).",
-                     no_args_is_help=True)
 ingest_app = typer.Typer(cls=_DefaultToFile, no_args_is_help=True, help=(
     "Load incidents: `lawful ingest FILE --mapping MAPPING.toml`; list refused rows: `lawful ingest quarantine`."))
 datasets_app = typer.Typer(help="Bundled real datasets.", no_args_is_help=True)
 incidents_app = typer.Typer(help="Look at what is stored.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.command("serve")(serve)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(incidents_app, name="incidents")
@@ -62,6 +62,53 @@ app.add_typer(report_app, name="report")
 
 
 INTERRUPTED = 130
+
+
+# ---- session ----------------------------------------------------------------------------------------------------
+@app.command("login")
+def login(name: Annotated[str, typer.Argument(help="Your user name.")],
+          code: Annotated[Optional[str], typer.Option(help="The one-time code from your authenticator app (admins, "
+                                                           "approvers, DPOs).")] = None,
+          password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard "
+                                                                                "input.")] = False,
+          hours: Annotated[float, typer.Option(help="How long the session lasts (at most 168).")] = 12.0) -> None:
+    """Sign in to the server (LAWFUL_SERVER, default http://127.0.0.1:8000). The session token is kept in a file only
+    you can read, under your config directory; `lawful logout` ends it. Five failures lock the account."""
+    import getpass
+
+    from lawful import client
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    c = client.Client(token="")
+    got = c.post("/session", {"name": name, "password": password, "code": code, "hours": hours}, auth=False)
+    path = client.save_token(got["token"], c.server)
+    err.print(f"signed in to {c.server} as {name} for {hours:g} h (token kept in {path}); `lawful logout` ends the "
+              "session", highlight=False)
+
+
+@app.command("logout")
+def logout() -> None:
+    """End your session: the server revokes the token and this machine forgets it."""
+    from lawful import client
+
+    c = client.connect()
+    if not c.token:
+        raise LawfulError("you are not signed in to this server", "there is no session to end")
+    c.delete("/session")
+    client.save_token(None, c.server)
+    out.print("Signed out: the token is revoked.")
+
+
+@app.command("whoami")
+def whoami(as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False) -> None:
+    """Who the server says you are: your name, roles and clearance."""
+    from lawful import client
+
+    me = client.connect().get("/me")
+    if as_json:
+        print(json.dumps(me))
+        return
+    out.print(f"{me['name']}: {', '.join(me['roles'])}; clearance {me['clearance']}", highlight=False)
 
 
 def _record_denial(exc: LawfulError) -> None:
@@ -96,29 +143,6 @@ def main() -> None:
         err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
     if isinstance(code, int) and code:
         sys.exit(code)
-
-
-# ---- db -------------------------------------------------------------------------------------------------------
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Create the store if needed and apply every migration. Safe to run again."""
-    settings = Settings.from_env()
-    before, after = db.upgrade(settings)
-    where = db.sqlite_path(settings.database_url) or "the PostgreSQL database"
-    if before == after:
-        out.print(f"Store at {where} is up to date (migration {after}).")
-    else:
-        out.print(f"Store at {where} migrated from {before or 'empty'} to {after}.")
-
-
-@db_app.command("status")
-def db_status() -> None:
-    """Say where the store is and whether it is at the newest migration."""
-    settings = Settings.from_env()
-    engine = db.open_store(settings)
-    engine.dispose()
-    out.print(f"Store at {db.sqlite_path(settings.database_url) or 'the PostgreSQL database'} is at migration "
-              f"{db.head_revision()} (newest).")
 
 
 # ---- ingest ---------------------------------------------------------------------------------------------------
@@ -206,16 +230,33 @@ def _load_dataset(name: str):
 
 # ---- incidents ------------------------------------------------------------------------------------------------
 @incidents_app.command("stats")
-def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False) -> None:
+def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
+                    purpose: Annotated[str, typer.Option(help="Why you are reading (the policy checks it).")]
+                    = "crime analysis") -> None:
     """Counts by year and category, and the date range and bounds of what is stored."""
-    from lawful.incidents.service import get_stats
+    from lawful import client
 
-    with _session(readonly=True) as (session, settings):
-        stats = get_stats(session, settings=settings)
+    stats = client.connect().get("/incidents/stats", purpose=purpose)
     if as_json:
-        print(json.dumps(_stats_json(stats), indent=2))
+        print(json.dumps(stats, indent=2))
         return
-    _print_stats(stats)
+    _print_stats(_StatsView.of(stats))
+
+
+class _StatsView:
+    """The stats JSON read back into the attributes the table printer uses."""
+
+    @classmethod
+    def of(cls, d: dict):
+        from datetime import datetime
+
+        v = cls()
+        v.total, v.categories, v.sources, v.timezone = d["total"], d["categories"], d["sources"], d["year_time_zone"]
+        v.by_year_category = {int(y): c for y, c in d["by_year_category"].items()}
+        v.first = datetime.fromisoformat(d["first_occurred_at"]) if d["first_occurred_at"] else None
+        v.last = datetime.fromisoformat(d["last_occurred_at"]) if d["last_occurred_at"] else None
+        v.bounds_lonlat = d["bounds_lonlat"]
+        return v
 
 
 def _stats_json(stats) -> dict:

@@ -67,26 +67,21 @@ def _trail(*, action: str, obj: str, purpose: str, details: dict, actor: str | N
                      obj=obj, purpose=purpose, details=details)
 
 
-def _who(session, as_name: str | None):
-    """The person running this command: from the sign-in token in LAWFUL_TOKEN. With LAWFUL_AUTH=asserted (for
-    development and tests only) the --as name is trusted instead."""
+def _who(session, as_name: str | None = None):
+    """The person running this command: the one the sign-in token (LAWFUL_TOKEN) belongs to. There is no other
+    way to say who you are."""
     import os
 
     from lawful.access.credentials import authenticate
-    from lawful.access.service import get_actor
     from lawful.errors import LawfulError
 
     token = os.environ.get("LAWFUL_TOKEN")
-    if token:
-        actor = authenticate(session, token=token)
-        if as_name and as_name != actor.name:
-            raise LawfulError(f"you are signed in as {actor.name}, not {as_name}",
-                              "leave out --as, or sign in as that user")
-        return actor
-    if os.environ.get("LAWFUL_AUTH", "required") == "asserted":
-        return get_actor(session, name=as_name)
-    raise LawfulError("this command needs you to be signed in",
-                      "run `lawful login NAME` and set LAWFUL_TOKEN as it says")
+    if not token:
+        raise LawfulError("this command needs you to be signed in", "run `lawful login NAME`")
+    actor = authenticate(session, token=token)
+    if as_name and as_name != actor.name:
+        raise LawfulError(f"you are signed in as {actor.name}, not {as_name}", "leave out --as, or sign in as that user")
+    return actor
 
 
 def _date(text: str, option: str):

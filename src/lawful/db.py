@@ -111,7 +111,7 @@ def open_store(settings: Settings) -> Engine:
     """An engine for a store that exists and is at the newest migration, or a StoreError saying how to get there."""
     path = sqlite_path(settings.database_url)
     if path is not None and not path.exists():
-        raise StoreError(f"There is no Lawful store at {path}.", "create it with `lawful db upgrade`.")
+        raise StoreError(f"There is no Lawful store at {path}.", "create it with `lawful admin db upgrade` (as the server's account).")
     engine = make_engine(settings.database_url)
     current = _revision_or_raise(engine, settings)
     head = head_revision()
@@ -120,7 +120,7 @@ def open_store(settings: Settings) -> Engine:
         state = "empty (no migrations applied)" if current is None else f"at migration {current}"
         raise StoreError(
             f"The store at {_safe(settings.database_url)} is {state}; this Lawful needs migration {head}.",
-            "run `lawful db upgrade`.",
+            "run `lawful admin db upgrade` (as the server's account).",
         )
     return engine
 

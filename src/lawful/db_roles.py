@@ -75,7 +75,7 @@ def apply_grants(engine: Engine, *, app_role: str, schema: str | None = None) ->
         if schema is None or conn.execute(text("SELECT to_regclass(:t)"),
                                           {"t": f"{quote_ident(schema)}.alembic_version"}).scalar() is None:
             raise StoreError(f"Schema {schema!r} holds no Lawful store yet.",
-                             "run the migrations as the schema's owner first (`lawful db upgrade`).")
+                             "run the migrations as the schema's owner first (`lawful admin db upgrade`).")
         _refuse_powerful(conn, schema, app_role)
         statements = grant_statements(schema, app_role)
         for statement in statements:

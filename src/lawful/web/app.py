@@ -42,11 +42,10 @@ def open_door(settings: Settings, *, host: str = "127.0.0.1", port: int = 0, job
     policy_path = Path(os.environ.get("LAWFUL_POLICY") or DEFAULT_POLICY)
     policy = load_policy(policy_path)
     store = Store(settings)
-    from lawful.trail.keys import signing_key
-
-    signing_key(settings)  # the key must be readable now, not at the first request
     sha = policy_fingerprint(policy_path)
     pin_policy(policy)  # editing the file changes nothing until a restart, which the trail records
+    # The first append: it reads the signing key (creating it only for a trail not yet begun), so a missing or
+    # swapped key stops the server here, not at someone's first request.
     record_start(store, policy_path=policy_path, policy_sha256=sha, host=host, port=port)
     return Door(store=store, policy=policy, policy_sha256=sha, jobs=Jobs(workers=jobs))
 
