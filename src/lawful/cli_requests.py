@@ -53,7 +53,8 @@ def list_cmd() -> None:
         late = status == "open" and dl < now
         overdue += late
         table.add_row(str(i), kind, field, f"{rec:%Y-%m-%d}", f"{dl:%Y-%m-%d}",
-                      "[bold red]OVERDUE[/]" if late else status, "" if result is None else str(result))
+                      "[bold red]OVERDUE[/]" if late else status,
+                      "" if result is None else str(result.get("outcome") or result))
     out.print(table)
     if overdue:
         out.print(f"[bold red]{overdue} request(s) are past their deadline.[/]")
@@ -69,6 +70,14 @@ def export_cmd(request_id: int, directory: Annotated[Path, typer.Argument(help="
         e = answer_access(session, actor=_who(session, actor), request_id=request_id, out_dir=directory)
     out.print(f"Wrote {e.records} record(s) and {e.trail_entries} trail entr{'y' if e.trail_entries == 1 else 'ies'} "
               f"to {e.path}; request {request_id} is done and the disclosure is on the trail.", highlight=False)
+    if e.withheld:
+        out.print(f"Withheld {e.withheld} trail entr{'y' if e.withheld == 1 else 'ies'} of an ongoing investigation "
+                  "(Law Enforcement Directive Art. 15); withheld.json tells the person so, and on what ground, "
+                  "without their content.", highlight=False)
+    if not e.records:
+        out.print("[bold yellow]No records matched[/] that identity: the request is closed as "
+                  "'no records matched'. Check the field and the identity if the person expected records.",
+                  highlight=False)
 
 
 @requests_app.command("delete")
@@ -77,9 +86,15 @@ def delete_cmd(request_id: int, actor: As = None) -> None:
     from lawful.privacy.requests import answer_deletion
 
     with _session() as (session, _):
-        removed, kept = answer_deletion(session, actor=_who(session, actor), request_id=request_id)
-    out.print(f"Removed {removed} record(s)." + (f" Kept under legal holds, as the law requires: incidents "
-                                                 f"{', '.join(map(str, kept))}." if kept else ""))
+        d = answer_deletion(session, actor=_who(session, actor), request_id=request_id)
+    if not d.matched:
+        out.print(f"[bold yellow]No records matched[/]: nothing was removed, and request {request_id} is closed as "
+                  "'no records matched'. Check the field and the identity if the person expected records.",
+                  highlight=False)
+        return
+    out.print(f"Removed {d.removed} of {d.matched} matching record(s)." + (
+        f" Kept under legal holds, as the law requires: incidents {', '.join(map(str, d.kept_for_holds))}."
+        if d.kept_for_holds else ""), highlight=False)
 
 
 @requests_app.command("correct")
@@ -119,7 +134,7 @@ def breach_record(description: Annotated[str, typer.Option(help="What is suspect
         a, bid, deadline = b.affected, b.id, b.deadline
     out.print(f"Breach {bid} recorded; notify the supervisory authority by {deadline:%Y-%m-%d %H:%M} UTC.",
               highlight=False)
-    out.print(f"  From the trail: {sum(a['actions'].values())} data action(s) "
+    out.print(f"  From the trail: {sum(a['actions'].values())} data action(s) and disclosure(s) "
               f"({', '.join(f'{k} {v}' for k, v in sorted(a['actions'].items())) or 'none'}) by "
               f"{', '.join(sorted(a['actors'])) or 'nobody'}; {len(a['objects'])} object(s) touched; "
               f"{len(a['people'])} pseudonymised person(s) involved.", highlight=False)

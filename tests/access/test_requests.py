@@ -53,7 +53,7 @@ def test_deletion_respects_legal_holds_and_says_so(store, tmp_path, capsys):
             capsys)
     code, out, err = run_cli(["requests", "delete", "1", "--as", "dora"], capsys)
     assert code == 0, err
-    assert "Removed 1 record(s). Kept under legal holds, as the law requires: incidents" in out
+    assert "Removed 1 of 2 matching record(s). Kept under legal holds, as the law requires: incidents" in out
     code, out, _ = run_cli(["incidents", "stats", "--json"], capsys)
     assert json.loads(out)["total"] == 3
 

@@ -2,9 +2,15 @@
 warnings. The requester's identity is checked by staff out of band; Lawful stores only its pseudonym.
 
 - access: an export of every record linked to the person's pseudonym and every trail entry about those records
-  or the pseudonym itself;
+  or the pseudonym itself, except the entries of an ongoing investigation, which are withheld and counted (Law
+  Enforcement Directive Art. 15): an entry whose purpose is an investigation ("investigation 2026-0412") while an
+  active legal hold's reason begins with that same purpose (the DPO places the hold when the investigation opens
+  and releases it when it ends, which also keeps its records from being purged or deleted);
 - correction: named fields of the person's records set to new values (an 'alteration' on the trail);
 - deletion: the person's records removed, except those under a legal hold, which the result names.
+
+A request that matched no record is closed saying so (its result's outcome is "no records matched"), never as a
+plain "done". The identity is matched through the very normalisation ingestion used (pseudonyms.normalise).
 """
 
 from __future__ import annotations
@@ -18,19 +24,24 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from lawful.access.decide import Resource, require
+from lawful.access.decide import Resource, load_policy, purpose_matches, require
 from lawful.access.service import Actor
 from lawful.errors import LawfulError
 from lawful.trail import audit
 from lawful.incidents.models import Incident
 from lawful.incidents.service import get_all_with_attribute
 from lawful.privacy.models import SubjectRequest
-from lawful.privacy.pseudonyms import load_key, pseudonym
+from lawful.privacy.pseudonyms import pseudonym
 from lawful.privacy.retention import active_holds, held_clause
+from lawful.privacy.service import pseudonym_key
 from lawful.settings import Settings
 
 KINDS = ("access", "correction", "deletion")
 CORRECTABLE = {"category": "category", "area": "area_code", "premises": "premises_type"}
+NO_MATCH = "no records matched"
+RESTRICTION_GROUND = ("Law Enforcement Directive (EU) 2016/680, Art. 15(1)(a) and (b): access restricted to avoid "
+                      "obstructing an ongoing investigation and prejudicing the detection, investigation or "
+                      "prosecution of criminal offences")
 
 
 def deadline_days() -> int:
@@ -56,7 +67,8 @@ def open_request(session: Session, *, actor: Actor, kind: str, field: str, value
     if not value.strip():
         raise LawfulError("no identity given", "give the requester's name, number or plate as held in the records")
     received = received_at or _now()
-    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(load_key(settings.pseudonym_key_path), value),
+    key = pseudonym_key(session, actor=actor, settings=settings)
+    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value),
                          received_at=received, deadline=received + timedelta(days=deadline_days()), status="open",
                          note=note, opened_by=actor.name)
     session.add(req)
@@ -91,11 +103,27 @@ def _close(session: Session, req: SubjectRequest, actor: Actor, result: dict) ->
     req.result = result
 
 
+def under_investigation(purpose: str, hold_reasons: list[str]) -> bool:
+    """An entry's purpose is an investigation that an active legal hold names: the hold's reason is the purpose
+    itself, or begins with it followed by something other than a letter or digit ("investigation 2026-0412:
+    burglary ring" names "investigation 2026-0412", not "investigation 2026-04")."""
+    p = " ".join(purpose.split()).casefold()
+    if not purpose_matches("investigation", p, load_policy()):  # the policy says what an investigation's purpose is
+        return False
+    for reason in hold_reasons:
+        r = " ".join(reason.split()).casefold()
+        if r == p or (r.startswith(p) and not r[len(p)].isalnum()):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class AccessExport:
     path: Path
     records: int
     trail_entries: int
+    withheld: int = 0  # trail entries of an ongoing investigation, counted, not disclosed
+    outcome: str = ""
 
 
 def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: Path) -> AccessExport:
@@ -107,13 +135,16 @@ def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: P
     records = _records(session, req)
     ids = {r.id for r in records}
     wanted_objects = {f"incident:{i}" for i in ids}
-    about = []
+    about, withheld = [], 0
+    investigations = [h.reason for h in active_holds(session)]
     for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
         # cheap text tests first: only entries that name records are parsed to look at which ones
         about_them = obj in wanted_objects or req.pseudonym in details
         if not about_them and '"records"' in details:
             about_them = bool(ids & set(json.loads(details).get("records") or []))
-        if about_them:
+        if about_them and investigations and under_investigation(purpose, investigations):
+            withheld += 1
+        elif about_them:
             d = json.loads(details)
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
@@ -124,15 +155,28 @@ def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: P
         "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
     } for r in records], indent=1, ensure_ascii=False))
     (out_dir / "trail.json").write_text(json.dumps(about, indent=1, ensure_ascii=False))
-    _close(session, req, actor, {"records": len(records), "trail_entries": len(about)})
+    restriction = {"trail_entries_withheld": withheld, "legal_ground": RESTRICTION_GROUND} if withheld else {}
+    if withheld:  # the person is told that something was withheld, and why; never what
+        (out_dir / "withheld.json").write_text(json.dumps(restriction, indent=1, ensure_ascii=False))
+    outcome = NO_MATCH if not records else f"{len(records)} record(s) disclosed"
+    _close(session, req, actor, {"outcome": outcome, "records": len(records), "trail_entries": len(about),
+                                 **restriction})
     audit.append(session, actor=actor.name, action="disclosure", obj=f"subject-request:{req.id}",
                  purpose="data protection", details={"recipient": "the data subject", "records": sorted(ids),
-                                                     "trail_entries": len(about)})
-    return AccessExport(out_dir, len(records), len(about))
+                                                     "trail_entries": len(about), "withheld": withheld})
+    return AccessExport(out_dir, len(records), len(about), withheld, outcome)
 
 
-def answer_deletion(session: Session, *, actor: Actor, request_id: int) -> tuple[int, list[int]]:
-    """Remove the person's records except those under a legal hold; returns (removed, ids kept for holds)."""
+@dataclass(frozen=True)
+class Deletion:
+    matched: int  # the person's records found
+    removed: int
+    kept_for_holds: list[int]
+    outcome: str  # "no records matched" when nothing carried the pseudonym
+
+
+def answer_deletion(session: Session, *, actor: Actor, request_id: int) -> Deletion:
+    """Remove the person's records except those under a legal hold; says what it matched, removed and kept."""
     _require(actor)
     req = _get_open(session, request_id, "deletion")
     records = _records(session, req)
@@ -142,10 +186,13 @@ def answer_deletion(session: Session, *, actor: Actor, request_id: int) -> tuple
     gone = [r.id for r in records if r.id not in kept]
     if gone:
         session.execute(delete(Incident).where(Incident.id.in_(gone)))
-    _close(session, req, actor, {"removed": len(gone), "kept_for_holds": sorted(kept)})
+    outcome = NO_MATCH if not records else f"removed {len(gone)} of {len(records)} record(s)"
+    _close(session, req, actor, {"outcome": outcome, "matched": len(records), "removed": len(gone),
+                                 "kept_for_holds": sorted(kept)})
     audit.append(session, actor=actor.name, action="erasure", obj=f"subject-request:{req.id}",
-                 purpose="data protection", details={"removed": gone, "kept_for_holds": sorted(kept)})
-    return len(gone), sorted(kept)
+                 purpose="data protection", details={"outcome": outcome, "removed": gone,
+                                                     "kept_for_holds": sorted(kept)})
+    return Deletion(len(records), len(gone), sorted(kept), outcome)
 
 
 def answer_correction(session: Session, *, actor: Actor, request_id: int, incident_id: int, field: str,
