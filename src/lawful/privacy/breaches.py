@@ -1,6 +1,8 @@
 """The breach register. What a suspected breach touched is computed from the decision trail: every data action
-(consultation, disclosure, combination, alteration, erasure, collection) in the window, by the suspect if named,
-with the records, outputs and pseudonymised people involved. The notification deadline is 72 hours from awareness
+(consultation, disclosure, combination, alteration, erasure, collection) and every other disclosure (a trail
+export, an output issued, a serious-incident report) in the window, by the suspect if named, with the records,
+outputs and pseudonymised people involved. A trail export discloses the trail as it stood: every pseudonym in the
+entries before it counts as involved. The notification deadline is 72 hours from awareness
 (GDPR Art. 33, Law Enforcement Directive Art. 30), a setting (LAWFUL_BREACH_HOURS)."""
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from lawful.trail.audit import DATA_ACTIONS
 from lawful.privacy.models import Breach
 
 PSEUDONYM = re.compile(r"psn:[0-9a-f]{32}")
+# Actions beyond the data actions that put data in someone else's hands.
+DISCLOSING = ("audit.export", "output.issue", "incident.report")
+COUNTED = DATA_ACTIONS + DISCLOSING
 
 
 def notify_hours() -> int:
@@ -32,18 +37,25 @@ def notify_hours() -> int:
 
 
 def touched(session: Session, *, start: datetime, end: datetime, suspect: str | None) -> dict:
-    """From the trail: data actions in [start, end), by the suspect if given."""
+    """From the trail: data actions and disclosures in [start, end), by the suspect if given."""
     lo, hi = int(start.timestamp() * 1e6), int(end.timestamp() * 1e6)
     actions, objects, people, actors, entries = Counter(), set(), set(), Counter(), []
+    in_trail: set[str] = set()  # every pseudonym the trail holds so far: what an export of it discloses
     for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
-        if not lo <= at_us < hi or action not in DATA_ACTIONS or (suspect and who != suspect):
+        named = PSEUDONYM.findall(details) if "psn:" in details else []
+        if not lo <= at_us < hi or action not in COUNTED or (suspect and who != suspect):
+            in_trail.update(named)
             continue
         actions[action] += 1
         actors[who] += 1
         objects.add(obj)
         d = json.loads(details)
-        objects.update(f"incident:{i}" for i in d.get("records", []) if isinstance(i, int))
-        people.update(PSEUDONYM.findall(details))
+        records = d.get("records", [])
+        objects.update(f"incident:{i}" for i in (records if isinstance(records, list) else []) if isinstance(i, int))
+        people.update(named)
+        if action == "audit.export":
+            people.update(in_trail)
+        in_trail.update(named)
         entries.append(seq)
     return {"actions": dict(actions), "actors": dict(actors), "objects": sorted(objects),
             "people": sorted(people), "trail_entries": entries}
