@@ -10,6 +10,7 @@ floats, each refusal naming the key path. Pure: no database.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -190,8 +191,8 @@ def parse_json(text: str, where: str, *, error: type[LawfulError] = InputError, 
     try:
         value = json.loads(text, parse_int=_parse_int, parse_constant=constant)
     except json.JSONDecodeError as exc:
-        raise error(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-                    "fix the JSON at that place; it may be truncated") from None
+        raise error(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; it may be "
+                    "truncated", "fix the JSON at that place, or export it again") from None
     except _TooLarge as exc:
         raise error(f"{where}: the whole number {str(exc)[:12]}... is too large", "give numbers below 2^63") from None
     except RecursionError:
@@ -204,3 +205,19 @@ def load_json(path: str | Path, *, what: str, limit: int = ATTACHMENT_BYTES, fix
               error: type[LawfulError] = InputError, allow_nan: bool = False):
     return parse_json(read_text(path, what=what, limit=limit, fix=fix, error=error), str(path), error=error,
                       allow_nan=allow_nan)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (an OSError, or a database driver's error wrapped by SQLAlchemy) means the disk is full."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(exc, "sqlstate", None) == "53100" or getattr(exc, "pgcode", None) == "53100":  # PostgreSQL disk_full
+            return True
+        text = str(exc)
+        if "database or disk is full" in text or "No space left on device" in text:
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False

@@ -6,7 +6,8 @@ See examples/mappings/toronto-mci.toml for a complete, commented example.
 
 from __future__ import annotations
 
-import tomllib
+import codecs
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,7 @@ from pyproj.exceptions import CRSError
 
 from lawful.errors import ConfigError
 from lawful.incidents.models import CLASSIFICATIONS
+from lawful.limits import check_tree, parse_toml, read_text
 
 FORMATS = ("csv", "parquet", "geojson")
 TIME_FIELDS = ("occurred_at", "occurred_from", "occurred_to", "reported_at")
@@ -101,16 +103,23 @@ def _str_list(path: str, where: str, value: object) -> tuple[str, ...]:
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; any mistake raises ConfigError naming the key and the fix."""
     path = str(path)
-    try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Mapping file {path} does not exist.", "check the path given to --mapping.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Mapping {path} is not valid TOML: {exc}.", "fix the syntax at that line.") from None
-    return parse_mapping(doc, path)
+    if not os.path.lexists(path):
+        raise ConfigError(f"Mapping file {path} does not exist.", "check the path given to --mapping.")
+    text = read_text(path, what="a mapping (TOML)", error=ConfigError, fix="give --mapping the path to a mapping "
+                     "TOML file (see examples/mappings/toronto-mci.toml)")
+    return parse_mapping(parse_toml(text, f"Mapping {path}", error=ConfigError), path)
+
+
+def _text(path: str, where: str, value: object, default: str) -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise _fail(path, where, f"expected text, got {value!r}"[:200], "write it as a quoted string.")
+    return value
 
 
 def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
+    check_tree(doc, f"Mapping {path}", error=ConfigError)  # depth, finite numbers, 64-bit integers, no dates
     for section, value in doc.items():
         if section not in _ALLOWED:
             raise _fail(path, f"[{section}]", "unknown section", f"use only {sorted(_ALLOWED)}.")
@@ -126,12 +135,21 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
     fmt = src.get("format")
     if fmt is not None and fmt not in FORMATS:
         raise _fail(path, "[source] format", f"{fmt!r} is not supported", f"use one of {FORMATS}.")
-    tz = src.get("timezone", "UTC")
+    encoding = _text(path, "[source] encoding", src.get("encoding"), "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise _fail(path, "[source] encoding", f"{encoding!r} is not a text encoding", 'use e.g. "utf-8" or "cp1252".') from None
+    _text(path, "[source] description", src.get("description"), "")
+    if not isinstance(src.get("strip_whitespace", True), bool):
+        raise _fail(path, "[source] strip_whitespace", f"{src['strip_whitespace']!r} is not true or false",
+                    "write strip_whitespace = true.")
+    tz = _text(path, "[source] timezone", src.get("timezone"), "UTC")
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise _fail(path, "[source] timezone", f"{tz!r} is not a time zone", 'use an IANA name like "America/Toronto".') from None
-    crs = src.get("crs", "EPSG:4326")
+    crs = _text(path, "[source] crs", src.get("crs"), "EPSG:4326")
     try:
         CRS.from_user_input(crs)
     except CRSError:
@@ -140,14 +158,18 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
     if classification not in CLASSIFICATIONS:
         raise _fail(path, "[source] classification", f"{classification!r} is not a level", f"use one of {CLASSIFICATIONS}.")
     retention = src.get("retention_days")
-    if retention is not None and (not isinstance(retention, int) or retention <= 0):
-        raise _fail(path, "[source] retention_days", f"{retention!r} is not a positive whole number", "give days, e.g. 3650.")
+    if retention is not None and (not isinstance(retention, int) or isinstance(retention, bool) or not 0 < retention
+                                  <= 100 * 366):
+        raise _fail(path, "[source] retention_days", f"{retention!r} is not a positive whole number of days (at most "
+                    "100 years)", "give days, e.g. 3650.")
     by_category = doc.get("retention", {}).get("category", {})
-    if not isinstance(by_category, dict) or not all(isinstance(v, int) and v > 0 for v in by_category.values()):
+    if not isinstance(by_category, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100 * 366
+                                                    for v in by_category.values()):
         raise _fail(path, "[retention] category", "expected a table of category = days", '{ "Assault" = 7300 }.')
     bounds = src.get("bounds")
     if bounds is not None:
-        if not (isinstance(bounds, list) and len(bounds) == 4 and all(isinstance(b, (int, float)) for b in bounds)
+        if not (isinstance(bounds, list) and len(bounds) == 4
+                and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
                 and bounds[0] < bounds[2] and bounds[1] < bounds[3]):
             raise _fail(path, "[source] bounds", f"{bounds!r} is not a box", "give [min_lon, min_lat, max_lon, max_lat].")
         bounds = tuple(float(b) for b in bounds)
@@ -174,7 +196,7 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
                         f'write {name} = "col" or [fields.{name}] with column = "col".')
         times[name] = TimeField(
             column=_str(path, f"[fields.{name}] column", spec["column"]),
-            format=spec.get("format"),
+            format=_str(path, f"[fields.{name}] format", spec["format"]) if "format" in spec else None,
             hour_column=_str(path, f"[fields.{name}] hour_column", spec["hour_column"]) if "hour_column" in spec else None,
         )
     if "category" not in fields:
@@ -194,15 +216,29 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
     rename = cats.get("rename", {})
     if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
         raise _fail(path, "[categories] rename", "expected a table of source name = category", '{ "B&E" = "Break and Enter" }.')
+    extra = doc.get("extra", {})
+    keep = _str_list(path, "[extra] keep", extra.get("keep", []))
+    pseudonymise = _str_list(path, "[extra] pseudonymise", extra.get("pseudonymise", []))
+    # A column kept only as a pseudonym must not also be stored in clear, as an extra, a field or the key.
+    in_clear = {c: f"[extra] keep" for c in keep}
+    in_clear.update({c: f"[fields] {k}" for k, c in fields.items()})
+    in_clear.update({tf.column: f"[fields] {k}" for k, tf in times.items()})
+    in_clear.update({tf.hour_column: f"[fields.{k}] hour_column" for k, tf in times.items() if tf.hour_column})
+    if key_column:
+        in_clear[key_column] = "[key] column"
+    both = [c for c in pseudonymise if c in in_clear]
+    if both:
+        raise _fail(path, "[extra] pseudonymise", f"column {both[0]!r} is pseudonymised but also kept in clear by "
+                    f"{in_clear[both[0]]}", f"keep {both[0]!r} in only one place: remove it from {in_clear[both[0]]} "
+                    "(it is then stored only as a keyed pseudonym), or from [extra] pseudonymise.")
 
     return Mapping(
-        path=path, source=_str(path, "[source] name", src["name"]), format=fmt, encoding=src.get("encoding", "utf-8"),
+        path=path, source=_str(path, "[source] name", src["name"]), format=fmt, encoding=encoding,
         timezone=tz, crs=crs, classification=classification, retention_days=retention,
         strip_whitespace=bool(src.get("strip_whitespace", True)), bounds=bounds,
         key_column=key_column, key_hash=key_hash, fields=fields, times=times,
         categories_allowed=allowed, category_rename=dict(rename),
-        extra_keep=_str_list(path, "[extra] keep", doc.get("extra", {}).get("keep", [])),
-        extra_pseudonymise=_str_list(path, "[extra] pseudonymise", doc.get("extra", {}).get("pseudonymise", [])),
+        extra_keep=keep, extra_pseudonymise=pseudonymise,
         purposes=_str_list(path, "[source] purposes", src.get("purposes", [])),
         retention_by_category=dict(by_category),
     )

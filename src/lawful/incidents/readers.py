@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from lawful.errors import InputError
 from lawful.incidents.mapping import Mapping
+from lawful.limits import data_limit, parse_json, read_bytes
 
 GEOJSON_LON, GEOJSON_LAT = "geometry_lon", "geometry_lat"  # the columns a GeoJSON Point's coordinates become
 _SUFFIXES = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet", ".geojson": "geojson", ".json": "geojson"}
@@ -58,9 +59,10 @@ def file_format(path: Path, mapping: Mapping) -> str:
 def read_table(path: Path, mapping: Mapping, label: str | None = None) -> RawTable:
     """Read a whole file for a mapping; raises InputError for anything that makes the file unusable as a whole."""
     label = label or path.name
-    if not path.exists():
+    if not os.path.lexists(path):
         raise InputError(f"{label} does not exist.", "check the path.")
-    data = path.read_bytes()
+    data = read_bytes(path, what="an incident file (CSV, Parquet or GeoJSON)", limit=data_limit(),
+                      fix="give a CSV, Parquet or GeoJSON file; LAWFUL_MAX_INPUT_MB raises the size limit")
     if not data.strip():
         raise InputError(f"{label} is empty ({len(data)} bytes).", "export the data again; the file has no header and no rows.")
     fmt = file_format(path, mapping)
@@ -130,8 +132,9 @@ def _read_csv(text: str, label: str):
                 column_types={c: pa.string() for c in columns}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False),
         )
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"{label} cannot be read as CSV: {exc}.", "check the file is a comma-separated export.") from None
+    except pa.ArrowException as exc:
+        raise InputError(f"{label} cannot be read as CSV: {str(exc)[:300]}.",
+                         "check the file is a comma-separated export.") from None
     frame = table.to_pandas()
     # pyarrow numbers rows from 1 within the body; add 1 for the header so numbers match the file's lines.
     bad_lines = {n + 1 for n, _, _ in invalid}
@@ -140,11 +143,11 @@ def _read_csv(text: str, label: str):
         numbers = np.arange(2, len(frame) + 2, dtype=np.int64)
     truncated_tail = not data.endswith(b"\n")
     problems = []
-    for n, row_text, actual in invalid:
+    for n, _row_text, actual in invalid:  # the row's text is not kept: it may hold what the mapping drops
         reason = f"has {actual} fields, the header has {len(columns)}"
         if truncated_tail and n + 1 == max(bad_lines):
             reason += "; the file ends mid-row, so it looks truncated"
-        problems.append(Problem(n + 1, "(row)", row_text[:120], reason))
+        problems.append(Problem(n + 1, "(row)", f"{actual} fields", reason))
     return frame, numbers, columns, problems
 
 
@@ -165,12 +168,18 @@ def _record_lines(body: bytes, bad_lines: set[int]) -> np.ndarray:
 
 def _read_parquet(data: bytes, label: str):
     try:
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if expanded > 4 * data_limit():
+            raise InputError(f"{label} expands to {expanded / (1 << 20):,.0f} MB of data, above four times the limit "
+                             f"of {data_limit() / (1 << 20):,.0f} MB for an incident file.",
+                             "split the file, or raise LAWFUL_MAX_INPUT_MB if it is genuine.")
         table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{label} is not a readable Parquet file ({exc}); it may be truncated or corrupt.",
+        frame = table.to_pandas()
+        frame = pd.DataFrame({c: _as_text(frame[c]) for c in frame.columns})
+    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+        raise InputError(f"{label} is not a readable Parquet file ({str(exc)[:300]}); it may be truncated or corrupt.",
                          "export it again, or give the data as CSV.") from None
-    frame = table.to_pandas()
-    frame = pd.DataFrame({c: _as_text(frame[c]) for c in frame.columns})
     return frame, np.arange(1, len(frame) + 1, dtype=np.int64), list(table.column_names), []
 
 
@@ -183,11 +192,7 @@ def _as_text(col: pd.Series) -> pd.Series:
 
 
 def _read_geojson(text: str, label: str):
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{label} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-                         "it may be truncated.", "export the GeoJSON again.") from None
+    doc = parse_json(text, label)  # syntax (line, column), depth, NaN and huge whole numbers, one located line
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise InputError(f"{label} is not a GeoJSON FeatureCollection.",
                          'give {"type": "FeatureCollection", "features": [...]} with one Point feature per incident.')

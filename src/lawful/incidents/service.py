@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from lawful.errors import InputError, RowError, StoreError
@@ -25,6 +25,7 @@ from lawful.incidents.models import CLASSIFICATIONS, Incident, Load, Quarantined
 from lawful.incidents.readers import RawTable, read_table
 from lawful.incidents.store import Progress, insert_incidents
 from lawful.incidents.validate import Prepared, prepare
+from lawful.limits import is_disk_full
 from lawful.settings import Settings
 
 
@@ -75,6 +76,19 @@ def ingest_table(session: Session, *, raw: RawTable, mapping: Mapping, settings:
         first = prepared.problems[0]
         raise RowError(file_label, first.row, first.field, first.value, first.reason)
 
+    try:
+        return _write_load(session, raw=raw, mapping=mapping, prepared=prepared, file_label=file_label,
+                           started=started, actor=actor, progress=progress)
+    except (OSError, DBAPIError) as exc:
+        if not is_disk_full(exc):
+            raise
+        raise StoreError(f"The disk holding the store filled up while loading {file_label}; nothing was committed "
+                         "(a load is one transaction, rolled back as a whole).",
+                         "free space on the store's disk (or give it more), then run the load again.") from None
+
+
+def _write_load(session: Session, *, raw: RawTable, mapping: Mapping, prepared: Prepared, file_label: str,
+                started: datetime, actor: str | None, progress: Progress | None) -> LoadSummary:
     load = Load(source=mapping.source, file_name=file_label, file_sha256=raw.sha256, mapping_name=mapping.path,
                 actor=actor or current_actor(), started_at=started, finished_at=started, rows_read=prepared.rows_read,
                 inserted=0, already_present=0, quarantined=prepared.bad_rows,
