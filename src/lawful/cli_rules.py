@@ -57,6 +57,20 @@ def check_cmd(file: RuleFile) -> None:
                   f"legal basis: {r.legal_basis}", highlight=False)
         for c in r.clauses:
             out.print(f"      {c.weight:>5g}  {c.text}", highlight=False)
+    for w in _value_warnings(rs):
+        out.print(f"[bold yellow]warning:[/] {w.text()}", highlight=False)
+
+
+def _value_warnings(rs) -> list:
+    """Compared values the store has never seen, when there is a store; none (and no store made) otherwise."""
+    from lawful.errors import StoreError
+    from lawful.rules.service import check_values
+
+    try:
+        with _session(readonly=True) as (session, _):
+            return check_values(session, rs=rs)
+    except StoreError:
+        return []
 
 
 def _seconds(text: str) -> float:

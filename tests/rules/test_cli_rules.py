@@ -65,3 +65,70 @@ def test_near_repeat_rules_run_on_stored_incidents_and_leave_a_development_entry
     before = store_fingerprint(loaded)
     code, _, err = run_cli(["rules", "run", rules, "--events", "store", "--start", "2019-06-01"], capsys)
     assert code == 2 and "needs --start and --end" in err and store_fingerprint(loaded) == before
+
+
+TYPO_RULES = """
+[ruleset]
+name = "typos"
+
+[[rule]]
+id = "bne-typo"
+version = 1
+legal_basis = "Community Safety and Policing Act, 2019, s. 11"
+purpose = "patrol planning"
+threshold = 0.5
+action = "warn"
+conditions = [
+  { when = "category == 'Break and enter'", weight = 0.5 },
+  { when = "premises in ['House', 'Apartmnt']", weight = 0.2 },
+  { when = "count of 'Robbery' within 200 m in last 72 h >= 2", weight = 0.2 },
+  { when = "area != 'Dwntown'", weight = 0.1 },
+]
+"""
+
+
+def _load_good_rows(store, tmp_path, mapping_file):
+    from lawful import db
+    from lawful.incidents.mapping import load_mapping
+    from lawful.incidents.service import ingest_file
+    from tests.conftest import GOOD_ROWS, write_csv
+
+    engine = db.open_store(store)
+    with db.transaction(engine, settings=store) as s:  # Break and Enter, Robbery; House, Outside, Apartment
+        ingest_file(s, path=write_csv(tmp_path / "a.csv", GOOD_ROWS), mapping=load_mapping(mapping_file),
+                    settings=store, actor="os:loader")
+    engine.dispose()
+
+
+def test_check_warns_of_compared_values_the_store_has_never_seen(store, tmp_path, mapping_file, capsys):
+    _load_good_rows(store, tmp_path, mapping_file)
+    rules = tmp_path / "typos.toml"
+    rules.write_text(TYPO_RULES)
+    code, out, err = run_cli(["rules", "check", str(rules)], capsys)
+    assert code == 0, err  # warnings, not errors
+    warnings = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3
+    assert "'Break and enter', which no stored incident has; the closest stored value is 'Break and Enter'" in out
+    assert "'Apartmnt'" in out and "closest stored value is 'Apartment'" in out
+    assert "'Dwntown'" in out and "closest stored value is 'Downtown'" in out
+    assert "'Robbery', which" not in out and "'House', which" not in out
+
+
+def test_check_values_service_and_no_store_no_warnings(store, tmp_path, monkeypatch, capsys):
+    from lawful import db
+    from lawful.rules.language import load_ruleset
+    from lawful.rules.service import check_values, closest
+
+    rules = tmp_path / "typos.toml"
+    rules.write_text(TYPO_RULES)
+    engine = db.open_store(store)
+    with db.transaction(engine, readonly=True, settings=store) as s:
+        assert check_values(s, rs=load_ruleset(rules)) == []  # an empty store judges nothing
+    engine.dispose()
+    assert closest("break and enter", {"Break and Enter", "Robbery"}) == "Break and Enter"
+    assert closest("Homicide", {"Break and Enter", "Robbery"}) is None
+    monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "nowhere"))  # no store at all: the check still passes
+    monkeypatch.delenv("LAWFUL_DATABASE_URL", raising=False)
+    code, out, err = run_cli(["rules", "check", str(rules)], capsys)
+    assert code == 0 and "warning" not in out, err
+    assert not (tmp_path / "nowhere").exists()

@@ -3,7 +3,9 @@ the governance gate, and officers' verdicts read back. Everything else in lawful
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lawful.errors import LawfulError
 from lawful.rules.engine import Alert, Events
-from lawful.rules.language import RuleSet
+from lawful.rules.language import AreaSpike, Compare, CountNear, RuleSet
 from lawful.rules.learning import Verdict
 from lawful.rules.sources import from_incidents
 
@@ -81,3 +83,62 @@ def get_verdicts(session: Session, *, rule: str) -> list[Verdict]:
             at = datetime.fromisoformat(p["time"]).replace(tzinfo=timezone.utc)
             out.append(Verdict(rule, int(p["version"]), at, r.decision, tuple(p["held"])))
     return out
+
+
+@dataclass(frozen=True)
+class ValueWarning:
+    """A rule compares a stored field with a value no stored incident has: most likely a misspelling, and the
+    condition can then never hold (or, with !=, always holds)."""
+
+    rule: str  # "id vN"
+    condition: str
+    field: str
+    value: str
+    closest: str | None  # the nearest value the store holds, if any is near
+
+    def text(self) -> str:
+        hint = f"; the closest stored value is {self.closest!r}" if self.closest else ""
+        return (f"{self.rule}: `{self.condition}` compares {self.field} with {self.value!r}, which no stored "
+                f"incident has{hint}")
+
+
+def _stored_columns():
+    from lawful.incidents.models import Incident
+
+    return {"category": Incident.category, "area": Incident.area_code, "premises": Incident.premises_type}
+
+
+def _compared_values(rs: RuleSet) -> list[tuple[str, str, str, str]]:
+    """(rule, condition text, stored field, value) for every text value a rule compares a stored field with:
+    ==, != and in on category, area and premises, and the category of windowed counts."""
+    stored = _stored_columns()
+    out = []
+    for r in rs.rules:
+        for c in r.clauses:
+            cond = c.condition
+            if isinstance(cond, Compare) and cond.field in stored and cond.op in ("==", "!=", "in"):
+                values = cond.value if cond.op == "in" else (cond.value,)
+                out += [(r.ref, c.text, cond.field, v) for v in values if isinstance(v, str)]
+            elif isinstance(cond, (CountNear, AreaSpike)) and cond.category is not None:
+                out.append((r.ref, c.text, "category", cond.category))
+    return out
+
+
+def closest(value: str, known: set[str]) -> str | None:
+    """The known value nearest to `value`: one differing only in case first, else the most similar (difflib)."""
+    by_fold = {k.casefold(): k for k in sorted(known)}
+    if value.casefold() in by_fold:
+        return by_fold[value.casefold()]
+    near = difflib.get_close_matches(value.casefold(), list(by_fold), n=1, cutoff=0.6)
+    return by_fold[near[0]] if near else None
+
+
+def check_values(session: Session, *, rs: RuleSet) -> list[ValueWarning]:
+    """Warnings for values the rules compare stored fields with that the store has never seen, each with the
+    closest value it has. A field the store holds no value for at all is not judged (nothing loaded yet)."""
+    wanted = _compared_values(rs)
+    columns = _stored_columns()
+    known = {f: set(session.scalars(select(columns[f]).where(columns[f].is_not(None)).distinct()))
+             for f in {w[2] for w in wanted}}
+    return [ValueWarning(rule, text, f, v, closest(v, known[f])) for rule, text, f, v in wanted
+            if known[f] and v not in known[f]]
