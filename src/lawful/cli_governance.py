@@ -71,6 +71,9 @@ def _password(stdin: bool, what: str) -> str:
 
 
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+Person = Annotated[str, typer.Argument(help="The user name.")]
+Roles = Annotated[list[str], typer.Option("--role", help="A role; repeat for several: admin, analyst, supervisor, "
+                                          "officer, model-owner, approver, dpo, auditor.")]
 
 
 def _show_code_enrolment(name: str, uri: str | None) -> None:
@@ -79,11 +82,19 @@ def _show_code_enrolment(name: str, uri: str | None) -> None:
                   highlight=False)
 
 
+def _show_enrolment_code(name: str, code: str) -> None:
+    from lawful.access.credentials import ENROL_HOURS
+
+    out.print(f"One-time enrolment code for {name} (shown once, valid {ENROL_HOURS} h): {code}\n"
+              f"Give it to {name} in person; they run `lawful users enrol {name}` to set their own password"
+              " (and one-time codes, for admins, approvers and DPOs).", highlight=False)
+
+
 @users_app.command("create-admin")
 def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin's user name.")],
                        password_stdin: PasswordStdin = False) -> None:
-    """Create the first admin, with a password and one-time codes. There is no default account: nothing exists
-    until this is run, and it refuses once an admin exists."""
+    """Create the first admin, with a password and one-time codes (an operator command). There is no default
+    account: nothing exists until this is run, and it refuses once an admin exists."""
     from lawful.access.service import create
 
     password = _password(password_stdin, f"password for {name}")
@@ -94,26 +105,45 @@ def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin
 
 
 @users_app.command("add")
-def users_add(name: Annotated[str, typer.Argument(help="New user name.")],
-              role: Annotated[list[str], typer.Option("--role", help="A role; repeat for several: admin, analyst, "
-                                                      "supervisor, officer, model-owner, approver, dpo, auditor.")],
+def users_add(name: Annotated[str, typer.Argument(help="New user name.")], role: Roles,
               clearance: Annotated[str, typer.Option(help="public, internal, confidential or secret: the highest "
                                                           "classification this user may read.")] = "internal",
-              password_stdin: PasswordStdin = False,
-              no_password: Annotated[bool, typer.Option("--no-password", help="Create without a password: the user "
-                                                        "cannot sign in until one is set.")] = False,
               actor: As = None) -> None:
-    """Add a user with roles, a clearance and an initial password (whoever the access policy allows users.create:
-    admins). Admins, approvers and data-protection officers also get one-time codes."""
+    """Add a user with roles and a clearance (whoever the access policy allows users.create: admins). Prints a
+    one-time enrolment code: the person sets their own password (and one-time codes) with it, so you never know
+    either."""
     from lawful.access.service import create
 
-    password = None if no_password else _password(password_stdin, f"initial password for {name}")
     with _session() as (session, _):
-        user, uri = create(session, creator=_actor(session, actor), name=name, roles=role, clearance=clearance,
-                           password=password)
+        user, code = create(session, creator=_actor(session, actor), name=name, roles=role, clearance=clearance)
         roles, level = user.roles, user.clearance
     out.print(f"Created {name} ({', '.join(roles)}; clearance {level}).")
-    _show_code_enrolment(name, uri)
+    _show_enrolment_code(name, code)
+
+
+@users_app.command("enrol")
+def users_enrol(name: Annotated[str, typer.Argument(help="Your user name.")],
+                code: Annotated[Optional[str], typer.Option(help="The enrolment code an admin gave you (asked for "
+                                                                 "if left out).")] = None,
+                password_stdin: PasswordStdin = False) -> None:
+    """Set your own password with the one-time enrolment code from an admin. Admins, approvers and DPOs also get an
+    authenticator-app link; their first `lawful users login` with a code from it completes the enrolment."""
+    import getpass
+
+    from lawful.access.credentials import SignInFailed, check_password, enrol
+
+    code = code or getpass.getpass("enrolment code: ")
+    password = _password(password_stdin, "your new password")
+    check_password(password)
+    with _session() as (session, _):
+        result = enrol(session, name=name, code=code, password=password)
+    if isinstance(result, SignInFailed):
+        raise result  # after the commit: the failed attempt is on the trail
+    out.print(f"Enrolled {name}: your password is set.")
+    if result.uri:
+        _show_code_enrolment(name, result.uri)
+        out.print(f"Complete the enrolment by signing in with a code from the app: `lawful users login {name} "
+                  "--code CODE`.", highlight=False)
 
 
 @users_app.command("login")
@@ -121,7 +151,8 @@ def users_login(name: Annotated[str, typer.Argument(help="Your user name.")],
                 code: Annotated[Optional[str], typer.Option(help="The one-time code from your authenticator app "
                                                                  "(admins, approvers, DPOs).")] = None,
                 password_stdin: PasswordStdin = False,
-                hours: Annotated[float, typer.Option(help="How long the session lasts.")] = 8.0) -> None:
+                hours: Annotated[float, typer.Option(help="How long the session lasts (at most 168, 7 days).")] = 12.0
+                ) -> None:
     """Sign in: prints a session token to put in LAWFUL_TOKEN. Five failures lock the account for 15 minutes."""
     import getpass
     import sys
@@ -152,9 +183,55 @@ def users_logout() -> None:
     out.print("Signed out: the token is revoked.")
 
 
+@users_app.command("disable")
+def users_disable(name: Person, reason: Reason, actor: As = None) -> None:
+    """Disable an account (admins): no sign-in, no enrolment, every token revoked. `lawful users enable` undoes it."""
+    from lawful.access.service import disable
+
+    with _session() as (session, _):
+        revoked = disable(session, actor=_actor(session, actor), name=name, reason=reason)
+    out.print(f"Disabled {name}; {revoked} token(s) revoked.")
+
+
+@users_app.command("enable")
+def users_enable(name: Person, reason: Reason, actor: As = None) -> None:
+    """Enable a disabled account again (admins); the person signs in afresh."""
+    from lawful.access.service import enable
+
+    with _session() as (session, _):
+        enable(session, actor=_actor(session, actor), name=name, reason=reason)
+    out.print(f"Enabled {name}.")
+
+
+@users_app.command("reset")
+def users_reset(name: Person, actor: As = None) -> None:
+    """Reset a person's sign-in (admins): their password and one-time codes stop working, their tokens are
+    revoked, and a new enrolment code lets them set new ones themselves."""
+    from lawful.access.service import reset
+
+    with _session() as (session, _):
+        code = reset(session, actor=_actor(session, actor), name=name)
+    out.print(f"Reset {name}: their password, one-time codes and tokens no longer work.")
+    _show_enrolment_code(name, code)
+
+
+@users_app.command("roles")
+def users_roles(name: Person, role: Roles, actor: As = None) -> None:
+    """Replace a person's roles (admins; never your own). If the new roles need one-time codes the person has not
+    set up, their sign-in is reset and a new enrolment code is printed."""
+    from lawful.access.service import set_roles
+
+    with _session() as (session, _):
+        code = set_roles(session, actor=_actor(session, actor), name=name, roles=role)
+    out.print(f"{name} now holds: {', '.join(sorted(set(role)))}.")
+    if code:
+        _show_enrolment_code(name, code)
+
+
 @users_app.command("token")
 def users_token(label: Annotated[str, typer.Option(help="What it is for, e.g. 'nightly rules job'.")],
-                days: Annotated[int, typer.Option(help="Lifetime in days (1 to 366).")] = 30,
+                days: Annotated[int, typer.Option(help="Lifetime in days (1 to 365).")] = 30,
+                scope: Annotated[str, typer.Option(help="read (may only read) or full.")] = "full",
                 revoke_id: Annotated[Optional[int], typer.Option("--revoke", help="Revoke this token id instead.")] = None,
                 actor: As = None) -> None:
     """Create an API token for yourself (shown once), or revoke one with --revoke ID. `lawful users tokens` lists
@@ -167,40 +244,41 @@ def users_token(label: Annotated[str, typer.Option(help="What it is for, e.g. 'n
             revoke(session, actor=who, token_id=revoke_id)
             token = None
         else:
-            token = create_api_token(session, actor=who, label=label, days=days)
+            token = create_api_token(session, actor=who, label=label, days=days, scope=scope)
     if token:
         print(token)
-        err.print(f"API token for {who.name}, {days} days; stored only as a hash, so this is the only time it is shown")
+        err.print(f"API token for {who.name}, {days} days, scope {scope}; stored only as a hash, so this is the only "
+                  "time it is shown")
     else:
         out.print(f"Token {revoke_id} revoked.")
 
 
 @users_app.command("tokens")
 def users_tokens(actor: As = None) -> None:
-    """Your tokens: kind, label, created, expires, revoked, last used."""
+    """Your tokens: kind, scope, label, created, expires, revoked, last used."""
     from lawful.access.credentials import get_tokens
 
     with _session() as (session, _):
-        rows = [(t.id, t.kind, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at)
+        rows = [(t.id, t.kind, t.scope, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at)
                 for t in get_tokens(session, actor=_actor(session, actor))]
-    table = Table("id", "kind", "label", "created", "expires", "revoked", "last used")
+    table = Table("id", "kind", "scope", "label", "created", "expires", "revoked", "last used")
     for r in rows:
-        table.add_row(str(r[0]), r[1], r[2], *(f"{t:%Y-%m-%d %H:%M}" if t else "" for t in r[3:]))
+        table.add_row(str(r[0]), r[1], r[2], r[3], *(f"{t:%Y-%m-%d %H:%M}" if t else "" for t in r[4:]))
     _wide().print(table)
 
 
 @users_app.command("list")
 def users_list() -> None:
-    """Every user and their roles."""
-    from lawful.access.service import get_all
+    """Every user, their roles and clearance, and how their account stands (enrolment pending, locked, disabled)."""
+    from lawful.access.service import get_all, state
 
     with _session(readonly=True) as (session, _):
-        users = get_all(session)
+        users = [(u.name, u.roles, u.clearance, u.created_at, u.created_by, state(u)) for u in get_all(session)]
     if not users:
         out.print("No users yet. Create the first admin with `lawful users create-admin NAME`.")
-    for u in users:
-        out.print(f"{u.name}: {', '.join(u.roles)}; clearance {u.clearance} (created {u.created_at:%Y-%m-%d} by "
-                  f"{u.created_by})", highlight=False)
+    for name, roles, clearance, created, by, st in users:
+        out.print(f"{name}: {', '.join(roles)}; clearance {clearance}; {st} (created {created:%Y-%m-%d} by {by})",
+                  highlight=False)
 
 
 # ---- models --------------------------------------------------------------------------------------------------------
@@ -637,10 +715,11 @@ def demo_governance(evaluation_records: list[dict]) -> None:
     fria = tomllib.loads(DEMO_CARD.with_name("demo-forecaster-fria.toml").read_text(encoding="utf-8"))
     with _session() as (session, _):
         existing = {u.name for u in get_all(session)}
-        for name, roles in DEMO_USERS.items():  # demo people have random passwords nobody knows: no default password
+        for name, roles in DEMO_USERS.items():  # no default password: a random one for the admin, codes left unused
             if name not in existing:
                 create(session, creator=None if name == "demo-admin" else get_actor(session, name="demo-admin"),
-                       name=name, roles=roles, first_admin=name == "demo-admin", password=secrets.token_urlsafe(24))
+                       name=name, roles=roles, first_admin=name == "demo-admin",
+                       password=secrets.token_urlsafe(24) if name == "demo-admin" else None)
         active = [e for e in registry.get_all(session) if e.name == card_data["name"] and e.state == "active"]
     if not active:
         m = card_data["model"]

@@ -62,6 +62,7 @@ class Settings:
     audit_key_path: Path
     audit_retention_days: int
     pseudonym_key_path: Path | None = None
+    secrets_key_path: Path | None = None  # seals one-time-code seeds at rest (lawful.access.sealing)
     migrate_url: str | None = None  # the schema owner's URL for migrations (PostgreSQL); None: database_url
 
     @classmethod
@@ -78,5 +79,6 @@ class Settings:
             audit_retention_days=_parse_retention(os.environ.get("LAWFUL_AUDIT_RETENTION_DAYS", "183")),
             pseudonym_key_path=Path(os.environ.get("LAWFUL_PSEUDONYM_KEY") or data_dir / "keys" / "pseudonyms.key"
                                     ).expanduser(),
+            secrets_key_path=Path(os.environ.get("LAWFUL_SECRETS_KEY") or data_dir / "keys" / "secrets.key").expanduser(),
             migrate_url=_psycopg(os.environ["LAWFUL_MIGRATE_URL"]) if os.environ.get("LAWFUL_MIGRATE_URL") else None,
         )

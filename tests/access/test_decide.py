@@ -86,14 +86,14 @@ def test_a_policy_file_with_unknown_sections_is_refused():
 
 def test_access_check_and_denials_cli(store, capsys):
     admin("root", capsys)
-    run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root", "--no-password"], capsys)
+    run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)
     code, out, _ = run_cli(["access", "check", "--as", "ana", "--action", "models.approve", "--purpose", "governance",
                             "--resource", "model:x"], capsys)
     assert code == 1 and "denied" in out and "grants models.approve" in out
     code, out, _ = run_cli(["access", "check", "--as", "ana", "--action", "incidents.read", "--purpose",
                             "crime analysis", "--resource", "incidents:all", "--classification", "secret"], capsys)
     assert code == 1 and "above ana's clearance" in out
-    code, _, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana", "--no-password"], capsys)
+    code, _, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana"], capsys)
     assert code == 2 and "denied" in err
     code, out, _ = run_cli(["access", "denials"], capsys)
     assert "ana" in out and "users.create" in out

@@ -47,7 +47,7 @@ def test_reidentification_needs_the_permission_an_investigation_and_leaves_a_tra
     load(store, tmp_path, capsys)
     admin("root", capsys)
     for name, role in (("ana", "analyst"), ("sue", "supervisor")):
-        run_cli(["users", "add", name, "--role", role, "--no-password", "--as", "root"], capsys)
+        run_cli(["users", "add", name, "--role", role, "--as", "root"], capsys)
     ask = ["privacy", "reidentify", "--field", "victim_name", "--value", "jane ROE"]
     code, _, err = run_cli(ask + ["--purpose", "investigation 2026-0412", "--as", "ana"], capsys)
     assert code == 2 and "no role of ana (analyst) grants incidents.reidentify" in err

@@ -21,8 +21,8 @@ def setup(tmp_path, capsys):
     mapping.write_text(MAPPING)
     assert run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping)], capsys)[0] == 0
     admin("root", capsys)
-    run_cli(["users", "add", "dora", "--role", "dpo", "--no-password", "--as", "root"], capsys)
-    run_cli(["users", "add", "sue", "--role", "supervisor", "--no-password", "--as", "root"], capsys)
+    run_cli(["users", "add", "dora", "--role", "dpo", "--as", "root"], capsys)
+    run_cli(["users", "add", "sue", "--role", "supervisor", "--as", "root"], capsys)
     run_cli(["privacy", "reidentify", "--field", "victim_name", "--value", "Jane Roe", "--purpose",
              "investigation 2026-0412", "--as", "sue"], capsys)
 

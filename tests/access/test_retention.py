@@ -30,8 +30,8 @@ def test_purge_removes_expired_records_and_nothing_else(store, tmp_path, capsys)
     mapping.write_text(TEST_MAPPING.replace("retention_days = 3650", "retention_days = 365"))
     assert run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping)], capsys)[0] == 0
     admin("root", capsys)
-    run_cli(["users", "add", "dora", "--role", "dpo", "--no-password", "--as", "root"], capsys)
-    run_cli(["users", "add", "ana", "--role", "analyst", "--no-password", "--as", "root"], capsys)
+    run_cli(["users", "add", "dora", "--role", "dpo", "--as", "root"], capsys)
+    run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)
     code, _, err = run_cli(["privacy", "purge", "--as", "ana"], capsys)
     assert code == 2 and "grants privacy.purge" in err
     code, out, err = run_cli(["privacy", "hold", "--reason", "complaint 2026-17", "--from", "2019-01-01", "--to",
@@ -64,7 +64,7 @@ def test_retention_per_category_and_the_minimisation_report(store, tmp_path, cap
                        + '\n[retention]\ncategory = { "Robbery" = 36500 }\n')
     assert run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping)], capsys)[0] == 0
     admin("root", capsys)
-    run_cli(["users", "add", "dora", "--role", "dpo", "--no-password", "--as", "root"], capsys)
+    run_cli(["users", "add", "dora", "--role", "dpo", "--as", "root"], capsys)
     code, out, _ = run_cli(["privacy", "purge", "--dry-run", "--as", "dora"], capsys)
     assert "would remove 2 expired record(s) (Break and Enter: 2); 0 expired" in out  # robberies kept 100 years
     code, out, _ = run_cli(["privacy", "fields"], capsys)

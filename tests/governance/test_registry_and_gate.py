@@ -215,7 +215,7 @@ def test_the_next_version_counts_up_and_drafts_only_take_attachments(gov):
 
 def test_an_analyst_cannot_forecast_from_incidents_above_their_clearance(loaded, gov, capsys):  # noqa: F811
     ref = gov.active(tier="medium")
-    run_cli(["users", "add", "pia", "--role", "analyst", "--clearance", "public", "--as", "admin", "--no-password"], capsys)
+    run_cli(["users", "add", "pia", "--role", "analyst", "--clearance", "public", "--as", "admin"], capsys)
     code, out, err = run_cli(["forecast", "issue", ref, "--purpose", "patrol planning", "--date", "2019-12-10",
                               "--as", "pia"], capsys)
     assert code == 2 and "incidents Break and Enter is internal, above pia's clearance (public)" in err

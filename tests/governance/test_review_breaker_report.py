@@ -129,11 +129,11 @@ def test_an_empty_registry_gets_a_plain_report(store, capsys):
 def test_users_exist_only_once_created_and_only_admins_create_them(store, capsys):
     code, out, _ = run_cli(["users", "list"], capsys)
     assert "No users yet" in out
-    code, out, err = run_cli(["users", "add", "eve", "--role", "approver", "--as", "eve", "--no-password"], capsys)
+    code, out, err = run_cli(["users", "add", "eve", "--role", "approver", "--as", "eve"], capsys)
     assert code == 2 and "no user named 'eve'" in err
     admin("root", capsys)
     code, out, err = run_cli(["users", "create-admin", "mallory", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
     assert code == 2 and "an admin exists already" in err
-    assert run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root", "--no-password"], capsys)[0] == 0
-    code, out, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana", "--no-password"], capsys)
+    assert run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)[0] == 0
+    code, out, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana"], capsys)
     assert code == 2 and "no role of ana (analyst) grants users.create" in err

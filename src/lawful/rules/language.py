@@ -32,12 +32,14 @@ Condition forms (FIELD is a built-in -- category, area, premises -- or a declare
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lawful.errors import InputError
+from lawful.limits import CONFIG_BYTES, check_tree, read_text
 
 BUILTIN_FIELDS = {"category": "text", "area": "text", "premises": "text"}
 FIELD_TYPES = ("text", "number", "set", "bool")
@@ -188,7 +190,11 @@ class _Tokens:
         return text
 
     def number(self, what: str) -> float:
-        return float(self.take("num", what))
+        _, text, col = self.peek()
+        value = float(self.take("num", what))
+        if not math.isfinite(value) or abs(value) > 1e12:
+            self.fail(col, f"{text[:20]}... is too large for {what}", "give a number below a million million")
+        return value
 
     def string(self, what: str) -> str:
         return self.take("str", what)[1:-1]
@@ -258,7 +264,7 @@ def parse_condition(text: str, fields: dict[str, str], night_ends: int, fail) ->
         return cond
     if head == "within":
         t.word("within")
-        metres = t.number("a distance")
+        metres = _distance(t, "a distance")
         t.word("m"), t.word("of"), t.take("punct", "'('")
         lon = t.number("a longitude")
         t.take("punct", "','")
@@ -276,7 +282,7 @@ def parse_condition(text: str, fields: dict[str, str], night_ends: int, fail) ->
             category = t.string("a category in quotes")
         if t.is_word("within"):
             t.word("within")
-            metres = t.number("a distance in metres")
+            metres = _distance(t, "a distance in metres")
             t.word("m"), t.word("in"), t.word("last")
             hours = _duration(t)
             _, op, col = t.peek()
@@ -338,8 +344,19 @@ def parse_condition(text: str, fields: dict[str, str], night_ends: int, fail) ->
     return Compare(name, "in", tuple(values))
 
 
+def _distance(t: _Tokens, what: str) -> float:
+    _, text, col = t.peek()
+    metres = t.number(what)
+    if metres <= 0:
+        t.fail(col, f"{text} m is not a distance", "give a distance above 0 metres")
+    return metres
+
+
 def _duration(t: _Tokens) -> float:
+    _, text, col = t.peek()
     n = t.number("a duration")
+    if n <= 0:
+        t.fail(col, f"{text} is not a duration", "give a duration above 0, e.g. 72 h")
     unit = t.word("h", "d")
     return n if unit == "h" else n * 24
 
@@ -356,12 +373,19 @@ def _locate(source: str, needle: str, occurrence: int) -> tuple[int, int]:
     return line, start - (source.rfind("\n", 0, start) + 1) + 1
 
 
+RULESET_KEYS = {"name", "fields", "zones", "night_ends", "timezone", "crs", "description"}
+RULE_KEYS = {"id", "version", "legal_basis", "purpose", "threshold", "action", "conditions", "description"}
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+
+
 def load_ruleset(path: Path) -> RuleSet:
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", "give the path to a rule file (see examples/rules/)") from None
+    source = read_text(path, what="a rule file (TOML)", limit=CONFIG_BYTES,
+                       fix="give the path to a rule file (see examples/rules/)")
     return parse_ruleset(source, str(path))
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
@@ -372,6 +396,9 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise RuleError(name, line, col, f"not valid TOML ({str(exc).split(' (at')[0]})",
                         "check quotes, brackets and commas on that line") from None
+    except (RecursionError, ValueError):  # nesting past Python's recursion limit; a number with thousands of digits
+        raise RuleError(name, 1, 1, "nested too deeply or a number too large to read",
+                        "rule files are a few levels deep, with ordinary numbers") from None
 
     def fail_at(needle: str, occurrence: int = 0):
         def fail(problem: str, hint: str, col_offset: int = 0):
@@ -379,11 +406,27 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
             raise RuleError(name, line, col + col_offset, problem, hint)
         return fail
 
+    unknown = sorted(set(raw) - {"ruleset", "rule"})
+    if unknown:
+        fail_at(unknown[0])(f"unknown section {unknown[0]!r}", "a rule file has [ruleset] and [[rule]] tables only")
     head = raw.get("ruleset", {})
+    if not isinstance(head, dict):
+        fail_at("ruleset")("ruleset is not a table", "write a [ruleset] section")
+    unknown = sorted(set(head) - RULESET_KEYS)
+    if unknown:
+        fail_at(unknown[0])(f"[ruleset] has an unknown key {unknown[0]!r}", f"use {', '.join(sorted(RULESET_KEYS))}")
+    for key in ("name", "zones", "timezone", "crs", "description", "night_ends"):
+        if key in head and (not isinstance(head[key], str) or not head[key].strip() or len(head[key]) > 500):
+            fail_at(key)(f"[ruleset] {key} is {head[key]!r}, not text"[:200], f'quote it: {key} = "..."')
+    declared = head.get("fields", {})
+    if not isinstance(declared, dict):
+        fail_at("fields")("[ruleset] fields is not a table", 'write fields = { items = "set", speed = "number" }')
     fields = dict(BUILTIN_FIELDS)
-    for f, ftype in head.get("fields", {}).items():
-        if ftype not in FIELD_TYPES:
-            fail_at(f)(f"field {f!r} has type {ftype!r}", f"use one of {', '.join(FIELD_TYPES)}")
+    for f, ftype in declared.items():
+        if not _FIELD_NAME.fullmatch(f):
+            fail_at(f)(f"field name {f!r} cannot be used in a condition"[:200], "use letters, digits, _ and -")
+        if not isinstance(ftype, str) or ftype not in FIELD_TYPES:
+            fail_at(f)(f"field {f!r} has type {ftype!r}"[:200], f"use one of {', '.join(FIELD_TYPES)}")
         fields[f] = ftype
     night_ends = 6 * 60
     if "night_ends" in head:
@@ -391,14 +434,20 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
             fail_at("night_ends")("night_ends is not HH:MM", "write e.g. night_ends = \"06:00\"")
         night_ends = _minutes(head["night_ends"], 0, lambda c, p, h: fail_at("night_ends")(p, h))
     rules_raw = raw.get("rule")
-    if not isinstance(rules_raw, list) or not rules_raw:
+    if not isinstance(rules_raw, list) or not rules_raw or not all(isinstance(r, dict) for r in rules_raw):
         fail_at("[ruleset]")("the file has no [[rule]] tables", "add at least one [[rule]] with conditions")
     rules, seen, cond_counts = [], set(), {}
     for k, r in enumerate(rules_raw):
         at_rule = fail_at("[[rule]]", k)
         for key, kind in (("id", str), ("legal_basis", str), ("purpose", str), ("action", str)):
             if not isinstance(r.get(key), kind) or not str(r.get(key)).strip():
-                at_rule(f"rule {k + 1} has no {key}", f"add {key} = \"...\" (legal basis and purpose are required)")
+                at_rule(f"rule {k + 1} has no {key}" + (f" ({r[key]!r} is not text)"[:80] if key in r else ""),
+                        f"add {key} = \"...\" (legal basis and purpose are required)")
+            if len(r[key]) > 2000:
+                at_rule(f"rule {k + 1}: {key} is {len(r[key]):,} characters long", "shorten it to under 2,000")
+        unknown = sorted(set(r) - RULE_KEYS)
+        if unknown:
+            at_rule(f"rule {k + 1} has an unknown key {unknown[0]!r}", f"use {', '.join(sorted(RULE_KEYS))}")
         if r["id"] in seen:
             fail_at(f'"{r["id"]}"', 1)(f"rule id {r['id']!r} is used twice", "give every rule its own id")
         seen.add(r["id"])
@@ -406,25 +455,34 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
         if r["action"] not in ACTIONS:
             at_id(f"rule {r['id']}: action {r['action']!r} is not an action", f"use one of {', '.join(ACTIONS)}")
         version = r.get("version", 1)
-        if not isinstance(version, int) or version < 1:
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 1_000_000:
             at_id(f"rule {r['id']}: version must be a whole number from 1", "write version = 1")
         threshold = r.get("threshold")
-        if not isinstance(threshold, (int, float)):
-            at_id(f"rule {r['id']} has no numeric threshold", "add threshold = 0.8 (the score at which it fires)")
+        if not _number(threshold):
+            at_id(f"rule {r['id']} has no numeric threshold" + (f" ({threshold!r} is not a finite number)"[:80]
+                                                                if "threshold" in r else ""),
+                  "add threshold = 0.8 (the score at which it fires)")
+        if threshold <= 0:
+            at_id(f"rule {r['id']}: threshold {threshold!r} would fire on every event", "give a threshold above 0")
         conds = r.get("conditions")
-        if not isinstance(conds, list) or not conds:
-            at_id(f"rule {r['id']} has no conditions", "add conditions = [{ when = \"...\", weight = 1.0 }]")
+        if not isinstance(conds, list) or not conds or len(conds) > 100:
+            at_id(f"rule {r['id']} has no conditions" if not conds or not isinstance(conds, list) else
+                  f"rule {r['id']} has {len(conds)} conditions", "add conditions = [{ when = \"...\", weight = 1.0 }] "
+                  "(at most 100)")
         clauses = []
         for c in conds:
             text = c.get("when") if isinstance(c, dict) else None
-            if not isinstance(text, str):
+            if not isinstance(text, str) or not text.strip() or len(text) > 1000:
                 at_id(f"rule {r['id']}: a condition has no 'when' text", "write { when = \"...\", weight = 0.5 }")
             occ = cond_counts.get(text, 0)
             cond_counts[text] = occ + 1
             at_cond = fail_at(text, occ)
+            if set(c) - {"when", "weight"}:
+                at_cond(f"a condition has an unknown key {sorted(set(c) - {'when', 'weight'})[0]!r}",
+                        "a condition is { when = \"...\", weight = 0.5 }")
             weight = c.get("weight", 1.0)
-            if not isinstance(weight, (int, float)) or weight < 0:
-                at_cond(f"condition weight {weight!r} is not a number >= 0", "write weight = 0.5")
+            if not _number(weight) or weight < 0 or weight > 1e6:
+                at_cond(f"condition weight {weight!r} is not a finite number >= 0", "write weight = 0.5")
             cond = parse_condition(text, fields, night_ends, lambda col, p, h: at_cond(p, h, col))
             clauses.append(Clause(text, float(weight), cond))
         if threshold > sum(c.weight for c in clauses) + 1e-12:
@@ -447,6 +505,10 @@ def parse_ruleset(source: str, name: str = "rules.toml") -> RuleSet:
             CRS.from_user_input(str(head["crs"]))
         except CRSError:
             fail_at("crs")(f"CRS {head['crs']!r} is unknown", "use a projected CRS in metres, e.g. EPSG:32651")
+    try:  # anything the checks above let through: dates, deep nesting, huge numbers (named by key path)
+        check_tree(raw, name)
+    except InputError as exc:
+        raise RuleError(name, 1, 1, exc.message, exc.fix or "") from None
     needs_zones = any(isinstance(c.condition, InZone) for r in rules for c in r.clauses)
     zones = head.get("zones")
     if needs_zones and not zones:

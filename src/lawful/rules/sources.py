@@ -4,7 +4,8 @@ file, row, field and the fix; nothing is evaluated."""
 
 from __future__ import annotations
 
-import json
+import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,32 +13,48 @@ import pandas as pd
 from pyproj import Transformer
 
 from lawful.errors import InputError
+from lawful.limits import EVENT_BYTES, parse_json, read_text
 from lawful.rules.engine import Events
 from lawful.rules.language import BUILTIN_FIELDS, RuleSet
 
 REQUIRED = ("id", "time", "lon", "lat")
 
 
+def _csv(path: Path, text: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty", "give a header line and one row per record") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        where = f" row {m.group(1)}" if m else ""
+        raise InputError(f"{path}{where}: not a well-formed CSV ({str(exc).strip()[:160]})",
+                         "every row needs as many fields as the header; quote values that contain commas") from None
+
+
 def read_events(path: Path, rs: RuleSet, crs: str) -> Events:
-    if not path.exists():
-        raise InputError(f"{path}: no such file", "give a CSV or JSONL file of events, or --events store")
+    if path.suffix.lower() not in (".jsonl", ".ndjson", ".csv"):
+        raise InputError(f"{path}: unknown event file type {path.suffix!r}", "use .csv or .jsonl")
+    text = read_text(path, what="an event file (CSV or JSONL)", limit=EVENT_BYTES,
+                     fix="give a CSV or JSONL file of events, or --events store")
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         rows = []
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"{path} row {n}: not JSON ({exc.msg} at column {exc.colno})",
-                                         "write one JSON object per line") from None
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                row = parse_json(line, f"{path} row {n}")
+                if not isinstance(row, dict):
+                    raise InputError(f"{path} row {n}: not a JSON object", "write one {...} object per line")
+                for k, v in row.items():
+                    if isinstance(v, dict) or (isinstance(v, list) and rs.fields.get(k) != "set") \
+                            or (isinstance(v, list) and not all(isinstance(x, str) for x in v)):
+                        raise InputError(f"{path} row {n}, field {k}: {type(v).__name__} where a single value belongs",
+                                         "give text or a number (a list of strings only for a set field)")
+                rows.append(row)
         frame = pd.DataFrame(rows)
         first_row = 1
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        first_row = 2  # the header is line 1
     else:
-        raise InputError(f"{path}: unknown event file type {path.suffix!r}", "use .csv or .jsonl")
+        frame = _csv(path, text)
+        first_row = 2  # the header is line 1
     return to_events(frame, rs, crs, str(path), first_row)
 
 
@@ -76,7 +93,7 @@ def to_events(frame: pd.DataFrame, rs: RuleSet, crs: str, label: str, first_row:
         col = frame[name]
         if ftype == "number":
             num = pd.to_numeric(col, errors="coerce")
-            wrong = num.isna() & col.notna()
+            wrong = (num.isna() & col.notna()) | (num.notna() & ~np.isfinite(num.astype(float)))
             if wrong.any():
                 i = int(np.flatnonzero(wrong.to_numpy())[0])
                 bad(i, name, col.iloc[i], "not a number", f"give {name} as a number, or leave it empty")
@@ -104,9 +121,9 @@ def read_verdicts(path: Path):
 
     from lawful.rules.learning import VERDICTS, Verdict
 
-    if not path.exists():
-        raise InputError(f"{path}: no such file", "give a CSV of verdicts: rule, version, alert_time, verdict, held")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    text = read_text(path, what="a verdict file (CSV)", limit=EVENT_BYTES,
+                     fix="give a CSV of verdicts: rule, version, alert_time, verdict, held")
+    frame = _csv(path, text).fillna("")
     missing = [c for c in ("rule", "version", "alert_time", "verdict", "held") if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}",
@@ -123,9 +140,9 @@ def read_verdicts(path: Path):
             bad("alert_time", "has no UTC offset", "add one, e.g. +08:00")
         if r["verdict"] not in VERDICTS:
             bad("verdict", "not a verdict", f"use one of {', '.join(VERDICTS)}")
-        if not r["version"].isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", r["version"]):
             bad("version", "not a version number", "write e.g. 1")
-        if not r["held"] or set(r["held"]) - {"0", "1"}:
+        if not r["held"] or set(r["held"]) - {"0", "1"} or len(r["held"]) > 100:
             bad("held", "not a string of 1s and 0s", "one digit per condition in the rule's order, e.g. 101")
         out.append(Verdict(r["rule"], int(r["version"]), at, r["verdict"], tuple(c == "1" for c in r["held"])))
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from matplotlib.path import Path as Polygon
 from pyproj import Transformer
 
 from lawful.errors import InputError
+from lawful.limits import ZONE_BYTES, load_json
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,17 @@ class Zone:
 
 def load_zones(path: Path, crs: str) -> list[Zone]:
     """Every Polygon or MultiPolygon feature; properties 'name' and 'type' are required."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such zone file", "give a GeoJSON FeatureCollection of named polygons") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-                         "fix the GeoJSON at that place") from None
+    data = load_json(path, what="a zone file (GeoJSON)", limit=ZONE_BYTES,
+                     fix="give a GeoJSON FeatureCollection of named polygons")
+    if not isinstance(data, dict) or not isinstance(data.get("features"), list):
+        raise InputError(f"{path}: not a GeoJSON FeatureCollection",
+                         'give {"type": "FeatureCollection", "features": [...]} of named polygons')
     to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     zones = []
-    for i, feat in enumerate(data.get("features", [])):
-        props, geom = feat.get("properties") or {}, feat.get("geometry") or {}
+    for i, feat in enumerate(data["features"]):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        props, geom = props if isinstance(props, dict) else {}, geom if isinstance(geom, dict) else {}
         if not props.get("name") or not props.get("type"):
             raise InputError(f"{path}: feature {i + 1} has no 'name' or 'type' property",
                              "give every zone properties {\"name\": ..., \"type\": ...}")
@@ -54,10 +54,21 @@ def load_zones(path: Path, crs: str) -> list[Zone]:
                              "zones must be Polygon or MultiPolygon features")
 
         def ring(coords):
-            lon, lat = np.asarray(coords, dtype=float)[:, 0], np.asarray(coords, dtype=float)[:, 1]
-            x, y = to_m.transform(lon, lat)
+            try:
+                pts = np.asarray(coords, dtype=float)
+            except (TypeError, ValueError):
+                pts = np.empty((0, 0))
+            if pts.ndim != 2 or pts.shape[0] < 3 or pts.shape[1] < 2 or not np.isfinite(pts).all() \
+                    or (np.abs(pts[:, 0]) > 180).any() or (np.abs(pts[:, 1]) > 90).any():
+                raise InputError(f"{path}: feature {i + 1} ({props['name']}) has a ring that is not a list of at "
+                                 "least three [lon, lat] points in degrees",
+                                 "write each ring as [[lon, lat], [lon, lat], [lon, lat], ...]")
+            x, y = to_m.transform(pts[:, 0], pts[:, 1])
             return Polygon(np.column_stack([x, y]))
 
+        if not isinstance(polys, list) or not polys or not all(isinstance(p, list) and p for p in polys):
+            raise InputError(f"{path}: feature {i + 1} ({props['name']}) has no coordinates",
+                             "give the polygon's rings as coordinates")
         rings = tuple((ring(p[0]), tuple(ring(h) for h in p[1:])) for p in polys)
         zones.append(Zone(str(props["name"]), str(props["type"]), rings))
     if not zones:

@@ -34,7 +34,7 @@ ACTIONS = DATA_ACTIONS + (
     "development",  # backtests and analyses: logged, never operational
     "user.create", "model.register", "model.attach", "model.submit", "model.approve", "model.refuse",
     "model.activate", "model.suspend", "model.reinstate", "model.retire", "gate.refuse", "output.issue",
-    "review.decide", "incident.record", "incident.report", "config.change", "audit.export", "access.deny", "user.sign-in", "user.token", "user.revoke",
+    "review.decide", "incident.record", "incident.report", "config.change", "audit.export", "access.deny", "user.sign-in", "user.token", "user.revoke", "user.enrol", "user.disable", "user.reset", "user.roles",
 )
 
 _LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.lawful_audit_entries'))")
