@@ -58,6 +58,10 @@ def list_cmd() -> None:
     out.print(table)
     if overdue:
         out.print(f"[bold red]{overdue} request(s) are past their deadline.[/]")
+    unmatched = [str(r[0]) for r in rows if r[6] and r[6].get("outcome") == "no records matched"]
+    if unmatched:
+        out.print(f"[bold yellow]Closed with no records matched:[/] request(s) {', '.join(unmatched)}.",
+                  highlight=False)
 
 
 @requests_app.command("export")

@@ -1,4 +1,4 @@
-"""Who is known to Lawful: a name and the roles it holds."""
+"""Who is known to Lawful: a name, the roles it holds, and how the person signs in."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id, never the password
-    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; required for admin, approver, dpo
+    # the one-time-code seed, sealed (Fernet) with the key in LAWFUL_SECRETS_KEY; required for admin, approver, dpo
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first sign-in with a valid code
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enrol_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the one-time enrolment code, never the code
+    enrol_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Token(Base):
@@ -37,6 +42,7 @@ class Token(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(10))  # session | api
+    scope: Mapped[str] = mapped_column(String(10), server_default="full")  # read | full
     label: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
