@@ -282,18 +282,43 @@ def users_list() -> None:
 
 
 # ---- models --------------------------------------------------------------------------------------------------------
-@models_app.command("register")
-def models_register(card: Annotated[Path, typer.Argument(help="Model card TOML; see examples/governance/.")],
-                    actor: As = None) -> None:
-    """Register a new version as a draft, from its card. Person scoring and biometric identification are refused."""
-    from lawful.governance.card import load_card
-    from lawful.governance.registry import register
+def _api():
+    from lawful import client
 
-    data = load_card(card)
-    with _session() as (session, _):
-        entry = register(session, actor=_actor(session, actor), card=data)
-        ref = entry.ref
-    out.print(f"Registered {ref} (draft, {data['tier']} risk). Next: attach results, then `lawful models submit {ref}`.")
+    return client.connect()
+
+
+def _ref_path(ref: str) -> str:
+    from urllib.parse import quote
+
+    return quote(ref, safe=":")
+
+
+def _document(path: Path, what: str, *, limit: int, fix: str) -> str:
+    """A file the user names, read here (size, regular file, UTF-8) and sent as text: the server never opens it."""
+    from lawful.limits import read_text
+
+    return read_text(path, what=what, limit=limit, fix=fix)
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=2))
+
+
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the server's JSON, for scripts.")]
+
+
+@models_app.command("register")
+def models_register(card: Annotated[Path, typer.Argument(help="Model card TOML; see examples/governance/.")]) -> None:
+    """Register a new version as a draft, from its card (you must be its owner). Person scoring and biometric
+    identification are refused."""
+    from lawful.limits import CONFIG_BYTES
+
+    text = _document(card, "a model card (TOML)", limit=CONFIG_BYTES,
+                     fix="give the path to a model card TOML file (see examples/governance/demo-forecaster.toml)")
+    e = _api().post("/models", {"source": str(card), "text": text})
+    out.print(f"Registered {e['ref']} (draft, {e['tier']} risk). Next: attach results, then `lawful models submit "
+              f"{e['ref']}`.", highlight=False)
 
 
 @models_app.command("attach")
@@ -304,41 +329,32 @@ def models_attach(ref: Ref,
                   fria: Annotated[Optional[Path], typer.Option(help="Fundamental-rights impact assessment (TOML): "
                                                                "process_and_frequency, affected_groups, risks, "
                                                                "oversight_measures, materialisation_response, "
-                                                               "complaints.")] = None,
-                  actor: As = None) -> None:
+                                                               "complaints.")] = None) -> None:
     """Attach evaluation results, an exposure audit or an impact assessment to a draft."""
-    from lawful.governance.registry import attach
+    from lawful.limits import ATTACHMENT_BYTES, CONFIG_BYTES
 
     if not (evaluation or exposure or fria):
         raise LawfulError("nothing to attach", "give --evaluation, --exposure and/or --fria")
-    ev = {"source": evaluation.name, "records": _read_json(evaluation, "backtest JSON")} if evaluation else None
-    if ev and isinstance(ev["records"], dict):
-        ev = {"source": evaluation.name, **ev["records"]}
-    ex = _read_json(exposure, "exposure-audit JSON") if exposure else None
-    ex = {"source": exposure.name, **ex} if isinstance(ex, dict) else ex  # anything else: attach says what is wrong
-    fr = None
+    body = {}
+    if evaluation:
+        body["evaluation"] = {"source": evaluation.name, "text": _document(
+            evaluation, "the backtest JSON", limit=ATTACHMENT_BYTES, fix="give the JSON of `lawful forecast backtest --json`")}
+    if exposure:
+        body["exposure"] = {"source": exposure.name, "text": _document(
+            exposure, "the exposure-audit JSON", limit=ATTACHMENT_BYTES, fix="give the JSON of `lawful forecast audit --json`")}
     if fria:
-        from lawful.governance.card import load_fria
-
-        fr = load_fria(fria)
-    with _session() as (session, _):
-        entry = _entry(session, ref)
-        attach(session, actor=_actor(session, actor), entry=entry, evaluation=ev, exposure=ex, fria=fr)
-        ref = entry.ref
-    out.print(f"Attached to {ref}: " + ", ".join(n for n, v in (("evaluation", ev), ("exposure audit", ex),
-                                                                 ("impact assessment", fr)) if v) + ".")
+        body["fria"] = {"source": str(fria), "text": _document(
+            fria, "an impact assessment (TOML)", limit=CONFIG_BYTES,
+            fix="give the path to an impact assessment TOML (see examples/governance/demo-forecaster-fria.toml)")}
+    e = _api().post(f"/models/{_ref_path(ref)}/attachments", body)
+    out.print(f"Attached to {e['ref']}: {', '.join(e['attached'])}.", highlight=False)
 
 
 @models_app.command("submit")
-def models_submit(ref: Ref, actor: As = None) -> None:
+def models_submit(ref: Ref) -> None:
     """Ask for approval. A high-risk entry needs passing evaluation and exposure results attached."""
-    from lawful.governance.registry import submit
-
-    with _session() as (session, _):
-        entry = _entry(session, ref)
-        submit(session, actor=_actor(session, actor), entry=entry, thresholds=_thresholds())
-        ref = entry.ref
-    out.print(f"Submitted {ref} for approval.")
+    e = _api().post(f"/models/{_ref_path(ref)}/submit", {})
+    out.print(f"Submitted {e['ref']} for approval.", highlight=False)
 
 
 @models_app.command("approve")
@@ -349,84 +365,67 @@ def models_approve(ref: Ref, reason: Reason,
                                                                      "none: the whole jurisdiction.")] = None,
                    expires: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD); default one year.")] = None,
                    sandbox: Annotated[bool, typer.Option("--sandbox", help="Approve for shadow mode only: outputs "
-                                                         "are stored and compared, never shown to operations.")] = False,
-                   actor: As = None) -> None:
+                                                         "are stored and compared, never shown to operations.")] = False
+                   ) -> None:
     """Approve a submitted entry for named purposes (and areas) until an expiry. No self-approval; high risk needs
     two different approvers and a complete impact assessment."""
-    from lawful.governance.registry import approve, required_approvals
-
-    with _session() as (session, _):
-        entry = _entry(session, ref)
-        approve(session, actor=_actor(session, actor), entry=entry, reason=reason, purposes=purpose,
-                areas=area or [], expires=_date(expires, "--expires") if expires else None,
-                thresholds=_thresholds(), sandbox=sandbox)
-        state, need, ref = entry.state, required_approvals(entry), entry.ref
-    out.print(f"{ref} is now {state}." + (f" It needs {need} approvals from different approvers." if state ==
-                                           "submitted" else ""))
+    until = _date(expires, "--expires").isoformat() if expires else None
+    e = _api().post(f"/models/{_ref_path(ref)}/approve", {"reason": reason, "purposes": purpose, "areas": area or [],
+                                                          "expires": until, "sandbox": sandbox})
+    out.print(f"{e['ref']} is now {e['state']}." + (f" It needs {e['required_approvals']} approvals from different "
+                                                   "approvers." if e["state"] == "submitted" else ""), highlight=False)
 
 
 @models_app.command("refuse")
-def models_refuse(ref: Ref, reason: Reason, actor: As = None) -> None:
+def models_refuse(ref: Ref, reason: Reason) -> None:
     """Send a submission back to its owner as a draft, with the reason."""
-    from lawful.governance.registry import refuse
-
-    with _session() as (session, _):
-        refuse(session, actor=_actor(session, actor), entry=_entry(session, ref), reason=reason)
-    out.print(f"Refused {ref}: {reason}")
+    _api().post(f"/models/{_ref_path(ref)}/refuse", {"reason": reason})
+    out.print(f"Refused {ref}: {reason}", highlight=False)
 
 
-def _move(step: str, ref: str, actor: str | None, reason: str = "") -> None:
-    from lawful.governance import registry
-
-    with _session() as (session, _):
-        entry, who = _entry(session, ref), _actor(session, actor)
-        if step == "activate":
-            registry.activate(session, actor=who, entry=entry)
-        else:
-            getattr(registry, step)(session, actor=who, entry=entry, reason=reason)
-        state, ref = entry.state, entry.ref
-    out.print(f"{ref} is now {state}.")
+def _move(step: str, ref: str, reason: str | None = None) -> None:
+    e = _api().post(f"/models/{_ref_path(ref)}/{step}", None if reason is None else {"reason": reason})
+    out.print(f"{e['ref']} is now {e['state']}.", highlight=False)
 
 
 @models_app.command("activate")
-def models_activate(ref: Ref, actor: As = None) -> None:
+def models_activate(ref: Ref) -> None:
     """Put an approved entry into use: from now the gate lets its outputs out."""
-    _move("activate", ref, actor)
+    _move("activate", ref)
 
 
 @models_app.command("suspend")
-def models_suspend(ref: Ref, reason: Reason, actor: As = None) -> None:
+def models_suspend(ref: Ref, reason: Reason) -> None:
     """The circuit breaker (approver or data-protection officer): the gate refuses every output until it is
     approved again."""
-    _move("suspend", ref, actor, reason)
+    _move("suspend", ref, reason)
 
 
 @models_app.command("reinstate")
-def models_reinstate(ref: Ref, reason: Reason, actor: As = None) -> None:
+def models_reinstate(ref: Ref, reason: Reason) -> None:
     """Ask to bring a suspended entry back: it returns to 'submitted' and needs approving again."""
-    _move("reinstate", ref, actor, reason)
+    _move("reinstate", ref, reason)
 
 
 @models_app.command("retire")
-def models_retire(ref: Ref, reason: Reason, actor: As = None) -> None:
+def models_retire(ref: Ref, reason: Reason) -> None:
     """Take an entry out of use for good."""
-    _move("retire", ref, actor, reason)
+    _move("retire", ref, reason)
 
 
 @models_app.command("list")
-def models_list() -> None:
+def models_list(as_json: JsonOut = False) -> None:
     """Every registered version with its state."""
-    from lawful.governance.registry import get_all
-
-    with _session(readonly=True) as (session, _):
-        entries = get_all(session)
-        rows = [(e.ref, e.kind, e.tier, e.owner, e.state, e.state_reason) for e in entries]
-    if not rows:
-        out.print("Nothing is registered. Register with `lawful models register CARD.toml --as OWNER`.")
+    entries = _api().get("/models")
+    if as_json:
+        _print_json(entries)
+        return
+    if not entries:
+        out.print("Nothing is registered. Its owner registers a model with `lawful models register CARD.toml`.")
         return
     table = Table("entry", "kind", "risk", "owner", "state", "why")
-    for r in rows:
-        table.add_row(*r)
+    for e in entries:
+        table.add_row(e["ref"], e["kind"], e["tier"], e["owner"], e["state"], e["state_reason"])
     _wide().print(table)
 
 
@@ -434,11 +433,7 @@ def models_list() -> None:
 def models_card(ref: Ref, html: Annotated[bool, typer.Option("--html", help="HTML instead of Markdown.")] = False,
                 out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file.")] = None) -> None:
     """The model card, as Markdown (or HTML)."""
-    from lawful.governance import card
-
-    with _session(readonly=True) as (session, _):
-        entry = _entry(session, ref)
-        text = card.html_page(entry) if html else card.markdown(entry)
+    text = _api().get(f"/models/{_ref_path(ref)}/card", format="html" if html else "markdown")["text"]
     if out_file:
         out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}")
@@ -447,61 +442,53 @@ def models_card(ref: Ref, html: Annotated[bool, typer.Option("--html", help="HTM
 
 
 @models_app.command("monitor")
-def models_monitor(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Compute each entry's monitored figures; the breaker suspends any in use whose figure crosses its threshold."""
-    from lawful.governance.monitor import enforce
-    from lawful.governance.registry import get_all
-
-    with _session() as (session, _):
-        figs = enforce(session, entries=[e for e in get_all(session) if e.state != "retired"],
-                       thresholds=_thresholds())
+def models_monitor(as_json: JsonOut = False) -> None:
+    """Compute each entry's monitored figures; the breaker suspends any in use whose figure crosses its threshold
+    (the review board, data-protection officers and auditors)."""
+    figs = _api().post("/models/monitor", {})
     if as_json:
-        print(json.dumps([{"entry": f.entry, "decided": f.decided, "misjudgment": f.misjudgment,
-                           "realised_pai": f.realised_pai, "misplaced": f.misplaced, "breaches": f.breaches}
-                          for f in figs], indent=2))
+        _print_json(figs)
         return
     for f in figs:
-        mis = "n/a" if f.misjudgment is None else f"{f.misjudgment:.0%}"
-        pai = "n/a" if f.realised_pai is None else f"{f.realised_pai:.2f}"
-        out.print(f"{f.entry}: {f.decided} decided, misjudgment {mis}, realised PAI {pai}"
-                  + (f" -> SUSPENDED: {'; '.join(f.breaches)}" if f.breaches else ""), highlight=False)
+        mis = "n/a" if f["misjudgment"] is None else f"{f['misjudgment']:.0%}"
+        pai = "n/a" if f["realised_pai"] is None else f"{f['realised_pai']:.2f}"
+        out.print(f"{f['entry']}: {f['decided']} decided, misjudgment {mis}, realised PAI {pai}"
+                  + (f" -> SUSPENDED: {'; '.join(f['breaches'])}" if f["breaches"] else ""), highlight=False)
 
 
 # ---- review --------------------------------------------------------------------------------------------------------
 @review_app.command("list")
-def review_list(actor: As = None) -> None:
-    """Outputs waiting for a decision (sandbox ones only for their owner and reviewers of models)."""
-    from lawful.governance.review import get_open
-
-    with _session(readonly=True) as (session, _):
-        rows = [(o.id, e.ref, o.kind, o.subject, o.purpose, o.issued_by, o.issued_at, o.sandbox)
-                for o, e in get_open(session, actor=_actor(session, actor))]
+def review_list(as_json: JsonOut = False) -> None:
+    """Outputs waiting for a decision that you may read (sandbox ones only for their owner and reviewers of
+    models)."""
+    rows = _api().get("/review/outputs")
+    if as_json:
+        _print_json(rows)
+        return
     if not rows:
         out.print("Nothing is waiting for a decision.")
         return
     table = Table("output", "model", "kind", "subject", "purpose", "issued by", "issued", "sandbox")
     for r in rows:
-        table.add_row(str(r[0]), r[1], r[2], r[3], r[4], r[5], f"{r[6]:%Y-%m-%d %H:%M}", "yes" if r[7] else "")
+        table.add_row(str(r["output"]), r["model"], r["kind"], r["subject"], r["purpose"], r["issued_by"],
+                      f"{datetime.fromisoformat(r['issued_at']):%Y-%m-%d %H:%M}", "yes" if r["sandbox"] else "")
     _wide().print(table)
 
 
 @review_app.command("show")
-def review_show(output_id: int, actor: As = None, top: Annotated[int, typer.Option(help="Places to show.")] = 10) -> None:
-    """One output with its explanation."""
-    from lawful.governance.review import get_output
-
-    with _session() as (session, settings):
-        who = _actor(session, actor)
-        o = get_output(session, actor=who, output_id=output_id)
-        from lawful.trail import audit
-
-        audit.append(session, actor=who.name, action="consultation", obj=f"output:{o.id}", purpose=o.purpose)
-        lines = [f"[bold]Output {o.id}[/]: {o.kind}, {o.subject}, for {o.purpose!r}; issued by {o.issued_by} "
-                 f"at {o.issued_at:%Y-%m-%d %H:%M} UTC; status {o.status}"]
-        if o.kind == "alert":
-            lines += [o.explanation[0]["sentence"]]
-        else:
-            lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
+def review_show(output_id: int, top: Annotated[int, typer.Option(help="Places to show.")] = 10,
+                as_json: JsonOut = False) -> None:
+    """One output with its explanation. Reading it is on the trail, in your name."""
+    o = _api().get(f"/review/outputs/{output_id}")
+    if as_json:
+        _print_json(o)
+        return
+    lines = [f"[bold]Output {o['output']}[/]: {o['kind']}, {o['subject']}, for {o['purpose']!r}; issued by "
+             f"{o['issued_by']} at {datetime.fromisoformat(o['issued_at']):%Y-%m-%d %H:%M} UTC; status {o['status']}"]
+    if o["kind"] == "alert":
+        lines += [o["explanation"][0]["sentence"]]
+    else:
+        lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o["explanation"][:top])]
     for line in lines:
         out.print(line, highlight=False)
 
@@ -513,51 +500,45 @@ def review_decide(output_id: int, reason: Reason,
                   amend: Annotated[Optional[str], typer.Option("--amend", help="Forecasts: what you changed.")] = None,
                   confirm: Annotated[bool, typer.Option("--confirm", help="Alerts: it was right.")] = False,
                   false_alarm: Annotated[bool, typer.Option("--false-alarm", help="Alerts: it was wrong.")] = False,
-                  unclear: Annotated[bool, typer.Option("--unclear", help="Alerts: cannot tell.")] = False,
-                  actor: As = None) -> None:
+                  unclear: Annotated[bool, typer.Option("--unclear", help="Alerts: cannot tell.")] = False) -> None:
     """Decide on an output, with a reason: accept, reject or amend a forecast; confirm, call a false alarm or mark
-    unclear an alert (the verdicts the rules learn from). You cannot decide on an output you issued."""
-    from lawful.governance.models import Entry, Output
-    from lawful.governance.monitor import enforce
-    from lawful.governance.review import decide
-
+    unclear an alert (the verdicts the rules learn from). You cannot decide on an output you issued. The breaker
+    then looks at the model's figures."""
     chosen = [d for d, on in (("accepted", accept), ("rejected", reject), ("amended", amend is not None),
                               ("confirmed", confirm), ("false-alarm", false_alarm), ("unclear", unclear)) if on]
     if len(chosen) != 1:
         raise LawfulError("choose exactly one decision", "forecasts: --accept, --reject or --amend TEXT; alerts: "
                           "--confirm, --false-alarm or --unclear")
-    with _session() as (session, _):
-        r = decide(session, actor=_actor(session, actor), output_id=output_id, decision=chosen[0], reason=reason,
-                   amendment={"text": amend} if amend else None)
-        entry = session.get(Entry, session.get(Output, output_id).entry_id)
-        figs = enforce(session, entries=[entry], thresholds=_thresholds())
-        ref = entry.ref
-    out.print(f"Output {output_id} {r.decision} by {r.reviewer} after {r.seconds:.0f} s.")
-    if figs[0].breaches:
-        out.print(f"[bold red]{ref} was suspended by the circuit breaker:[/] {'; '.join(figs[0].breaches)}")
+    r = _api().post(f"/review/outputs/{output_id}/decision", {"decision": chosen[0], "reason": reason,
+                                                              "amendment": amend})
+    out.print(f"Output {output_id} {r['decision']} by {r['reviewer']} after {r['seconds']:.0f} s.", highlight=False)
+    if r["breaches"]:
+        out.print(f"[bold red]{r['model']} was suspended by the circuit breaker:[/] {'; '.join(r['breaches'])}")
 
 
 @review_app.command("stats")
-def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "reviewer") -> None:
-    """Acceptance rate and time to decision per reviewer or per model, with automation-bias warnings."""
-    from lawful.governance.review import stats
-
+def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "reviewer",
+                 as_json: JsonOut = False) -> None:
+    """Acceptance rate and time to decision per reviewer or per model, with automation-bias warnings (the review
+    board, data-protection officers and auditors)."""
     if by not in ("reviewer", "model"):
         raise LawfulError(f"--by {by!r}", "use --by reviewer or --by model")
-    with _session(readonly=True) as (session, _):
-        rows = stats(session, by=by, thresholds=_thresholds())
+    rows = _api().get("/review/stats", by=by)
+    if as_json:
+        _print_json(rows)
+        return
     if not rows:
         out.print("No decisions yet.")
         return
     table = Table(by, "decisions", "accepted/confirmed", "rejected/false alarm", "amended/unclear", "acceptance",
                   "median s")
     for s in rows:
-        table.add_row(s.who, str(s.decisions), str(s.accepted), str(s.rejected), str(s.amended), f"{s.acceptance:.0%}",
-                      f"{s.median_seconds:.0f}", style="bold red" if s.warning else None)
+        table.add_row(s["who"], str(s["decisions"]), str(s["accepted"]), str(s["rejected"]), str(s["amended"]),
+                      f"{s['acceptance']:.0%}", f"{s['median_seconds']:.0f}", style="bold red" if s["warning"] else None)
     _wide().print(table)
     for s in rows:
-        if s.warning:
-            out.print(f"[bold red]warning:[/] {s.who} {s.warning}.", highlight=False)
+        if s["warning"]:
+            out.print(f"[bold red]warning:[/] {s['who']} {s['warning']}.", highlight=False)
 
 
 # ---- audit ---------------------------------------------------------------------------------------------------------
@@ -627,68 +608,58 @@ def serious_record(ref: Ref,
                                                                    "default now.")] = None,
                    widespread: Annotated[bool, typer.Option("--widespread", help="Deadline 2 days.")] = False,
                    death: Annotated[bool, typer.Option("--death", help="Someone died: deadline 10 days.")] = False,
-                   keep_running: Annotated[Optional[str], typer.Option(help="Do not suspend the model; say why.")] = None,
-                   actor: As = None) -> None:
+                   keep_running: Annotated[Optional[str], typer.Option(help="Do not suspend the model; say why.")] = None
+                   ) -> None:
     """Register a serious incident; the deadline runs from awareness and the model is suspended unless you say why not."""
-    from lawful.governance.serious import record
-
-    when = _instant(aware_at, "--aware-at", require_offset=True) if aware_at else datetime.now(timezone.utc)
-    with _session() as (session, _):
-        entry = _entry(session, ref)
-        inc = record(session, actor=_actor(session, actor), entry=entry, kind=kind, description=description,
-                     aware_at=when, widespread=widespread, death=death, keep_running=keep_running)
-        msg = (f"Serious incident {inc.id} recorded; report it by {inc.deadline:%Y-%m-%d %H:%M} UTC. "
-               f"{entry.ref} is {entry.state}.")
-    out.print(msg, highlight=False)
+    when = _instant(aware_at, "--aware-at", require_offset=True).isoformat() if aware_at else None
+    inc = _api().post("/serious-incidents", {"model": ref, "kind": kind, "description": description, "aware_at": when,
+                                             "widespread": widespread, "death": death, "keep_running": keep_running})
+    out.print(f"Serious incident {inc['id']} recorded; report it by {datetime.fromisoformat(inc['deadline']):%Y-%m-%d %H:%M}"
+              f" UTC. {inc['model']} is {inc['model_state']}.", highlight=False)
 
 
 @serious_app.command("list")
-def serious_list() -> None:
+def serious_list(as_json: JsonOut = False) -> None:
     """Every serious incident with its deadline; overdue ones first."""
-    from lawful.governance.models import Entry
-    from lawful.governance.serious import get_all
-
-    now = datetime.now(timezone.utc)
-    with _session(readonly=True) as (session, _):
-        rows = [(i, session.get(Entry, i.entry_id).ref) for i in get_all(session)]
-        if not rows:
-            out.print("No serious incidents recorded.")
-            return
-        table = Table("id", "model", "kind", "aware", "deadline", "status", "description")
-        for i, ref in sorted(rows, key=lambda r: (r[0].reported_at is not None, r[0].deadline)):
-            status = (f"reported to {i.reported_to}" if i.reported_at else
-                      "[bold red]OVERDUE[/]" if i.deadline < now else "to report")
-            table.add_row(str(i.id), ref, i.kind, f"{i.aware_at:%Y-%m-%d %H:%M}", f"{i.deadline:%Y-%m-%d %H:%M}",
-                          status, i.description)
+    rows = _api().get("/serious-incidents")
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("No serious incidents recorded.")
+        return
+    table = Table("id", "model", "kind", "aware", "deadline", "status", "description")
+    for i in rows:
+        status = "[bold red]OVERDUE[/]" if i["status"] == "overdue" else i["status"]
+        table.add_row(str(i["id"]), i["model"], i["kind"], f"{datetime.fromisoformat(i['aware_at']):%Y-%m-%d %H:%M}",
+                      f"{datetime.fromisoformat(i['deadline']):%Y-%m-%d %H:%M}", status, i["description"])
     _wide().print(table)
 
 
 @serious_app.command("reported")
-def serious_reported(incident_id: int, to: Annotated[str, typer.Option(help="The authority it was reported to.")],
-                     actor: As = None) -> None:
+def serious_reported(incident_id: int, to: Annotated[str, typer.Option(help="The authority it was reported to.")]
+                     ) -> None:
     """Mark an incident as reported."""
-    from lawful.governance.serious import mark_reported
-
-    with _session() as (session, _):
-        mark_reported(session, actor=_actor(session, actor), incident_id=incident_id, to=to)
-    out.print(f"Serious incident {incident_id} marked as reported to {to}.")
+    _api().post(f"/serious-incidents/{incident_id}/reported", {"to": to})
+    out.print(f"Serious incident {incident_id} marked as reported to {to}.", highlight=False)
 
 
 # ---- reports -------------------------------------------------------------------------------------------------------
 @report_app.command("weekly")
 def report_weekly(week_ending: Annotated[Optional[str], typer.Option(help="Last local day of the week "
                                                                      "(YYYY-MM-DD); default today.")] = None,
-                  out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write it to this file.")] = None
-                  ) -> None:
+                  out_file: Annotated[Optional[Path], typer.Option("--out", help="Also write it to this file.")] = None,
+                  as_json: JsonOut = False) -> None:
     """Per model: outputs issued, decisions, acceptance and misjudgment rates, realised accuracy, breaker events,
-    and what needs attention, in plain language (Markdown)."""
-    from lawful.governance.report import weekly
-
-    with _session(readonly=True) as (session, settings):
-        tz = ZoneInfo(settings.timezone)
-        day = _date(week_ending, "--week-ending") if week_ending else datetime.now(tz).date()
-        text = weekly(session, week_ending=day, tz=tz, thresholds=_thresholds())
-    print(text)
+    and what needs attention, in plain language (Markdown). For the review board, data-protection officers and
+    auditors."""
+    day = _date(week_ending, "--week-ending").isoformat() if week_ending else None
+    report = _api().get("/reports/weekly", week_ending=day)
+    text = report["markdown"]
+    if as_json:
+        _print_json(report)
+    else:
+        print(text)
     if out_file:
         out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}")
@@ -697,73 +668,112 @@ def report_weekly(week_ending: Annotated[Optional[str], typer.Option(help="Last 
 # ---- demo ----------------------------------------------------------------------------------------------------------
 DEMO_CARD = Path(__file__).resolve().parents[2] / "examples" / "governance" / "demo-forecaster.toml"
 DEMO_USERS = {"demo-admin": ["admin"], "demo-owner": ["model-owner"], "demo-approver-1": ["approver"],
-              "demo-approver-2": ["approver"], "demo-analyst": ["analyst"], "demo-supervisor": ["supervisor"]}
+              "demo-approver-2": ["approver"], "demo-analyst": ["analyst"], "demo-supervisor": ["supervisor"],
+              "demo-auditor": ["auditor"]}
 
 
-def demo_governance(evaluation_records: list[dict]) -> None:
-    """The governance half of `lawful demo`; safe to run again (it reuses what exists)."""
-    import tomllib
-
+def _demo_people() -> dict[str, str]:
+    """The demo's people, created if missing, each with a one-day API token minted for this run. An operator flow
+    (`lawful demo` runs as the server's account, like `lawful admin create-admin`): no default password anywhere,
+    a random one for the admin, enrolment left unused for the others."""
+    from lawful.access.credentials import create_api_token
     from lawful.access.service import create, get_actor, get_all
-    from lawful.cli_forecast import issue_through_gate
-    from lawful.forecast.service import exposure_audit
-    from lawful.governance import card, registry
-    from lawful.trail import audit
-    from lawful.governance.review import decide
 
-    card_data = card.load_card(DEMO_CARD)
-    fria = tomllib.loads(DEMO_CARD.with_name("demo-forecaster-fria.toml").read_text(encoding="utf-8"))
     with _session() as (session, _):
         existing = {u.name for u in get_all(session)}
-        for name, roles in DEMO_USERS.items():  # no default password: a random one for the admin, codes left unused
+        for name, roles in DEMO_USERS.items():
             if name not in existing:
                 create(session, creator=None if name == "demo-admin" else get_actor(session, name="demo-admin"),
                        name=name, roles=roles, first_admin=name == "demo-admin",
                        password=secrets.token_urlsafe(24) if name == "demo-admin" else None)
-        active = [e for e in registry.get_all(session) if e.name == card_data["name"] and e.state == "active"]
-    if not active:
-        m = card_data["model"]
-        with _session(readonly=True) as (session, settings):
-            a = exposure_audit(session, category=m["category"], start=date(2019, 12, 3), end=date(2019, 12, 31),
-                               every_days=7, model=m["estimator"], coverage=m["top_share"], cell=m["cell_m"],
-                               window_days=m["window_days"], since=date(2014, 1, 1), tz=ZoneInfo(settings.timezone))
-        t = _thresholds()
-        with _session() as (session, _):
-            owner, a1, a2 = (get_actor(session, name=n) for n in ("demo-owner", "demo-approver-1", "demo-approver-2"))
-            entry = registry.register(session, actor=owner, card=card_data)
-            registry.attach(session, actor=owner, entry=entry, fria=fria,
-                            evaluation={"source": "lawful demo backtest, 4 days of December 2019",
-                                        "records": evaluation_records},
-                            exposure={"source": "lawful demo exposure audit, 4 days of December 2019",
-                                      "model": a.model, "coverage": a.coverage, "days": a.days,
-                                      "misplaced": a.misplaced})
-            registry.submit(session, actor=owner, entry=entry, thresholds=t)
-            for who, why in ((a1, "backtest beats the protocol's baselines; exposure within bounds"),
-                             (a2, "impact assessment complete; human review on every output")):
-                registry.approve(session, actor=who, entry=entry, reason=why, purposes=["patrol planning"], areas=[],
-                                 expires=None, thresholds=t)
-            registry.activate(session, actor=owner, entry=entry)
-            ref = entry.ref
-        out.print(f"Registered {ref} (high risk), attached its backtest, exposure audit and impact assessment, "
-                  "approved by demo-approver-1 and demo-approver-2, activated.", highlight=False)
-    with _session(readonly=True) as (session, _):
-        analyst = get_actor(session, name="demo-analyst")
-    _, refused = issue_through_gate(card_data["name"], actor=analyst, day=date(2019, 12, 24),
-                                    purpose="investigation 2019-1224", area=None)
-    out.print(f"Gate, purpose 'investigation 2019-1224': refused ({refused.refused}).", highlight=False)
-    _, result = issue_through_gate(card_data["name"], actor=analyst, day=date(2019, 12, 24),
-                                   purpose="patrol planning", area=None)
-    with _session() as (session, settings):
-        o = result.output
-        decide(session, actor=get_actor(session, name="demo-supervisor"), output_id=o.id, decision="accepted",
-               reason="flagged places match the briefing; patrols assigned")
-        first = o.explanation[0]
-        line = (f"Gate, purpose 'patrol planning': output {o.id}, {o.subject}, top {len(o.payload['cells'])} places; "
-                f"first: {first['cell']}: {first['sentence']}. Accepted by demo-supervisor.")
-    out.print(line, highlight=False)
-    with _session(readonly=True) as (session, settings):
-        v = audit.verify(session, settings=settings)
-    status = "[green]OK[/]" if v.ok else f"[bold red]TAMPERED[/] at entry {v.first.seq}: {v.first.text}"
-    out.print(f"Trail: {status}, {v.entries:,} entries, head signed (key {settings.audit_key_path}). "
-              f"Next: `lawful audit log`, `lawful models card {card_data['name']}`, `lawful report weekly`.",
-              highlight=False)
+        return {name: create_api_token(session, actor=get_actor(session, name=name), label="lawful demo", days=1)
+                for name in DEMO_USERS if name != "demo-admin"}
+
+
+def _demo_server(settings):
+    """The server, in this process (the same app `lawful serve` runs), unless one is here already: every governance
+    step of the demo goes through its door with a person's token."""
+    from contextlib import contextmanager
+
+    from lawful import client
+
+    @contextmanager
+    def serving():
+        if client.HTTP_FACTORY is not None:  # a server already answers in this process (the test suite's)
+            yield
+            return
+        from fastapi.testclient import TestClient
+
+        from lawful.web.app import create_app
+
+        with TestClient(create_app(settings), base_url="http://lawful-demo") as server:
+            client.HTTP_FACTORY = lambda _url: server
+            try:
+                yield
+            finally:
+                client.HTTP_FACTORY = None
+
+    return serving()
+
+
+def demo_governance(evaluation_records: list[dict]) -> None:
+    """The governance half of `lawful demo`; safe to run again (it reuses what exists)."""
+    from lawful import client
+    from lawful.access.service import get_actor
+    from lawful.cli_admin import operator_settings
+    from lawful.cli_forecast import issue_through_gate
+    from lawful.forecast.service import exposure_audit
+    from lawful.governance.card import load_card
+
+    settings = operator_settings()  # refuses unless this is the server's account; keeps its files private
+    card_data = load_card(DEMO_CARD)
+    name = card_data["name"]
+    fria_path = DEMO_CARD.with_name("demo-forecaster-fria.toml")
+    tokens = _demo_people()
+    as_ = {who: client.Client(token=token) for who, token in tokens.items()}
+    with _demo_server(settings):
+        owner = as_["demo-owner"]
+        if not [e for e in owner.get("/models") if e["name"] == name and e["state"] == "active"]:
+            m = card_data["model"]
+            with _session(readonly=True) as (session, settings):
+                a = exposure_audit(session, category=m["category"], start=date(2019, 12, 3), end=date(2019, 12, 31),
+                                   every_days=7, model=m["estimator"], coverage=m["top_share"], cell=m["cell_m"],
+                                   window_days=m["window_days"], since=date(2014, 1, 1),
+                                   tz=ZoneInfo(settings.timezone))
+            ref = owner.post("/models", {"source": str(DEMO_CARD), "text": DEMO_CARD.read_text(encoding="utf-8")})["ref"]
+            owner.post(f"/models/{ref}/attachments", {
+                "evaluation": {"source": "lawful demo backtest, 4 days of December 2019",
+                               "text": json.dumps({"records": evaluation_records}, default=str)},
+                "exposure": {"source": "lawful demo exposure audit, 4 days of December 2019",
+                             "text": json.dumps({"model": a.model, "coverage": a.coverage, "days": a.days,
+                                                 "misplaced": a.misplaced})},
+                "fria": {"source": str(fria_path), "text": fria_path.read_text(encoding="utf-8")}})
+            owner.post(f"/models/{ref}/submit", {})
+            for who, why in (("demo-approver-1", "backtest beats the protocol's baselines; exposure within bounds"),
+                             ("demo-approver-2", "impact assessment complete; human review on every output")):
+                as_[who].post(f"/models/{ref}/approve", {"reason": why, "purposes": ["patrol planning"]})
+            owner.post(f"/models/{ref}/activate", {})
+            out.print(f"Registered {ref} (high risk), attached its backtest, exposure audit and impact assessment, "
+                      "approved by demo-approver-1 and demo-approver-2, activated.", highlight=False)
+        with _session(readonly=True) as (session, _):
+            analyst = get_actor(session, name="demo-analyst")
+        _, refused = issue_through_gate(name, actor=analyst, day=date(2019, 12, 24),
+                                        purpose="investigation 2019-1224", area=None)
+        out.print(f"Gate, purpose 'investigation 2019-1224': refused ({refused.refused}).", highlight=False)
+        _, result = issue_through_gate(name, actor=analyst, day=date(2019, 12, 24), purpose="patrol planning",
+                                       area=None)
+        supervisor = as_["demo-supervisor"]
+        o = supervisor.get(f"/review/outputs/{result.output.id}")  # read before deciding; on the trail
+        supervisor.post(f"/review/outputs/{o['output']}/decision",
+                        {"decision": "accepted", "reason": "flagged places match the briefing; patrols assigned"})
+        first = o["explanation"][0]
+        out.print(f"Gate, purpose 'patrol planning': output {o['output']}, {o['subject']}, top "
+                  f"{len(o['payload']['cells'])} places; first: {first['cell']}: {first['sentence']}. Accepted by "
+                  "demo-supervisor.", highlight=False)
+        v = as_["demo-auditor"].get("/audit/verify")
+        for c in as_.values():  # the run's tokens end with it
+            c.delete("/session")
+    status = "[green]OK[/]" if v["ok"] else (f"[bold red]TAMPERED[/] at entry {v['problems'][0]['seq']}: "
+                                            f"{v['problems'][0]['text']}")
+    out.print(f"Trail: {status}, {v['entries']:,} entries, head signed (key {settings.audit_key_path}). "
+              f"Next: `lawful audit log`, `lawful models card {name}`, `lawful report weekly`.", highlight=False)

@@ -109,10 +109,11 @@ def test_register_cli_refuses_a_person_scoring_card_and_writes_nothing(gov, tmp_
     path = tmp_path / "bad.toml"
     path.write_text((ROOT / "examples" / "governance" / "demo-forecaster.toml").read_text()
                     .replace('output = "places"', 'output = "people"').replace("demo-owner", "owner"))
+    run_cli(["models", "list", "--as", "owner"], capsys)  # signs the owner in (a token) before counting
     before = trail_actions(gov)
     code, out, err = run_cli(["models", "register", str(path), "--as", "owner"], capsys)
     assert code == 2 and "cannot be registered" in err and "EU AI Act" in err
-    assert trail_actions(gov) == before
+    assert trail_actions(gov) == before  # the refused request wrote nothing, not even its own entry
     with gov.tx() as s:
         assert registry.get_all(s) == []
 
@@ -189,7 +190,7 @@ def test_forecast_issue_cli_goes_through_the_gate_end_to_end(loaded, gov, capsys
     code, out, err = run_cli(["review", "decide", "1", "--reject", "--reason", "wrong area", "--as", "supervisor"],
                              capsys)
     assert code == 0 and "rejected by supervisor" in out
-    code, out, err = run_cli(["models", "monitor", "--json"], capsys)
+    code, out, err = run_cli(["models", "monitor", "--json", "--as", "dpo"], capsys)
     figs = json.loads(out)[0]
     assert figs["decided"] == 1 and figs["misjudgment"] == 1.0 and figs["realised_pai"] is not None
     assert figs["breaches"] == []  # one decision is too few to trip the breaker
@@ -197,10 +198,10 @@ def test_forecast_issue_cli_goes_through_the_gate_end_to_end(loaded, gov, capsys
 
 def test_model_card_renders_as_markdown_and_html(gov, capsys):
     ref = gov.register()
-    code, out, _ = run_cli(["models", "card", ref], capsys)
+    code, out, _ = run_cli(["models", "card", ref, "--as", "analyst"], capsys)
     assert code == 0 and "## Legal basis" in out and "Community Safety and Policing Act" in out
     assert "features at 5% of cells: hit rate 30.0%, PAI 6.00" in out and "MISSING" not in out
-    code, out, _ = run_cli(["models", "card", ref, "--html"], capsys)
+    code, out, _ = run_cli(["models", "card", ref, "--html", "--as", "analyst"], capsys)
     assert out.startswith("<!doctype html>") and "<h2>Fundamental-rights impact assessment</h2>" in out
 
 

@@ -57,7 +57,7 @@ def test_automation_bias_warning_for_fast_near_total_acceptance(gov, capsys):
         rows = {r.who: r for r in review.stats(s, thresholds=gov.t)}
     assert rows["supervisor"].warning and "automation bias" in rows["supervisor"].warning
     assert rows["officer"].warning is None
-    code, out, _ = run_cli(["review", "stats"], capsys)
+    code, out, _ = run_cli(["review", "stats", "--as", "dpo"], capsys)
     assert "automation bias" in out and "100%" in out
 
 
@@ -113,7 +113,7 @@ def test_weekly_report_names_the_model_whose_misjudgment_rate_moved(gov, capsys)
         serious.record(s, actor=gov.actor(s, "dpo"), entry=registry.get(s, ref=ref), kind="data-leak",
                        description="export mailed to the wrong address",
                        aware_at=datetime.now(timezone.utc) - timedelta(days=20))
-    code, out, err = run_cli(["report", "weekly"], capsys)
+    code, out, err = run_cli(["report", "weekly", "--as", "ap1"], capsys)
     assert code == 0, err
     assert "Misjudgment rate (outputs judged wrong) rose from 20% to 40% (+20 points)" in out
     assert "toronto-bne-forecaster: the misjudgment rate rose by 20 points to 40%" in out
@@ -121,8 +121,8 @@ def test_weekly_report_names_the_model_whose_misjudgment_rate_moved(gov, capsys)
     assert "automatically by the circuit breaker" in out and "is suspended" in out
 
 
-def test_an_empty_registry_gets_a_plain_report(store, capsys):
-    code, out, _ = run_cli(["report", "weekly", "--week-ending", "2026-11-21"], capsys)
+def test_an_empty_registry_gets_a_plain_report(gov, capsys):
+    code, out, _ = run_cli(["report", "weekly", "--week-ending", "2026-11-21", "--as", "dpo"], capsys)
     assert code == 0 and "No model or rule set has been submitted yet." in out and "Nothing this week." in out
 
 

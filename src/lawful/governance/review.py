@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
-from lawful.errors import LawfulError
+from lawful.errors import Conflict, LawfulError, NotFound
 from lawful.trail import audit
 from lawful.governance.models import Entry, Output, Review
 from lawful.access.decide import Resource, load_policy, require
@@ -29,18 +29,42 @@ def _sees_sandbox(actor: Actor) -> bool:
     return access_decide(actor, "outputs.read-sandbox", Resource("output"), "governance", load_policy()).allowed
 
 
+READS = frozenset({"outputs.read", "outputs.read-sandbox"})
+
+
 def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
-    """Outputs waiting for a decision. Sandbox outputs only for the model's owner and reviewers of models."""
+    """Outputs waiting for a decision that this person may read: operational ones where the policy grants them
+    outputs.read for the output's purpose; sandbox ones only for the model's owner and reviewers of models. A
+    person none of whose roles reads outputs at all is refused (and the refusal is on the trail)."""
+    policy = load_policy()
+    if not any(policy.granted(r) & READS for r in actor.roles):
+        require(actor, "outputs.read", Resource("output", "open"), "governance", policy)
     rows = session.execute(select(Output, Entry).join(Entry, Output.entry_id == Entry.id)
                            .where(Output.status == "open").order_by(Output.id)).all()
     sees_sandbox = _sees_sandbox(actor)
-    return [(o, e) for o, e in rows if not o.sandbox or sees_sandbox or e.owner == actor.name]
+
+    def readable(o: Output, e: Entry) -> bool:
+        if o.sandbox:
+            return sees_sandbox or e.owner == actor.name
+        return access_decide(actor, "outputs.read", Resource("model", e.name), o.purpose, policy).allowed
+
+    return [(o, e) for o, e in rows if readable(o, e)]
+
+
+def read_output(session: Session, *, actor: Actor, output_id: int) -> tuple[Output, Entry]:
+    """One output for reading: operational ones need outputs.read for the output's purpose, sandbox ones the
+    owner or a reviewer of models. The caller writes the consultation."""
+    out = get_output(session, actor=actor, output_id=output_id)
+    entry = session.get(Entry, out.entry_id)
+    if not out.sandbox:
+        require(actor, "outputs.read", Resource("model", entry.name), out.purpose)
+    return out, entry
 
 
 def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
     out = session.get(Output, output_id)
     if out is None:
-        raise LawfulError(f"there is no output {output_id}", "see `lawful review list`")
+        raise NotFound(f"there is no output {output_id}", "see `lawful review list`")
     entry = session.get(Entry, out.entry_id)
     if out.sandbox and not (_sees_sandbox(actor) or entry.owner == actor.name):
         raise LawfulError(f"output {output_id} is a sandbox output, visible only to its model's owner and reviewers",
@@ -60,7 +84,7 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
     if out.sandbox:
         raise LawfulError(f"output {output_id} is a sandbox output and cannot be acted on", "sandbox is shadow mode")
     if out.status != "open":
-        raise LawfulError(f"output {output_id} was already {out.status}", "a decision stands; issue a new output")
+        raise Conflict(f"output {output_id} was already {out.status}", "a decision stands; issue a new output")
     if out.issued_by == actor.name:
         raise LawfulError(f"{actor.name} issued output {output_id} and cannot also decide on it",
                           "the decision must be someone else's (an independent review)")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
-from lawful.errors import LawfulError
+from lawful.errors import LawfulError, NotFound
 from lawful.trail import audit
 from lawful.governance.models import Entry, SeriousIncident
 from lawful.access.decide import Resource, require
@@ -56,8 +56,10 @@ def record(session: Session, *, actor: Actor, entry: Entry, kind: str, descripti
 def mark_reported(session: Session, *, actor: Actor, incident_id: int, to: str) -> SeriousIncident:
     inc = session.get(SeriousIncident, incident_id)
     if inc is None:
-        raise LawfulError(f"there is no serious incident {incident_id}", "see `lawful serious-incidents list`")
+        raise NotFound(f"there is no serious incident {incident_id}", "see `lawful serious-incidents list`")
     require(actor, "serious-incidents.record", Resource("serious-incident", str(incident_id)), "governance")
+    if not to.strip():
+        raise LawfulError("say which authority it was reported to", "give --to AUTHORITY")
     inc.reported_at, inc.reported_to = datetime.now(timezone.utc), to
     session.flush()
     audit.append(session, actor=actor.name, action="incident.report", obj=f"serious-incident:{inc.id}",

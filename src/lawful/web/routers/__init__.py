@@ -8,7 +8,7 @@ from lawful.web.problems import RESPONSES
 
 
 def register(app: FastAPI, *, prefix: str) -> None:
-    from lawful.web.routers import audit, incidents, session
+    from lawful.web.routers import audit, forecast, governance, incidents, session
 
-    for module in (session, incidents, audit):
+    for module in (session, incidents, audit, governance, forecast):
         app.include_router(module.router, prefix=prefix, responses=RESPONSES)
