@@ -236,3 +236,32 @@ def test_a_read_only_token_reads_but_never_writes(w):
         w.actor(reader)
     with w.tx() as s, pytest.raises(LawfulError, match="not a token scope"):
         cred.create_api_token(s, actor=w.actor(w.root), label="x", days=1, scope="admin")
+
+
+def test_the_users_commands(store, capsys):
+    from tests.conftest import admin, run_cli
+
+    admin("root", capsys)
+    code, out, err = run_cli(["users", "add", "ada", "--role", "approver", "--as", "root"], capsys)
+    assert code == 0, err
+    enrolment = out.split("valid 72 h): ")[1].split()[0]
+    assert "lawful users enrol ada" in out
+    code, out, _ = run_cli(["users", "list"], capsys)
+    assert "ada: approver; clearance internal; enrolment pending" in out
+    code, out, err = run_cli(["users", "enrol", "ada", "--code", enrolment, "--password-stdin"], capsys,
+                             stdin=ADA_PASSWORD + "\n")
+    assert code == 0 and "otpauth://totp/Lawful:ada" in out and "lawful users login ada --code" in out, err
+    code, _, err = run_cli(["users", "enrol", "ada", "--code", enrolment, "--password-stdin"], capsys,
+                           stdin=ADA_PASSWORD + "\n")
+    assert code == 2 and "enrolment failed" in err
+    code, out, err = run_cli(["users", "roles", "ada", "--role", "approver", "--role", "auditor", "--as", "root"],
+                             capsys)
+    assert code == 0 and "ada now holds: approver, auditor." in out, err
+    code, out, err = run_cli(["users", "reset", "ada", "--as", "root"], capsys)
+    assert code == 0 and "One-time enrolment code for ada" in out, err
+    code, out, err = run_cli(["users", "disable", "ada", "--reason", "left the unit", "--as", "root"], capsys)
+    assert code == 0 and "Disabled ada" in out, err
+    code, out, _ = run_cli(["users", "list"], capsys)
+    assert "ada: approver, auditor; clearance internal; disabled since" in out
+    code, _, err = run_cli(["users", "disable", "root", "--reason", "oops", "--as", "root"], capsys)
+    assert code == 2 and "last enabled admin" in err
