@@ -316,14 +316,12 @@ def demo() -> None:
     _load_dataset("toronto-mci")
     with _session(readonly=True) as (session, settings):
         _print_stats(get_stats(session, settings=settings))
-    from lawful.cli_forecast import backtest_cmd
+    from lawful.cli_forecast import demo_backtest
 
     report_dir = settings.data_dir / "reports" / "demo-backtest"
     out.print("\n[bold]Forecasting:[/] a short backtest of every model on Break and Enter, December 2019 "
               "(the full protocol: `lawful forecast backtest`).", highlight=False)
-    report = backtest_cmd(category="Break and Enter", start="2019-12-03", end="2019-12-31", every="7d",
-                          window="365d", cell=200.0, models="all", since="2014-01-01", as_json=False, out_dir=report_dir,
-                          scheduler=None)
+    report = demo_backtest(report_dir)
     from lawful.cli_governance import demo_governance
 
     out.print("\n[bold]Governance:[/] register the demo forecaster with its card, approve it with two approvers, "

@@ -1,4 +1,5 @@
-"""`lawful forecast ...`: backtest, run, audit, feedback. Registered by cli.py; parses, calls forecast.service, prints."""
+"""`lawful forecast ...`: backtest, run, audit, feedback, issue. Registered by cli.py; parses, calls the server's
+/api/v1/forecast endpoints (the work is in lawful.forecast.flows, on the server), prints and writes files."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from lawful.cli_common import _date, _Reporter, _session, _wide, err, out
+from lawful.cli_common import _date, _Reporter, _wide, err, out
 from lawful.errors import LawfulError
 
 forecast_app = typer.Typer(no_args_is_help=True, help=(
@@ -26,6 +26,7 @@ Category = Annotated[str, typer.Option(help="Incident category, as stored (see `
 Cell = Annotated[float, typer.Option(help="Cell side in metres.")]
 Window = Annotated[str, typer.Option(help="Training window for the windowed models, e.g. 365d or 52w.")]
 Since = Annotated[str, typer.Option(help="Ignore incidents before this date (history and grid mask).")]
+Purpose = Annotated[str, typer.Option(help="Why you are reading the incidents (the policy checks it; on the trail).")]
 
 
 def _days(text: str, option: str) -> int:
@@ -33,29 +34,6 @@ def _days(text: str, option: str) -> int:
     if not m:
         raise LawfulError(f"{option} {text!r} is not a duration", f"write it as days or weeks, e.g. {option} 7d or 52w")
     return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
-
-
-def _models(text: str) -> list[str]:
-    from lawful.forecast.models import parse_models
-
-    try:
-        return parse_models(text)
-    except ValueError as exc:
-        raise LawfulError(str(exc), "e.g. --models all or --models naive-all,features") from None
-
-
-def _one_model(text: str) -> str:
-    names = _models(text)
-    if len(names) != 1:
-        raise LawfulError(f"--model {text!r} names {len(names)} models; this command takes one", "e.g. --model features")
-    return names[0]
-
-
-def _coverage(value: float) -> float:
-    c = value / 100 if value > 1 else value
-    if not 0 < c <= 1:
-        raise LawfulError(f"--coverage {value:g} is not a share of the area", "give a fraction or a percentage, e.g. 0.05 or 5")
-    return c
 
 
 def _table(title: str, labels: list[str], figures: list[str]) -> Table:
@@ -68,15 +46,17 @@ def _table(title: str, labels: list[str], figures: list[str]) -> Table:
     return table
 
 
-def _development(what: str, **details) -> None:
-    """Backtests and analyses are development activity: on the trail (data was consulted), never operational."""
-    from lawful.cli_common import _trail
-
-    _trail(action="development", obj=f"incidents:{details.get('category', '')}", purpose=what, details=details)
+def _f(value, spec: str) -> str:
+    """A figure, or '-' where there is none (JSON's null: a PAI over days without incidents)."""
+    return "-" if value is None else format(value, spec)
 
 
-def _tz(settings) -> ZoneInfo:
-    return ZoneInfo(settings.timezone)
+def _wait(job: dict):
+    """Follow a job the server runs, with a progress bar on a terminal; its result."""
+    from lawful import client
+
+    with _Reporter() as progress:
+        return client.connect().wait(job, progress)
 
 
 @forecast_app.command("backtest")
@@ -93,65 +73,62 @@ def backtest_cmd(
     since: Since = "2014-01-01",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of per-model, per-coverage records.")] = False,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write days.csv, summary.csv, report.md and map.png here.")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="Run the (day, model) jobs on this Dask scheduler, "
-                                                          "e.g. tcp://10.0.0.5:8786.")] = None,
-) -> None:
+    scheduler: Annotated[Optional[str], typer.Option(help="Run the (day, model) jobs on the server's Dask scheduler; "
+                                                          "it must be the one the server's operator configured "
+                                                          "(LAWFUL_DASK_SCHEDULER), e.g. tcp://10.0.0.5:8786.")] = None,
+    purpose: Purpose = "crime analysis",
+) -> dict:
     """Rolling backtest: forecast each day from what came before it, score against what happened.
 
     Defaults are the public protocol of docs/benchmarks.md (Toronto, Break and Enter, every 7th day of 2019,
     365-day window, 200 m cells). Hit rate, PAI and PEI at 1, 2, 5, 10 and 20% of the cells; ties at the
-    threshold share the places left, so a flat surface scores as random.
+    threshold share the places left, so a flat surface scores as random. The server runs it as a job; the report
+    files are written here, by this command.
 
     Example: lawful forecast backtest --models naive-all,features --start 2019-06-01 --end 2019-06-30 --out bt/
     """
-    from lawful.forecast import report as rep
-    from lawful.forecast.executors import DaskExecutor
-    from lawful.forecast.service import backtest
+    from lawful import client
 
-    names = _models(models)
-    start_d, end_d, since_d = _date(start, "--start"), _date(end, "--end"), _date(since, "--since")
-    every_d, window_d = _days(every, "--every"), _days(window, "--window")
-    executor = None
-    if scheduler:
-        try:
-            executor = DaskExecutor(scheduler)
-        except OSError as exc:
-            raise LawfulError(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
-                              "start one (`dask scheduler`, `dask worker ADDRESS`) or leave out --scheduler") from None
-    try:
-        with _session(readonly=True) as (session, settings), _Reporter() as progress:
-            report = backtest(session, category=category, start=start_d, end=end_d, every_days=every_d,
-                              window_days=window_d, cell=cell, models=names, since=since_d, tz=_tz(settings),
-                              executor=executor, progress=lambda d, t: progress("forecasting", d, t))
-        _development("backtest", category=category, start=start, end=end, every=every, models=names)
-    finally:
-        if executor:
-            executor.close()
+    body = {"category": category, "start": _date(start, "--start").isoformat(), "end": _date(end, "--end").isoformat(),
+            "every_days": _days(every, "--every"), "window_days": _days(window, "--window"), "cell": cell,
+            "models": models, "since": _date(since, "--since").isoformat(), "purpose": purpose,
+            "scheduler": scheduler, "report": out_dir is not None}
+    result = _wait(client.connect().post("/forecast/backtests", body))
+    show_backtest(result, as_json=as_json, out_dir=out_dir)
+    return result
+
+
+def show_backtest(result: dict, *, as_json: bool, out_dir: Path | None) -> None:
+    """Print a backtest's result (the API's JSON) and write its report files into out_dir."""
     if as_json:
-        out.print_json(json.dumps([s.record() for s in report.summaries]))
+        out.print_json(json.dumps(result["summaries"]))
     else:
-        _print_summary(report)
+        _print_summary(result)
     if out_dir:
+        import base64
+
         out_dir.mkdir(parents=True, exist_ok=True)
-        rep.write_days_csv(out_dir / "days.csv", report.results, report.data.coverages)
-        rep.write_summary_csv(out_dir / "summary.csv", report.summaries)
-        (out_dir / "report.md").write_text(rep.markdown(report))
-        day = rep.plot_day(out_dir / "map.png", report)
-        err.print(f"wrote {out_dir}/days.csv, summary.csv, report.md and map.png (top 5% on {day})", highlight=False)
-    return report
+        for name, text in result["files"].items():
+            (out_dir / name).write_text(text)
+        written = ", ".join(result["files"])
+        if result.get("map_png_base64"):
+            (out_dir / "map.png").write_bytes(base64.b64decode(result["map_png_base64"]))
+            err.print(f"wrote {out_dir}/{written} and map.png (top 5% on {result['map_day']})", highlight=False)
+        else:
+            err.print(f"wrote {out_dir}/{written}; the map was too large to send", highlight=False)
 
 
-def _print_summary(report) -> None:
-    d = report.days
-    table = _table(f"{report.category}: {len(d)} days, {d[0][0]} to {d[-1][0]}, {report.events_scored:,} incidents; "
-                   f"{report.data.grid.cell:g} m cells ({report.data.grid.n_valid:,}); window {report.window_days:g} d",
+def _print_summary(r: dict) -> None:
+    table = _table(f"{r['category']}: {r['days']} days, {r['first_day']} to {r['last_day']}, {r['events_scored']:,} "
+                   f"incidents; {r['cell']:g} m cells ({r['cells_valid']:,}); window {r['window_days']:g} d",
                    ["model"], ["coverage", "hit rate", "PAI", "PAI 95%", "PEI", "fit s/day", "predict s/day"])
     last = None
-    for s in report.summaries:
-        table.add_row(s.model if s.model != last else "", f"{s.coverage:.0%}", f"{s.hit_rate_pooled:.3f}",
-                      f"{s.pai:.2f}", f"{s.pai_low:.2f}-{s.pai_high:.2f}", f"{s.pei:.3f}",
-                      f"{s.fit_seconds:.2f}", f"{s.predict_seconds:.3f}", end_section=s.coverage == report.data.coverages[-1])
-        last = s.model
+    for s in r["summaries"]:
+        table.add_row(s["model"] if s["model"] != last else "", f"{s['coverage']:.0%}", _f(s["hit_rate_pooled"], ".3f"),
+                      _f(s["pai"], ".2f"), f"{_f(s['pai_low'], '.2f')}-{_f(s['pai_high'], '.2f')}", _f(s["pei"], ".3f"),
+                      _f(s["fit_seconds"], ".2f"), _f(s["predict_seconds"], ".3f"),
+                      end_section=s["coverage"] == r["coverages"][-1])
+        last = s["model"]
     _wide(112).print(table)
     out.print("Hit rate pooled over days; PAI mean over days with its 95% interval. Random ranking: PAI 1.",
               highlight=False)
@@ -167,31 +144,27 @@ def run_cmd(
     cell: Cell = 200.0,
     since: Since = "2014-01-01",
     as_json: Annotated[bool, typer.Option("--json", help="Print the top places as JSON.")] = False,
+    purpose: Purpose = "crime analysis",
 ) -> None:
     """One forecast: the day's top places, each with the terms that make up its score.
 
     Development activity, logged to the trail: not an operational output. Operational forecasts come from an
     approved, active registry entry through the gate: `lawful forecast issue`.
     """
-    from lawful.forecast.service import forecast
+    from lawful import client
 
-    name = _one_model(model)
-    with _session(readonly=True) as (session, settings):
-        fc = forecast(session, category=category, day=_date(day, "--date"), model=name, cell=cell,
-                      window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings))
-    _development("forecast run", category=category, date=day, model=name)
-    s = fc.surface
-    cells = s.top(top)
+    r = client.connect().post("/forecast/run", {
+        "category": category, "day": _date(day, "--date").isoformat(), "model": model, "top": top,
+        "window_days": _days(window, "--window"), "cell": cell, "since": _date(since, "--since").isoformat(),
+        "purpose": purpose})
     if as_json:
-        out.print_json(json.dumps([{"rank": i + 1, "cell": int(c), "label": s.grid.label(c), "score": float(s.values[c]),
-                                    "terms": [{"label": t.label, "value": t.value, "share": t.share, "events": t.events}
-                                              for t in s.explain(c)]} for i, c in enumerate(cells)]))
+        out.print_json(json.dumps([{k: v for k, v in p.items() if k != "sentence"} for p in r["places"]]))
         return
-    out.print(f"[bold]{fc.category}, {fc.day}, model {fc.model}[/]: top {top} of {s.grid.n_valid:,} cells "
-              f"({s.grid.cell:g} m)", highlight=False)
-    for i, c in enumerate(cells, 1):
-        out.print(f"{i:>3}. {s.grid.label(c)}  score {s.values[c]:.3f}", highlight=False)
-        out.print(f"     {s.sentence(c)}", highlight=False)
+    out.print(f"[bold]{r['category']}, {r['day']}, model {r['model']}[/]: top {top} of {r['cells_valid']:,} cells "
+              f"({r['cell']:g} m)", highlight=False)
+    for p in r["places"]:
+        out.print(f"{p['rank']:>3}. {p['label']}  score {p['score']:.3f}", highlight=False)
+        out.print(f"     {p['sentence']}", highlight=False)
 
 
 @forecast_app.command("audit")
@@ -207,33 +180,32 @@ def audit_cmd(
     cell: Cell = 200.0,
     since: Since = "2014-01-01",
     as_json: Annotated[bool, typer.Option("--json", help="Print the full per-area table as JSON.")] = False,
+    purpose: Purpose = "crime analysis",
 ) -> None:
     """Exposure audit: per area, the share of flagged cells against the share of the period's incidents.
 
     A disparity of 2 means an area gets twice the attention its share of the incidents would justify.
     """
-    from lawful.forecast.service import exposure_audit
+    from lawful import client
 
-    name = _one_model(model)
-    with _session(readonly=True) as (session, settings), _Reporter() as progress:
-        a = exposure_audit(session, category=category, start=_date(start, "--start"), end=_date(end, "--end"),
-                           every_days=_days(every, "--every"), model=name, coverage=_coverage(coverage), cell=cell,
-                           window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings),
-                           progress=lambda d, t: progress("forecasting", d, t))
-    _development("exposure audit", category=category, start=start, end=end, model=name)
+    job = client.connect().post("/forecast/audit", {
+        "category": category, "start": _date(start, "--start").isoformat(), "end": _date(end, "--end").isoformat(),
+        "every_days": _days(every, "--every"), "model": model, "coverage": coverage, "top": top,
+        "window_days": _days(window, "--window"), "cell": cell, "since": _date(since, "--since").isoformat(),
+        "purpose": purpose})
+    a = _wait(job)
     if as_json:
-        areas = json.loads(a.table.replace([float("inf")], None).to_json(orient="records"))
-        out.print_json(json.dumps({"model": a.model, "coverage": a.coverage, "days": a.days, "misplaced": a.misplaced,
-                                   "areas": areas}))
+        out.print_json(json.dumps(a))
         return
-    out.print(f"[bold]{category}: policy 'attend the top {a.coverage:.0%} of cells' by {a.model}[/], {a.days} days. "
-              f"Misplaced attention (half the sum of |flagged share - incident share| over areas): "
-              f"{a.misplaced:.1%}.", highlight=False)
-    for title, frame in (("Most over-exposed", a.most_over(top)), ("Most under-exposed", a.most_under(top))):
+    out.print(f"[bold]{category}: policy 'attend the top {a['coverage']:.0%} of cells' by {a['model']}[/], {a['days']} "
+              f"days. Misplaced attention (half the sum of |flagged share - incident share| over areas): "
+              f"{a['misplaced']:.1%}.", highlight=False)
+    for title, rows in (("Most over-exposed", a["most_over"]), ("Most under-exposed", a["most_under"])):
         table = _table(title, ["area"], ["flagged cell-days", "flagged share", "incidents", "incident share", "disparity"])
-        for r in frame.itertuples():
-            table.add_row(str(r.area), f"{r.flagged_cell_days:,.0f}", f"{r.flagged_share:.2%}", f"{r.incidents:,.0f}",
-                          f"{r.incident_share:.2%}", "no incidents" if r.disparity == float("inf") else f"{r.disparity:.2f}")
+        for r in rows:
+            table.add_row(str(r["area"]), f"{r['flagged_cell_days']:,.0f}", f"{r['flagged_share']:.2%}",
+                          f"{r['incidents']:,.0f}", f"{r['incident_share']:.2%}",
+                          "no incidents" if r["disparity"] is None else f"{r['disparity']:.2f}")
         _wide(112).print(table)
 
 
@@ -253,31 +225,29 @@ def feedback_cmd(
     cell: Cell = 200.0,
     since: Since = "2014-01-01",
     as_json: Annotated[bool, typer.Option("--json", help="Print the drift per round as JSON.")] = False,
+    purpose: Purpose = "crime analysis",
 ) -> None:
     """Runaway feedback loops (Ensign et al. 2018): crime recorded only where attention goes, models refitted.
 
     Reports the drift of attention from the true rates (total-variation distance, 0 = perfect) before and after
     the rounds, without and with the paper's correction (thin each discovery by p_min / p).
     """
-    from lawful.forecast.service import feedback_loop
+    from lawful import client
 
-    names = _models(models)
-    with _session(readonly=True) as (session, settings), _Reporter() as progress:
-        results = feedback_loop(session, category=category, start=_date(start, "--start"), models=names, rounds=rounds,
-                                round_days=round_days, coverage=_coverage(coverage), cell=cell,
-                                window_days=_days(window, "--window"), since=_date(since, "--since"), tz=_tz(settings),
-                                exploration=exploration, reported=reported, seed=seed,
-                                progress=lambda d, t: progress("simulating", d, t))
-    _development("feedback simulation", category=category, start=start, models=names)
+    job = client.connect().post("/forecast/feedback", {
+        "category": category, "start": _date(start, "--start").isoformat(), "models": models, "rounds": rounds,
+        "round_days": round_days, "coverage": coverage, "exploration": exploration, "reported": reported, "seed": seed,
+        "window_days": _days(window, "--window"), "cell": cell, "since": _date(since, "--since").isoformat(),
+        "purpose": purpose})
+    results = _wait(job)
     if as_json:
-        out.print_json(json.dumps([{"model": r.model, "corrected": r.corrected, "drift": list(r.drift),
-                                    "captured": list(r.captured)} for r in results]))
+        out.print_json(json.dumps([{k: r[k] for k in ("model", "corrected", "drift", "captured")} for r in results]))
         return
     table = _table(f"{category}: {rounds} rounds of {round_days} days, attention budget {coverage:g}",
                    ["model", "correction"], ["drift before", "drift after", "change", "true crime in attended cells"])
     for r in results:
-        table.add_row(r.model, "yes" if r.corrected else "no", f"{r.drift[0]:.3f}", f"{r.drift[-1]:.3f}",
-                      f"{r.change:+.3f}", f"{r.captured[0]:.1%} -> {r.captured[-1]:.1%}")
+        table.add_row(r["model"], "yes" if r["corrected"] else "no", f"{r['drift'][0]:.3f}", f"{r['drift'][-1]:.3f}",
+                      f"{r['change']:+.3f}", f"{r['captured'][0]:.1%} -> {r['captured'][-1]:.1%}")
     _wide(112).print(table)
     out.print("Drift: total-variation distance between the model's risk shares and the true crime shares (0 = the "
               "model puts risk exactly where crime is). The correction removes the bias but records less, so it needs "
@@ -291,45 +261,63 @@ def issue_cmd(
     day: Annotated[str, typer.Option("--date", help="The local day to forecast.")] = "2019-12-24",
     area: Annotated[Optional[str], typer.Option(help="The area it is for, if approvals are limited to areas.")] = None,
     top: Annotated[int, typer.Option(help="How many places to print.")] = 10,
-    actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER", help="Who you are.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stored output as JSON.")] = False,
 ) -> None:
     """An operational forecast through the governance gate: refused unless the entry is approved for this purpose,
     active and not suspended. The result is stored with its explanation and waits for a person's decision
     (`lawful review decide`)."""
-    from lawful.cli_common import _who
+    from lawful import client
 
-    with _session() as (session, _):
-        who = _who(session, actor)
-    ref, result = issue_through_gate(ref, actor=who, day=_date(day, "--date"), purpose=purpose, area=area)
-    if not result.allowed:
-        raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",
-                          "see `lawful models list` and `lawful models approve`")
-    o = result.output
-    lines = [(f"[bold]Output {o.id}[/] ({'SANDBOX, not operational' if o.sandbox else 'recommendation'}): "
-              f"{o.subject} by {ref}, top {len(o.payload['cells'])} places; waiting for a decision "
-              f"(`lawful review decide {o.id}`).")]
-    lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o.explanation[:top])]
+    o = client.connect().post("/forecast/issue", {"ref": ref, "purpose": purpose, "day": _date(day, "--date").isoformat(),
+                                                  "area": area})
+    if as_json:
+        out.print_json(json.dumps(o))
+        return
+    lines = [(f"[bold]Output {o['id']}[/] ({'SANDBOX, not operational' if o['sandbox'] else 'recommendation'}): "
+              f"{o['subject']} by {o['model']}, top {o['places']} places; waiting for a decision "
+              f"(`lawful review decide {o['id']}`).")]
+    lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o["explanation"][:top])]
     for line in lines:
         out.print(line, highlight=False)
 
 
-def issue_through_gate(ref: str, *, actor, day: date, purpose: str, area: str | None):
-    """Check, compute, issue: three short transactions, so the seconds a forecast takes never hold the write lock.
-    Returns (NAME:VERSION, the gate's result); the gate checks again when it issues (a suspension may have come
-    in between), and a refusal at either point is on the trail."""
-    from lawful.forecast.service import check_issue, forecast_output
-    from lawful.governance import gate
-    from lawful.governance.registry import get
+# ---- in process, for `lawful demo` only ------------------------------------------------------------------------------
+# The demo runs as the server's own account with the store open (like `lawful admin load-dataset`), so it calls the
+# flows directly rather than through a server; everyone else reaches them through the API above.
+def _demo_store():
+    from lawful.db import Store
+    from lawful.settings import Settings
 
-    with _session() as (session, _):
-        entry = get(session, ref=ref)
-        ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
-        model = dict(entry.card.get("model") or {})
-        why = check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area)
-    if why:
-        return ref, gate.GateResult(None, why)
-    with _session(readonly=True) as (session, settings):
-        subject, payload, explanation = forecast_output(session, model=model, day=day, tz=_tz(settings))
-    with _session() as (session, _):
-        return ref, gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose, kind="forecast",
-                               subject=subject, payload=payload, explanation=explanation, area=area)
+    return Store(Settings.from_env())
+
+
+def demo_backtest(out_dir: Path):
+    """The demo's short backtest of every model on December 2019, run in process as the operator: printed and
+    written like `lawful forecast backtest --out`; returns the report."""
+    from lawful.access.service import Actor
+    from lawful.forecast import flows
+
+    store = _demo_store()
+    try:
+        with _Reporter() as progress:
+            report = flows.backtest_job(store, actor=Actor("operator", frozenset({"admin"}), "secret"),
+                                        category="Break and Enter", start=date(2019, 12, 3), end=date(2019, 12, 31),
+                                        every_days=7, window_days=365, cell=200.0, models="all",
+                                        since=date(2014, 1, 1), purpose="crime analysis", progress=progress)
+            result = flows.backtest_result(report, files=True, progress=progress)
+    finally:
+        store.dispose()
+    show_backtest(result, as_json=False, out_dir=out_dir)
+    return report
+
+
+def issue_through_gate(ref: str, *, actor, day: date, purpose: str, area: str | None):
+    """`lawful demo`'s way to the gate (in process, as the demo's analyst): lawful.forecast.flows.issue_through_gate
+    over a store of its own. Returns (NAME:VERSION, the gate's result)."""
+    from lawful.forecast import flows
+
+    store = _demo_store()
+    try:
+        return flows.issue_through_gate(store, actor=actor, ref=ref, day=day, purpose=purpose, area=area)
+    finally:
+        store.dispose()

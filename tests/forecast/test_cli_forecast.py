@@ -7,7 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import HEADER, run_cli, store_fingerprint, write_csv
+from sqlalchemy import text
+
+from lawful import db
+from tests.conftest import HEADER, mint_token, run_cli, write_csv
 
 
 @pytest.fixture
@@ -28,16 +31,56 @@ def loaded(store, tmp_path, mapping_file, capsys):
         when_text = str(when).replace("T", " ")[:16]
         rows.append(f"S{i},{offence},{when_text},{lat:.5f},{lon:.5f},Hood{i % 4},House,none,")
     path = write_csv(tmp_path / "synthetic.csv", rows, HEADER)
-    code, _, err = run_cli(["ingest", str(path), "--mapping", str(mapping_file)], capsys)
-    assert code == 0, err
+    # Loaded through the incidents service directly: no one is signed in yet (the fixture is shared with tests that
+    # create their own first admin), and ingest through the API has its own tests.
+    from lawful.incidents.mapping import load_mapping
+    from lawful.incidents.service import ingest_file
+
+    engine = db.open_store(store)
+    try:
+        with db.transaction(engine, settings=store) as session:
+            summary = ingest_file(session, path=path, mapping=load_mapping(mapping_file), settings=store,
+                                  actor="test-setup")
+    finally:
+        engine.dispose()
+    assert summary.inserted == 2400
     return store
 
 
-BACKTEST = ["forecast", "backtest", "--start", "2019-10-01", "--end", "2019-12-25", "--every", "14d",
+@pytest.fixture
+def analyst(loaded):
+    """An analyst cleared for the (internal) incidents, signed in by `--as ana`."""
+    mint_token(loaded, "ana", ("analyst",), "internal")
+    return "ana"
+
+
+def what_is_stored(settings) -> tuple:
+    """The incidents, loads and the whole decision trail (sign-ins touch only their token's last use)."""
+    engine = db.open_store(settings)
+    try:
+        with engine.connect() as conn:
+            return tuple(tuple(conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all())
+                         for table in ("loads", "incidents", "quarantine", "audit_entries", "audit_checkpoints"))
+    finally:
+        engine.dispose()
+
+
+def trail(settings, action: str) -> list[tuple]:
+    engine = db.open_store(settings)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT actor, object, purpose, details FROM audit_entries WHERE action = :a ORDER BY seq"),
+                {"a": action})]
+    finally:
+        engine.dispose()
+
+
+BACKTEST = ["forecast", "backtest", "--as", "ana", "--start", "2019-10-01", "--end", "2019-12-25", "--every", "14d",
             "--since", "2018-01-01", "--window", "180d"]
 
 
-def test_backtest_json_gives_one_record_per_model_and_coverage(loaded, capsys):
+def test_backtest_json_gives_one_record_per_model_and_coverage(loaded, analyst, capsys):
     code, out, err = run_cli([*BACKTEST, "--models", "naive,kde,sepp", "--json"], capsys)
     assert code == 0, err
     records = json.loads(out)
@@ -50,7 +93,7 @@ def test_backtest_json_gives_one_record_per_model_and_coverage(loaded, capsys):
     assert naive5["pai"] > 3  # two thirds of the incidents sit in three hotspots: far better than random
 
 
-def test_backtest_table_and_files(loaded, capsys, tmp_path):
+def test_backtest_table_and_files(loaded, analyst, capsys, tmp_path):
     out_dir = tmp_path / "bt"
     code, out, err = run_cli([*BACKTEST, "--models", "naive-all,prospective", "--out", str(out_dir)], capsys)
     assert code == 0, err
@@ -62,20 +105,20 @@ def test_backtest_table_and_files(loaded, capsys, tmp_path):
     assert "| naive-all | 5% |" in (out_dir / "report.md").read_text()
 
 
-def test_run_prints_top_places_with_explanations(loaded, capsys):
-    code, out, err = run_cli(["forecast", "run", "--date", "2019-12-01", "--model", "kde", "--top", "3",
+def test_run_prints_top_places_with_explanations(loaded, analyst, capsys):
+    code, out, err = run_cli(["forecast", "run", "--as", "ana", "--date", "2019-12-01", "--model", "kde", "--top", "3",
                               "--since", "2018-01-01"], capsys)
     assert code == 0, err
     assert out.count("score") == 3 and "incidents within 200 m" in out and "%" in out
-    code, out, _ = run_cli(["forecast", "run", "--date", "2019-12-01", "--model", "naive", "--top", "2",
+    code, out, _ = run_cli(["forecast", "run", "--as", "ana", "--date", "2019-12-01", "--model", "naive", "--top", "2",
                             "--since", "2018-01-01", "--json"], capsys)
     places = json.loads(out)
     assert [p["rank"] for p in places] == [1, 2]
     assert sum(t["value"] for t in places[0]["terms"]) == pytest.approx(places[0]["score"])
 
 
-def test_audit_and_feedback_report_areas_and_drift(loaded, capsys):
-    code, out, err = run_cli(["forecast", "audit", "--start", "2019-09-01", "--end", "2019-12-24", "--every", "14d",
+def test_audit_and_feedback_report_areas_and_drift(loaded, analyst, capsys):
+    code, out, err = run_cli(["forecast", "audit", "--as", "ana", "--start", "2019-09-01", "--end", "2019-12-24", "--every", "14d",
                               "--since", "2018-01-01", "--json"], capsys)
     assert code == 0, err
     result = json.loads(out)
@@ -83,7 +126,7 @@ def test_audit_and_feedback_report_areas_and_drift(loaded, capsys):
     table = result["areas"]
     assert {r["area"] for r in table} <= {"Hood0", "Hood1", "Hood2", "Hood3", "unknown"}
     assert sum(r["incident_share"] for r in table) == pytest.approx(1.0)
-    code, out, err = run_cli(["forecast", "feedback", "--start", "2018-12-01", "--rounds", "3", "--models", "naive",
+    code, out, err = run_cli(["forecast", "feedback", "--as", "ana", "--start", "2018-12-01", "--rounds", "3", "--models", "naive",
                               "--since", "2018-01-01", "--json"], capsys)
     assert code == 0, err
     runs = json.loads(out)
@@ -97,11 +140,41 @@ def test_audit_and_feedback_report_areas_and_drift(loaded, capsys):
     (["--models", "naive,oracle"], "unknown model 'oracle'"),
     (["--start", "2019-13-01"], "--start '2019-13-01' is not a date"),
     (["--end", "2019-10-01"], "is not after --start"),
-    (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler"),
+    (["--scheduler", "tcp://10.9.9.9:8786"], "does not run backtests on the Dask scheduler 'tcp://10.9.9.9:8786'"),
 ])
-def test_bad_options_get_one_line_with_the_fix_and_change_nothing(loaded, capsys, args, message):
-    before = store_fingerprint(loaded)
+def test_bad_options_get_one_line_with_the_fix_and_change_nothing(loaded, analyst, capsys, monkeypatch, args,
+                                                                     message):
+    monkeypatch.setenv("LAWFUL_DASK_SCHEDULER", "tcp://10.0.0.5:8786")  # the operator's; never contacted here
+    run_cli(["whoami", "--as", "ana"], capsys)  # the server is up and ana signed in before we look
+    before = what_is_stored(loaded)
     code, out, err = run_cli([*BACKTEST, *args], capsys)
     assert code == 2
     assert message in err and "error:" in err
-    assert store_fingerprint(loaded) == before
+    assert what_is_stored(loaded) == before
+
+
+def test_every_analysis_is_on_the_trail_as_development_by_the_signed_in_person(loaded, analyst, capsys):
+    code, _, err = run_cli(["forecast", "run", "--as", "ana", "--date", "2019-12-01", "--model", "naive",
+                            "--top", "1", "--since", "2018-01-01", "--purpose", "investigation 2019-77"], capsys)
+    assert code == 0, err
+    [(actor, obj, purpose, details)] = trail(loaded, "development")
+    assert (actor, obj, purpose) == ("ana", "incidents:Break and Enter", "investigation 2019-77")
+    assert json.loads(details)["analysis"] == "forecast run" and json.loads(details)["model"] == "naive"
+
+
+def test_a_person_below_the_incidents_classification_reads_nothing(loaded, capsys):
+    """Forecasting reads stored incidents: the clearance must reach their classification (internal here)."""
+    mint_token(loaded, "pia", ("analyst",), "public")
+    for args in (["run", "--date", "2019-12-01", "--model", "naive"], ["backtest", *BACKTEST[4:], "--models", "naive"],
+                 ["audit"], ["feedback", "--models", "naive"]):
+        code, out, err = run_cli(["forecast", *args, "--as", "pia", "--since", "2018-01-01"], capsys)
+        assert code == 2 and "incidents Break and Enter is internal, above pia's clearance (public)" in err, args
+        assert out == ""
+    assert trail(loaded, "development") == []
+    denials = trail(loaded, "access.deny")
+    assert len(denials) == 4 and {d[0] for d in denials} == {"pia"}
+
+
+def test_no_sign_in_no_forecast(loaded, capsys):
+    code, out, err = run_cli(["forecast", "run", "--date", "2019-12-01", "--model", "naive"], capsys)
+    assert code == 2 and "sign in" in err and out == ""

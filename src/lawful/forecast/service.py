@@ -157,15 +157,45 @@ def feedback_loop(session: Session, *, category: str, start: date, models: list[
     return out
 
 
+def require_forecast_read(session: Session, *, actor, purpose: str, category: str | None) -> None:
+    """May the actor read what a forecast of `category` is made from? Its incidents (checked first, so the refusal
+    names them), and every stored incident, since all of their locations shape the grid's mask and areas. The
+    actor's clearance must reach the highest classification of both; AccessDenied otherwise."""
+    from lawful.incidents.service import require_read
+
+    require_read(session, actor=actor, purpose=purpose, category=category)
+    if category is not None:
+        require_read(session, actor=actor, purpose=purpose, category=None)
+
+
+def require_stored_category(session: Session, *, category: str) -> None:
+    """One clear error before any work when nothing of `category` is stored at all."""
+    known = get_categories(session)
+    if category not in known:
+        raise LawfulError(f"no incidents of category {category!r} are stored",
+                          f"use one of the stored categories: {', '.join(known) or 'none'}")
+
+
+def record_development(session: Session, *, actor, purpose: str, analysis: str, category: str,
+                       details: dict) -> int:
+    """Backtests and analyses are development activity: on the trail (stored incidents were consulted, by this
+    person, for this purpose), never operational. Written in the writing transaction of the access check, before
+    the read-only computation starts."""
+    from lawful.trail import audit
+
+    return audit.append(session, actor=actor.name, action="development", obj=f"incidents:{category}",
+                        purpose=purpose, details={"analysis": analysis, "category": category, **details})
+
+
 def check_issue(session: Session, *, actor, entry, purpose: str, area: str | None = None) -> str | None:
     """Before computing an operational forecast: the gate's refusal (written to the trail), or None once the gate
     would let it out and the actor may read the incidents it is made from (AccessDenied otherwise)."""
     from lawful.governance import gate
-    from lawful.incidents.service import require_read
 
     why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="forecast", area=area)
     if why is None:
-        require_read(session, actor=actor, purpose=purpose, category=(entry.card.get("model") or {}).get("category"))
+        require_forecast_read(session, actor=actor, purpose=purpose,
+                              category=(entry.card.get("model") or {}).get("category"))
     return why
 
 
