@@ -260,9 +260,9 @@ def authenticate(session: Session, *, token: str) -> Actor:
     row = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
     now = _now()
     if row is None:
-        raise Unauthenticated("the token is not valid", "sign in again with `lawful users login NAME`")
+        raise Unauthenticated("the token is not valid", "sign in again with `lawful login NAME`")
     if row.revoked_at is not None:
-        raise Unauthenticated("the token was revoked", "sign in again with `lawful users login NAME`")
+        raise Unauthenticated("the token was revoked", "sign in again with `lawful login NAME`")
     if row.expires_at <= now:
         raise Unauthenticated(f"the token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC", "sign in again")
     user = session.get(User, row.user_id)
