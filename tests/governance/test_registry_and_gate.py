@@ -224,3 +224,37 @@ def test_an_analyst_cannot_forecast_from_incidents_above_their_clearance(loaded,
         assert s.query(Output).count() == 0
     code, out, _ = run_cli(["access", "denials"], capsys)
     assert "pia" in out and "incidents.read" in out
+
+
+def test_a_purpose_rides_only_on_its_exact_approval_or_a_declared_sub_purpose(gov):
+    ref = gov.active(tier="medium")
+    refused = issue(gov, ref, purpose="patrol planning of protest organisers")
+    assert refused and "patrol planning of protest organisers" in refused
+    assert issue(gov, ref, purpose="Patrol  Planning") is None  # case and spacing aside, it is the same purpose
+
+
+def test_an_unusable_evaluation_cannot_carry_a_high_tier_model_to_approval(gov):
+    with gov.tx() as s:
+        e = registry.register(s, actor=gov.actor(s, "owner"), card=dict(copy.deepcopy(CARD), owner="owner"))
+        ref = e.ref
+    nan_pai = {"source": "t", "records": [dict(EVALUATION["records"][0], pai=float("nan"))]}
+    with pytest.raises(InputError, match="record 1, pai: nan"):
+        gov.step(registry.attach, ref, "owner", evaluation=nan_pai)
+    with pytest.raises(InputError, match="missing model, coverage, days, misplaced"):
+        gov.step(registry.attach, ref, "owner", exposure={})
+    with pytest.raises(LawfulError, match="no evaluation results are attached"):
+        gov.step(registry.submit, ref, "owner", thresholds=gov.t)  # nothing was attached, so nothing goes forward
+
+
+@pytest.mark.parametrize("technique", ["face recognition matching", "Person-Scoring", "facial_recognition systems",
+                                       "emotion-detection", "lie detection of witnesses"])
+def test_prohibited_techniques_are_refused_however_they_are_spelled(technique):
+    with pytest.raises(InputError, match="cannot be registered"):
+        check_card(dict(copy.deepcopy(CARD), techniques=[technique]))
+    with pytest.raises(InputError, match="cannot be registered"):
+        check_card(dict(copy.deepcopy(CARD), techniques=technique))  # a string, not a list: still refused
+
+
+def test_ordinary_techniques_are_not_mistaken_for_prohibited_ones():
+    for t in ("face detection to blur faces", "kernel density", "scoring places by risk", "gradient-boosted trees"):
+        assert check_card(dict(copy.deepcopy(CARD), techniques=[t]))["techniques"] == [t]

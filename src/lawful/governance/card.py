@@ -118,14 +118,14 @@ def check_card(raw: dict, where: str = "card") -> dict:
         raise InputError(f"{where}: a model card is a TOML table of fields", "see examples/governance/")
     output = raw.get("output")
     if normalise(str(output)) in ("people", "person", "individual", "suspect", "offender", "citizen"):
-        refuse(f"its output is about individual people ({output!r}): it would score or list people")
+        refuse(f"its output is about individual people ({output!r}): it would score or list people", where)
     techniques = raw.get("techniques", [])
     for field in ("techniques", "purposes"):  # refuse what is prohibited before complaining about its spelling
         value = raw.get(field, [])
         for t in ([value] if isinstance(value, str) else value if isinstance(value, list) else []):
             why = prohibited(str(t))
             if why:
-                refuse(f"it {why} ({field}: {t!r})")
+                refuse(f"it {why} ({field}: {t!r})", where)
     if not isinstance(techniques, list) or not all(isinstance(t, str) and t.strip() for t in techniques):
         bad("techniques", f"expected a list of strings, got {_show(techniques)}",
             'write techniques = ["gradient-boosted trees", "..."]')
@@ -321,8 +321,8 @@ def load_fria(path: Path) -> dict:
     return check_fria(fria, str(path))
 
 
-def refuse(why: str):
-    raise InputError(f"This entry cannot be registered: {why}. {REFUSAL_WHY}",
+def refuse(why: str, where: str | None = None):
+    raise InputError(f"{where + ': this' if where else 'This'} entry cannot be registered: {why}. {REFUSAL_WHY}",
                      "Lawful forecasts places and times and explains rules; it will not take this entry")
 
 

@@ -4,6 +4,7 @@ file, row, field and the fix; nothing is evaluated."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -20,16 +21,28 @@ from lawful.rules.language import BUILTIN_FIELDS, RuleSet
 REQUIRED = ("id", "time", "lon", "lat")
 
 
-def _csv(path: Path, text: str) -> pd.DataFrame:
+def _csv(path: Path, text: str, *, empty_is_missing: bool = True) -> pd.DataFrame:
+    """A CSV as text columns; every row must have as many fields as the header (else one located error)."""
+    reader = csv.reader(io.StringIO(text))
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty", "give a header line and one row per record") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        where = f" row {m.group(1)}" if m else ""
-        raise InputError(f"{path}{where}: not a well-formed CSV ({str(exc).strip()[:160]})",
-                         "every row needs as many fields as the header; quote values that contain commas") from None
+        header = next(reader, None)
+        if not header:
+            raise InputError(f"{path}: the file is empty", "give a header line and one row per record")
+        rows = []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise InputError(f"{path} row {reader.line_num}: has {len(row)} fields, the header has {len(header)}",
+                                 "give every row as many fields as the header; quote values that contain commas")
+            rows.append(row)
+    except csv.Error as exc:
+        raise InputError(f"{path} row {reader.line_num}: not a well-formed CSV ({exc})",
+                         "check the quotes on that row") from None
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    if empty_is_missing:
+        frame = frame.where(frame != "", None)
+    return frame
 
 
 def read_events(path: Path, rs: RuleSet, crs: str) -> Events:
@@ -123,7 +136,7 @@ def read_verdicts(path: Path):
 
     text = read_text(path, what="a verdict file (CSV)", limit=EVENT_BYTES,
                      fix="give a CSV of verdicts: rule, version, alert_time, verdict, held")
-    frame = _csv(path, text).fillna("")
+    frame = _csv(path, text, empty_is_missing=False)
     missing = [c for c in ("rule", "version", "alert_time", "verdict", "held") if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}",
