@@ -690,6 +690,21 @@ def _demo_people() -> dict[str, str]:
                 for name in DEMO_USERS if name != "demo-admin"}
 
 
+def _tighten(settings) -> None:
+    """The demo made its store before anything else ran with the server's umask: make its private files private
+    (0600 in 0700 directories), as the server insists before it starts."""
+    import stat
+
+    from lawful.server_files import private_paths
+
+    loose = [p for p in private_paths(settings) if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    for p in loose:
+        p.chmod(0o700 if p.is_dir() else 0o600)
+    if loose:
+        out.print(f"Made {len(loose)} of the store's files private to this account, as the server requires.",
+                  highlight=False)
+
+
 def _demo_server(settings):
     """The server, in this process (the same app `lawful serve` runs), unless one is here already: every governance
     step of the demo goes through its door with a person's token."""
@@ -726,12 +741,13 @@ def demo_governance(evaluation_records: list[dict]) -> None:
     from lawful.governance.card import load_card
 
     settings = operator_settings()  # refuses unless this is the server's account; keeps its files private
+    _tighten(settings)
     card_data = load_card(DEMO_CARD)
     name = card_data["name"]
     fria_path = DEMO_CARD.with_name("demo-forecaster-fria.toml")
     tokens = _demo_people()
-    as_ = {who: client.Client(token=token) for who, token in tokens.items()}
     with _demo_server(settings):
+        as_ = {who: client.Client(token=token) for who, token in tokens.items()}
         owner = as_["demo-owner"]
         if not [e for e in owner.get("/models") if e["name"] == name and e["state"] == "active"]:
             m = card_data["model"]
