@@ -66,7 +66,7 @@ def main() -> None:
 
     settings = Settings.from_env()
     db.upgrade(settings)
-    signing_key(settings)  # created once, before the writers start
+    signing_key(settings, create=True)  # created once, before the writers start
     store = "PostgreSQL" if args.postgres else "SQLite"
     print(f"machine: {machine()}; store: {store}")
     for per_tx in (1, 10):

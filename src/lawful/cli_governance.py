@@ -543,17 +543,23 @@ def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "r
 
 # ---- audit ---------------------------------------------------------------------------------------------------------
 @audit_app.command("verify")
-def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify with this public key (PEM) "
-                                                                    "instead of the local signing key's.")] = None) -> None:
-    """Recompute every hash and check every signed checkpoint. Names the first entry altered, removed or inserted,
-    including entries cut off the end. Exit 1 if anything is wrong."""
+def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify with this public key (PEM): the key "
+                                                                    "the trail was started with, as the agency "
+                                                                    "published it. Default: the local record of it.")] = None,
+                 witness: Annotated[Optional[Path], typer.Option(help="Also check the heads published with `lawful "
+                                                                 "audit witness` (a file or directory).")] = None) -> None:
+    """Recompute every hash and check every signed head (checkpoints, the head file, witness heads) and the key
+    that signed it. Names the first entry altered, removed or inserted, including entries cut off the end, and
+    any head signed by a key the trail was not handed over to. Exit 1 if anything is wrong."""
     from lawful.trail import audit
 
     with _session(readonly=True) as (session, settings):
-        v = audit.verify(session, settings=settings, public_key_path=public_key)
+        v = audit.verify(session, settings=settings, public_key_path=public_key, witness=witness)
     if v.ok:
+        keys = ", then ".join(f"{kid} (from entry {start + 1})" if start else kid for start, kid in v.keys)
         out.print(f"[green]OK[/]: {v.entries:,} entries, every hash recomputed; head entry {v.head_seq} "
-                  f"({v.head_hash[:16]}...) is covered by a signed checkpoint ({v.checkpoints:,} checkpoints). "
+                  f"({v.head_hash[:16]}...) is covered by a signed checkpoint ({v.checkpoints:,} signed heads checked"
+                  f"{', witness included' if witness else ''}; key {keys}). "
                   f"Retention: kept at least {settings.audit_retention_days} days; Lawful never deletes trail entries.",
                   highlight=False)
         return
@@ -567,7 +573,8 @@ def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify
 @audit_app.command("export")
 def audit_export(directory: Annotated[Path, typer.Argument(help="A new or empty directory for the bundle.")],
                  actor: As = None) -> None:
-    """Write the trail, its signed checkpoints, the public key and a stand-alone verifier (`python verify.py`)."""
+    """Write the trail, its signed heads, the public key, a manifest with its fingerprint and a stand-alone
+    verifier (`python verify.py`)."""
     from lawful.trail import audit
 
     with _session() as (session, _):  # the export is itself on the trail, signed before the bundle is cut
@@ -576,8 +583,32 @@ def audit_export(directory: Annotated[Path, typer.Argument(help="A new or empty 
                      details={"directory": str(directory)})
     with _session(readonly=True) as (session, settings):
         b = audit.export(session, settings=settings, out_dir=directory)
-    out.print(f"Wrote {b.entries:,} entries and {b.checkpoints:,} checkpoints to {b.path}; verify there with "
-              f"`python verify.py`.", highlight=False)
+    out.print(f"Wrote {b.entries:,} entries and {b.checkpoints:,} signed heads to {b.path} (key fingerprint "
+              f"{b.fingerprint}); verify there with `python verify.py`.", highlight=False)
+
+
+@audit_app.command("witness")
+def audit_witness(dest: Annotated[Path, typer.Argument(help="Outside the data directory: a file (one JSON line per "
+                                                       "head is appended) or a directory (one file per head).")]) -> None:
+    """Publish the trail's current signed head (seq, hash, time, key, signature, key fingerprint) to a place the
+    database's owner cannot rewrite; `lawful audit verify --witness DEST` then checks the trail against it."""
+    from lawful.trail import witness
+
+    with _session(readonly=True) as (session, settings):
+        h = witness.publish(session, settings=settings, dest=dest)
+    out.print(f"Published head entry {h['seq']} ({h['hash'][:16]}...), key {h['key_id']}, to {dest}.", highlight=False)
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key(actor: As = None) -> None:
+    """Hand the trail over to a new signing key: a `trail.key` entry naming it, signed by the old key. Admins only.
+    Back up the new key; the old public key is kept beside it as retired."""
+    from lawful.trail import audit
+
+    with _session() as (session, settings):
+        who = _actor(session, actor)
+        old, new = audit.rotate_key(session, settings=settings, actor=who)
+    out.print(f"The trail's key is now {new} (was {old}); back up {settings.audit_key_path}.", highlight=False)
 
 
 @audit_app.command("log")

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import json
 import textwrap
 
 import pytest
@@ -118,7 +119,10 @@ def test_export_verifies_elsewhere_with_the_public_key_alone(store, tmp_path, ca
     env = {"PATH": os.environ["PATH"]}
     done = subprocess.run([sys.executable, "-I", "verify.py"], cwd=elsewhere, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "OK: 7 entries" in done.stdout  # 5 + the admin's creation + the export itself
+    entries = len((elsewhere / "entries.jsonl").read_text(encoding="utf-8").splitlines())
+    assert entries > 5 and f"OK: {entries} entries" in done.stdout  # 5, the admin's creation, the export itself
+    manifest = json.loads((elsewhere / "manifest.json").read_text())
+    assert manifest["fingerprint"] in done.stdout and "names" not in done.stdout  # the key given is the pinned one
     lines = (elsewhere / "entries.jsonl").read_text(encoding="utf-8").splitlines()
     lines[2] = lines[2].replace("investigation 7", "investigation 8")
     (elsewhere / "entries.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")

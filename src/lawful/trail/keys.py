@@ -1,35 +1,118 @@
-"""The trail's Ed25519 signing key: a file apart from the database, created on first use, readable by its owner only.
+"""The trail's Ed25519 signing key: a file apart from the database, readable by its owner only.
 
-Someone who can write the database but not read this file cannot forge a checkpoint. Back the file up; losing it
-means new checkpoints are signed by a new key, which `lawful audit verify` reports.
+Someone who can write the database but not read this file cannot forge a checkpoint. The key is created only for a
+trail that has not begun: once checkpoints exist, a missing key is an error to fix from backup, never a reason to
+start a new key (that would let anyone who deletes the key file re-sign history). Back the file up.
+
+Files beside the key (default `$LAWFUL_DATA_DIR/keys/`):
+  trail-ed25519.pem                the private key (0600);  trail-ed25519.pub  its public key
+  trail-ed25519-origin.pub         the key the trail was started with: the default trust anchor of `audit verify`
+  trail-ed25519.retired-KEYID.pub  keys replaced by `lawful audit rotate-key` (their private halves are deleted)
+  trail-ed25519-head.json          the newest signed head (lawful.trail.audit)
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption, PrivateFormat, PublicFormat,
                                                           load_pem_private_key, load_pem_public_key)
 
-from lawful.errors import ConfigError
+from lawful.errors import ConfigError, LawfulError
 from lawful.keyfile import create_once
 from lawful.settings import Settings
 
-
-def signing_key(settings: Settings) -> Ed25519PrivateKey:
-    """The private key, created atomically if it does not exist yet (two processes starting at once get one key)."""
-    return _load_or_create(settings.audit_key_path)
+_LOADED: dict[Path, Ed25519PrivateKey] = {}  # read once per process (the file may be moved away; the key stays)
 
 
-@lru_cache(maxsize=8)
-def _load_or_create(path: Path) -> Ed25519PrivateKey:
+def signing_key(settings: Settings, *, create: bool = False) -> Ed25519PrivateKey:
+    """The private key. Created (atomically: two processes starting at once get one key) only with create=True,
+    which the writer passes for a trail that has no entry and no signed head yet."""
+    path = settings.audit_key_path
+    key = _LOADED.get(path)
+    if key is not None:
+        return key
     if not path.exists():
+        if not create:
+            raise LawfulError(f"the trail signing key {path} is missing",
+                              "restore it (and the .pub beside it) from backup, or point LAWFUL_AUDIT_KEY at it",
+                              kind="unavailable")
         new = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        if create_once(path, new):
-            path.with_suffix(".pub").write_bytes(public_pem(_read(path).public_key()))
-    return _read(path)
+        try:
+            if create_once(path, new):
+                pub = public_pem(_read(path).public_key())
+                path.with_suffix(".pub").write_bytes(pub)
+                create_once(origin_path(settings), pub)
+        except OSError as exc:
+            raise LawfulError(f"cannot create the trail signing key {path}: {exc.strerror or exc}; nothing was written",
+                              f"make {path.parent} writable by Lawful's account (mode 0700) and give it free space",
+                              kind="unavailable") from None
+    key = _LOADED[path] = _read(path)
+    return key
+
+
+def forget(settings: Settings) -> None:
+    _LOADED.pop(settings.audit_key_path, None)
+
+
+def origin_path(settings: Settings) -> Path:
+    p = settings.audit_key_path
+    return p.with_name(p.stem + "-origin.pub")
+
+
+def retired_path(settings: Settings, kid: str) -> Path:
+    p = settings.audit_key_path
+    return p.with_name(f"{p.stem}.retired-{kid}.pub")
+
+
+def next_path(settings: Settings) -> Path:
+    p = settings.audit_key_path
+    return p.with_name(p.name + ".next")
+
+
+def trust_anchor(settings: Settings) -> Ed25519PublicKey:
+    """The public key local verification starts from: the key the trail was started with, if recorded, else the
+    current key's .pub, else the signing key's own public half."""
+    for p in (origin_path(settings), settings.audit_key_path.with_suffix(".pub")):
+        if p.exists():
+            return read_public_key(p)
+    return signing_key(settings).public_key()
+
+
+def retired_public_key(settings: Settings, kid: str) -> Ed25519PublicKey | None:
+    p = retired_path(settings, kid)
+    return read_public_key(p) if p.exists() else None
+
+
+def stage_next(settings: Settings) -> Ed25519PrivateKey:
+    """A new key written beside the current one as `.next` (0600, synced), installed by install_next."""
+    new = Ed25519PrivateKey.generate()
+    path = next_path(settings)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, new.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise LawfulError(f"cannot write the new trail key {path}: {exc.strerror or exc}; nothing was changed",
+                          f"make {path.parent} writable by Lawful's account and give it free space",
+                          kind="unavailable") from None
+    return new
+
+
+def install_next(settings: Settings, old: Ed25519PrivateKey, old_kid: str) -> None:
+    """Keep the old public key as retired (and as the origin if none is recorded), then move `.next` into place."""
+    path = settings.audit_key_path
+    old_pub = public_pem(old.public_key())
+    create_once(origin_path(settings), old_pub)
+    retired_path(settings, old_kid).write_bytes(old_pub)
+    os.replace(next_path(settings), path)
+    path.with_suffix(".pub").write_bytes(public_pem(_read(path).public_key()))
+    forget(settings)
 
 
 def _read(path: Path) -> Ed25519PrivateKey:
