@@ -6,7 +6,9 @@ Events in, a `RiskSurface` out. Every estimator follows one contract, in the sci
     surface = est.predict(grid, at)                         # risk per valid cell at instant `at`
     surface.explain(cell)                                   # additive terms that sum to the cell's score
 
-`lawful.forecast.service` is the one module here that reads the store; nothing else in this package imports it.
+`lawful.forecast.service` (one transaction) and `lawful.forecast.flows` (several: check -> compute read-only ->
+issue, with the access decisions and trail entries) are the only modules here that touch the store; nothing else
+in this package imports them.
 """
 
 from lawful.forecast.events import Events
