@@ -32,28 +32,10 @@ serious_app = typer.Typer(no_args_is_help=True, help="Serious incidents involvin
 report_app = typer.Typer(no_args_is_help=True, help="Monitoring reports.")
 
 
-def _thresholds():
-    from lawful.governance.policy import Thresholds
-
-    return Thresholds.from_env()
-
-
 def _actor(session, name):
     from lawful.cli_common import _who
 
     return _who(session, name)
-
-
-def _entry(session, ref):
-    from lawful.governance.registry import get
-
-    return get(session, ref=ref)
-
-
-def _read_json(path: Path, what: str):
-    from lawful.limits import load_json  # size, depth, finite numbers; one located line on any problem
-
-    return load_json(path, what=f"the {what}", allow_nan=True)
 
 
 # ---- users ---------------------------------------------------------------------------------------------------------
