@@ -747,9 +747,7 @@ def _demo_server(settings):
 def demo_governance(evaluation_records: list[dict]) -> None:
     """The governance half of `lawful demo`; safe to run again (it reuses what exists)."""
     from lawful import client
-    from lawful.access.service import get_actor
     from lawful.cli_admin import operator_settings
-    from lawful.cli_forecast import issue_through_gate
     from lawful.forecast.service import exposure_audit
     from lawful.governance.card import load_card
 
@@ -784,15 +782,19 @@ def demo_governance(evaluation_records: list[dict]) -> None:
             owner.post(f"/models/{ref}/activate", {})
             out.print(f"Registered {ref} (high risk), attached its backtest, exposure audit and impact assessment, "
                       "approved by demo-approver-1 and demo-approver-2, activated.", highlight=False)
-        with _session(readonly=True) as (session, _):
-            analyst = get_actor(session, name="demo-analyst")
-        _, refused = issue_through_gate(name, actor=analyst, day=date(2019, 12, 24),
-                                        purpose="investigation 2019-1224", area=None)
-        out.print(f"Gate, purpose 'investigation 2019-1224': refused ({refused.refused}).", highlight=False)
-        _, result = issue_through_gate(name, actor=analyst, day=date(2019, 12, 24), purpose="patrol planning",
-                                       area=None)
+        analyst = as_["demo-analyst"]
+        try:
+            analyst.post("/forecast/issue", {"ref": name, "purpose": "investigation 2019-1224", "day": "2019-12-24"})
+            raise LawfulError("the gate let out a forecast for a purpose it is not approved for",
+                              "report this: the demo expects a refusal")
+        except LawfulError as refused:
+            if refused.kind != "denied":
+                raise
+            why = refused.message.removeprefix("the gate refused: ").removesuffix(" The refusal is on the trail.")
+        out.print(f"Gate, purpose 'investigation 2019-1224': refused ({why.rstrip('.')}).", highlight=False)
+        issued = analyst.post("/forecast/issue", {"ref": name, "purpose": "patrol planning", "day": "2019-12-24"})
         supervisor = as_["demo-supervisor"]
-        o = supervisor.get(f"/review/outputs/{result.output.id}")  # read before deciding; on the trail
+        o = supervisor.get(f"/review/outputs/{issued['id']}")  # read before deciding; on the trail
         supervisor.post(f"/review/outputs/{o['output']}/decision",
                         {"decision": "accepted", "reason": "flagged places match the briefing; patrols assigned"})
         first = o["explanation"][0]
