@@ -152,34 +152,56 @@ def ingest_file_cmd(
     mapping: Annotated[Path, typer.Option("--mapping", "-m", help="TOML mapping: columns -> fields, time zone, CRS, "
                                           "classification, kept extras. See examples/mappings/toronto-mci.toml.")],
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row and write nothing.")] = False,
+    purpose: Annotated[str, typer.Option(help="Why you are loading (the policy checks it).")] = "crime analysis",
+    as_json: Annotated[bool, typer.Option("--json", help="The load summary as JSON.")] = False,
 ) -> None:
-    """Load FILE through MAPPING. Bad rows are quarantined (or, with --strict, the whole load is refused);
-    rows already stored are skipped, so loading the same file twice adds nothing."""
-    from lawful.incidents.mapping import load_mapping
-    from lawful.incidents.service import ingest_file
+    """Load FILE through MAPPING: both are uploaded to the server, which loads them as one transaction. Bad rows
+    are quarantined (or, with --strict, the whole load is refused); rows already stored are skipped, so loading
+    the same file twice adds nothing."""
+    from lawful import client
 
-    m = load_mapping(mapping)
-    with _session() as (session, settings), _Reporter() as progress:
-        summary = ingest_file(session, path=file, mapping=m, settings=settings, strict=strict, progress=progress)
-    _print_load(summary)
+    for path, what in ((file, "file"), (mapping, "mapping")):
+        if not path.is_file():
+            raise LawfulError(f"{path}: no such file" if not path.exists() else f"{path} is not a regular file",
+                              f"give the path of the {what} to load")
+    c = client.connect()
+    with open(file, "rb") as data, open(mapping, "rb") as m, _Reporter() as progress:
+        job = c.request("POST", "/incidents/loads", files={"file": (file.name, data), "mapping": (mapping.name, m)},
+                        data={"strict": str(strict).lower(), "purpose": purpose}).json()
+        summary = c.wait(job, progress)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    _print_load(_View(summary))
+
+
+class _View:
+    """A JSON object read back as attributes, for the printers shared with the demo."""
+
+    def __init__(self, d: dict):
+        self.__dict__.update(d)
 
 
 @ingest_app.command("quarantine")
 def ingest_quarantine(
     load: Annotated[Optional[int], typer.Option("--load", help="Only this load (its number is in the summary).")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="The rows as JSON.")] = False,
 ) -> None:
     """List rows that loads refused, with file, row number, field, value and reason."""
-    from lawful.incidents.service import get_all_quarantined
+    from lawful import client
 
-    with _session(readonly=True) as (session, _):
-        rows = get_all_quarantined(session, load_id=load, limit=limit)
+    rows = client.connect().get("/incidents/quarantine", load=load, limit=limit)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
     if not rows:
         out.print("No quarantined rows." if load is None else f"No quarantined rows for load {load}.")
         return
     table = Table("load", "file", "row", "field", "value", "reason")
     for r in rows:
-        table.add_row(str(r.load_id), r.file_name, str(r.row_number), r.field, r.value or "", r.reason)
+        table.add_row(str(r["load_id"]), r["file_name"], str(r["row_number"]), r["field"], r["value"] or "",
+                      r["reason"])
     out.print(table)
 
 
@@ -211,94 +233,33 @@ def datasets_list() -> None:
 
 @datasets_app.command("load")
 def datasets_load(name: Annotated[str, typer.Argument(help="Dataset name; see `lawful datasets list`.")]) -> None:
-    """Load a bundled dataset into the store (idempotent: a second load adds nothing)."""
-    _load_dataset(name)
+    """Load a bundled dataset into the store through the server (idempotent: a second load adds nothing)."""
+    from lawful import client
+
+    c = client.connect()
+    with _Reporter() as progress:
+        summary = c.wait(c.post(f"/datasets/{name}/load"), progress)
+    _print_dataset(summary)
+
+
+def _print_dataset(summary: dict) -> None:
+    for load in summary["loads"]:
+        _print_load(_View(load))
+    out.print("[bold]Known quirks of this dataset[/]")
+    for q in summary["quirks"]:
+        out.print(f"  - {q}", highlight=False)
 
 
 def _load_dataset(name: str):
+    """The operator's load (lawful admin load-dataset): straight into the store, as the server's account."""
+    from dataclasses import asdict
+
     from lawful.incidents.datasets import load_dataset
 
     with _session() as (session, settings), _Reporter() as progress:
-        summary = load_dataset(session, name=name, settings=settings, progress=progress)
-    for load in summary.loads:
-        _print_load(load)
-    out.print("[bold]Known quirks of this dataset[/]")
-    for q in summary.quirks:
-        out.print(f"  - {q}", highlight=False)
+        summary = load_dataset(session, name=name, settings=settings, actor="operator", progress=progress)
+    _print_dataset({"loads": [asdict(s) for s in summary.loads], "quirks": summary.quirks})
     return summary
-
-
-# ---- incidents ------------------------------------------------------------------------------------------------
-@incidents_app.command("stats")
-def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
-                    purpose: Annotated[str, typer.Option(help="Why you are reading (the policy checks it).")]
-                    = "crime analysis") -> None:
-    """Counts by year and category, and the date range and bounds of what is stored."""
-    from lawful import client
-
-    stats = client.connect().get("/incidents/stats", purpose=purpose)
-    if as_json:
-        print(json.dumps(stats, indent=2))
-        return
-    _print_stats(_StatsView.of(stats))
-
-
-class _StatsView:
-    """The stats JSON read back into the attributes the table printer uses."""
-
-    @classmethod
-    def of(cls, d: dict):
-        from datetime import datetime
-
-        v = cls()
-        v.total, v.categories, v.sources, v.timezone = d["total"], d["categories"], d["sources"], d["year_time_zone"]
-        v.by_year_category = {int(y): c for y, c in d["by_year_category"].items()}
-        v.first = datetime.fromisoformat(d["first_occurred_at"]) if d["first_occurred_at"] else None
-        v.last = datetime.fromisoformat(d["last_occurred_at"]) if d["last_occurred_at"] else None
-        v.bounds_lonlat = d["bounds_lonlat"]
-        return v
-
-
-def _stats_json(stats) -> dict:
-    return {
-        "total": stats.total,
-        "by_year_category": {str(y): c for y, c in sorted(stats.by_year_category.items())},
-        "categories": stats.categories,
-        "first_occurred_at": stats.first.isoformat() if stats.first else None,
-        "last_occurred_at": stats.last.isoformat() if stats.last else None,
-        "bounds_lonlat": stats.bounds_lonlat,
-        "bounds_xy": stats.bounds_xy,
-        "sources": stats.sources,
-        "year_time_zone": stats.timezone,
-    }
-
-
-def _print_stats(stats) -> None:
-    if not stats.total:
-        out.print("The store holds no incidents yet. Load some with `lawful datasets load toronto-mci` or `lawful ingest`.")
-        return
-    table = Table("year", *stats.categories, "total", title=f"Incidents by year ({stats.timezone}) and category")
-    years = sorted(stats.by_year_category)
-    # Late reports of old events leave a long tail of near-empty years: fold them into one row (--json has each).
-    main_years = [y for y in years if sum(stats.by_year_category[y].values()) >= 0.01 * stats.total]
-    tail = [y for y in years if main_years and y < main_years[0]]
-    if len(tail) > 1:
-        folded = {c: sum(stats.by_year_category[y].get(c, 0) for y in tail) for c in stats.categories}
-        table.add_row(f"{tail[0]}-{tail[-1]}", *(f"{folded[c]:,}" for c in stats.categories), f"{sum(folded.values()):,}",
-                      style="dim")
-        years = [y for y in years if y not in tail]
-    for year in years:
-        row = stats.by_year_category[year]
-        table.add_row(str(year), *(f"{row.get(c, 0):,}" for c in stats.categories), f"{sum(row.values()):,}")
-    totals = [sum(r.get(c, 0) for r in stats.by_year_category.values()) for c in stats.categories]
-    table.add_row("all", *(f"{t:,}" for t in totals), f"{stats.total:,}", style="bold")
-    out.print(table)
-    tz = ZoneInfo(stats.timezone)
-    out.print(f"Occurred from {stats.first.astimezone(tz):%Y-%m-%d %H:%M} to {stats.last.astimezone(tz):%Y-%m-%d %H:%M} "
-              f"{stats.timezone} time; "
-              f"lon {stats.bounds_lonlat[0]:.4f}..{stats.bounds_lonlat[2]:.4f}, "
-              f"lat {stats.bounds_lonlat[1]:.4f}..{stats.bounds_lonlat[3]:.4f}; "
-              f"sources: {', '.join(f'{k} ({v:,})' for k, v in stats.sources.items())}.", highlight=False)
 
 
 # ---- demo -----------------------------------------------------------------------------------------------------

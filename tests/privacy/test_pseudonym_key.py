@@ -85,8 +85,6 @@ def reidentify_once(store):
         reidentify(s, actor=SUE, field="victim_name", value="Jane Roe", purpose="investigation 1", settings=store)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="ingestion (lawful/incidents/service.py, outside privacy's files) still "
-                   "reads the key unchecked through pseudonyms.load_key; it must call privacy.service.pseudonym_key")
 def test_ingesting_with_a_lost_key_is_refused(store, tmp_path):
     ingest(store, tmp_path)
     open_deletion(store)  # the key's fingerprint is on the trail

@@ -26,7 +26,7 @@ ROLES = ("admin", "analyst", "supervisor", "officer", "model-owner", "approver",
 ACTIONS = frozenset({
     "users.create", "models.register", "models.approve", "models.activate", "models.suspend", "models.reinstate",
     "models.retire", "outputs.issue", "outputs.issue-sandbox", "outputs.decide", "outputs.read",
-    "outputs.read-sandbox", "incidents.read", "incidents.reidentify", "serious-incidents.record", "audit.read",
+    "outputs.read-sandbox", "incidents.read", "incidents.load", "incidents.reidentify", "serious-incidents.record", "audit.read",
     "audit.export", "privacy.purge", "privacy.hold", "privacy.requests", "privacy.breaches"})
 # A case reference after a purpose that allows one: "investigation 2026-0412" (one word, with at least one digit).
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,39}")

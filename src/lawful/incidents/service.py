@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from lawful.errors import InputError, RowError, StoreError
 from lawful.incidents.mapping import Mapping
-from lawful.privacy.pseudonyms import load_key
 from lawful.incidents.models import CLASSIFICATIONS, Incident, Load, QuarantinedRow
 from lawful.incidents.readers import RawTable, read_table
 from lawful.incidents.store import Progress, insert_incidents
@@ -70,7 +69,11 @@ def ingest_table(session: Session, *, raw: RawTable, mapping: Mapping, settings:
         _refuse_renamed_copy(session, raw=raw, mapping=mapping, file_label=file_label)
     if progress:
         progress("checking", 0, 1)
-    key = load_key(settings.pseudonym_key_path) if mapping.extra_pseudonymise else None
+    key = None
+    if mapping.extra_pseudonymise:  # the checked key: a lost or swapped one is refused, never silently replaced
+        from lawful.privacy.service import pseudonym_key
+
+        key = pseudonym_key(session, actor=actor or current_actor(), settings=settings)
     prepared = prepare(raw, mapping, settings, file_label, now=started, pseudonym_key=key)
     if strict and prepared.problems:
         first = prepared.problems[0]

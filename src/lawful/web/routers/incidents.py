@@ -1,15 +1,21 @@
-"""Incidents: what is stored (stats), loads (ingest) and the rows a load refused (quarantine)."""
+"""Incidents: what is stored (stats), loads of uploaded files and bundled datasets (as jobs), and the rows a load
+refused (quarantine)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+import os
 
-from lawful.incidents import service
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from lawful.errors import InputError
+from lawful.incidents import flows, service
+from lawful.incidents.datasets import DATASETS
 from lawful.web.deps import CallDep, Call
 
-router = APIRouter(prefix="/incidents", tags=["incidents"])
+router = APIRouter(tags=["incidents"])
 
 Purpose = Query("crime analysis", min_length=1, max_length=200, description="why you are reading (the policy checks it)")
+MAX_UPLOAD = int(os.environ.get("LAWFUL_MAX_UPLOAD_MB", "2048")) * 2**20  # read by the server at start
 
 
 def stats_json(stats) -> dict:
@@ -26,8 +32,74 @@ def stats_json(stats) -> dict:
     }
 
 
-@router.get("/stats")
+@router.get("/incidents/stats")
 def stats(purpose: str = Purpose, c: Call = CallDep) -> dict:
     """Counts by local year and category, the date range and the bounds of what is stored."""
     return c.run(lambda session, *, actor: stats_json(
         service.stats_for(session, actor=actor, settings=c.store.settings, purpose=purpose)))
+
+
+@router.get("/incidents/quarantine")
+def quarantine(load: int | None = Query(None, ge=1, le=2**62), limit: int = Query(50, ge=1, le=10_000),
+               purpose: str = Purpose, c: Call = CallDep) -> list[dict]:
+    """Rows that loads refused, with file, row number, field, value and reason."""
+    return c.run(flows.quarantined, load_id=load, limit=limit, purpose=purpose)
+
+
+def _save(upload: UploadFile, to, what: str) -> None:
+    written = 0
+    with open(to, "wb") as f:
+        while chunk := upload.file.read(1 << 20):
+            written += len(chunk)
+            if written > MAX_UPLOAD:
+                raise InputError(f"the uploaded {what} is larger than {MAX_UPLOAD >> 20} MB",
+                                 "split it, or ask the operator to raise LAWFUL_MAX_UPLOAD_MB")
+            f.write(chunk)
+    if written == 0:
+        raise InputError(f"the uploaded {what} ({upload.filename or 'no name'}) is empty", f"send the {what} itself")
+
+
+@router.post("/incidents/loads", status_code=202)
+def load(file: UploadFile = File(..., description="CSV, Parquet or GeoJSON"),
+         mapping: UploadFile = File(..., description="the TOML mapping"),
+         strict: bool = Form(False), purpose: str = Form("crime analysis", min_length=1, max_length=200),
+         c: Call = CallDep) -> dict:
+    """Load an uploaded file through an uploaded mapping, as a job: `GET /jobs/ID` for progress and the summary.
+    Refused before the upload is stored unless the policy grants `incidents.load` for the purpose."""
+    actor = c.flow(flows.check_load, source=file.filename or "upload", purpose=purpose)
+    staged = flows.staging(c.store)
+    tmp = staged.__enter__()
+    try:
+        _save(file, tmp / "data", "file")
+        _save(mapping, tmp / "mapping.toml", "mapping")
+    except BaseException:
+        staged.__exit__(None, None, None)
+        raise
+    name = file.filename or "upload"
+
+    def work(job):
+        try:
+            return flows.load_upload(c.store, actor=actor, data=tmp / "data", file_name=name,
+                                     mapping=tmp / "mapping.toml", strict=strict, purpose=purpose,
+                                     progress=job.progress)
+        finally:
+            staged.__exit__(None, None, None)
+
+    return c.door.jobs.submit(kind="load", owner=actor.name, work=work).view()
+
+
+@router.get("/datasets")
+def datasets() -> dict:
+    """The bundled datasets (open to anyone signed in or not: it is the product's own description)."""
+    return dict(DATASETS)
+
+
+@router.post("/datasets/{name}/load", status_code=202)
+def load_dataset(name: str, purpose: str = Query("administration", min_length=1, max_length=200),
+                 c: Call = CallDep) -> dict:
+    """Load a bundled dataset as a job (idempotent: a second load adds nothing)."""
+    if name not in DATASETS:
+        raise InputError(f"No bundled dataset called {name!r}.", f"use one of: {', '.join(DATASETS)}.")
+    actor = c.flow(flows.check_load, source=name, purpose=purpose)
+    return c.door.jobs.submit(kind="load", owner=actor.name, work=lambda job: flows.load_bundled(
+        c.store, actor=actor, name=name, purpose=purpose, progress=job.progress)).view()
