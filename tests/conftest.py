@@ -92,12 +92,26 @@ def write_csv(path: Path, rows: list[str], header: str = HEADER) -> Path:
 
 def admin(name: str, capsys) -> None:
     """The first admin, made the way a person makes it."""
-    code, _, err = run_cli(["users", "create-admin", name, "--password-stdin"], capsys, stdin=PASSWORD + "\n")
+    code, _, err = run_cli(["admin", "create-admin", name, "--password-stdin"], capsys, stdin=PASSWORD + "\n")
     assert code == 0, err
 
 
 # What a request may change even when it is refused: the trail records it, and the token's last use moves.
 REQUEST_TABLES = frozenset({"audit_entries", "audit_checkpoints", "tokens"})
+
+
+class Fingerprint(str):
+    """A digest that, when two differ, says which tables did (pytest prints both in the failure)."""
+
+    tables: dict[str, str]
+
+    def __eq__(self, other):
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+    def __repr__(self) -> str:
+        return f"Fingerprint({dict(self.tables)!r})"
 
 
 def store_fingerprint(settings: Settings) -> str:
@@ -106,14 +120,17 @@ def store_fingerprint(settings: Settings) -> str:
     from sqlalchemy import inspect
 
     engine = db.make_engine(settings.database_url)
-    digest = hashlib.sha256()
+    tables = {}
     with engine.connect() as conn:
         for table in sorted(set(inspect(conn).get_table_names()) - REQUEST_TABLES):
-            digest.update(table.encode())
+            h = hashlib.sha256(table.encode())
             for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")):
-                digest.update(repr(tuple(row)).encode())
+                h.update(repr(tuple(row)).encode())
+            tables[table] = h.hexdigest()[:12]
     engine.dispose()
-    return digest.hexdigest()
+    fp = Fingerprint(hashlib.sha256(repr(sorted(tables.items())).encode()).hexdigest())
+    fp.tables = tables
+    return fp
 
 
 def trail_length(settings: Settings) -> int:

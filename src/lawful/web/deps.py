@@ -82,9 +82,10 @@ class Call:
             raise
 
     def actor(self) -> Actor:
-        """Authenticate in a short transaction of its own (for flows, which open their own)."""
+        """Authenticate in a short read-only transaction of its own (for flows, which open their own, and job
+        status): it never waits for the write lock a long load holds."""
         try:
-            with self.store.transaction() as session:
+            with self.store.transaction(readonly=True) as session:
                 return self._authenticate(session)
         except LawfulError as exc:
             self._refused(exc, "anonymous")
