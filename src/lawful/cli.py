@@ -288,15 +288,12 @@ def demo() -> None:
     out.print("\n[bold]Governance:[/] register the demo forecaster with its card, approve it with two approvers, "
               "issue one forecast through the gate, have a supervisor decide, verify the trail.", highlight=False)
     demo_governance([s.record() for s in report.summaries])
-    from lawful.cli_rules import run_cmd
+    from lawful.cli_rules import demo_rules
 
     examples = Path(__file__).resolve().parents[2] / "examples" / "rules"
     out.print("\n[bold]Early-warning rules:[/] the bird-catching example on its synthetic observation stream, then "
               "near-repeat burglary rules on the first week of December 2019.", highlight=False)
-    run_cmd(file=examples / "bird-catching.toml", events=str(examples / "bird-observations.jsonl"), start=None,
-            end=None, stream=False, lateness="0s", limit=3, as_json=False)
-    run_cmd(file=examples / "near-repeat.toml", events="store", start="2019-12-01", end="2019-12-08", stream=False,
-            lateness="0s", limit=3, as_json=False)
+    demo_rules(examples)
 
 
 

@@ -45,8 +45,8 @@ def test_alerts_go_through_the_gate_and_get_verdicts(gov, capsys):
                                  capsys)
         assert code == 0, err
     rule = first.payload["rule"]
-    code, out, err = run_cli(["rules", "report", str(BIRDS), "--rule", rule, "--verdicts", "store", "--weeks", "9"],
-                             capsys)
+    code, out, err = run_cli(["rules", "report", str(BIRDS), "--rule", rule, "--verdicts", "store", "--weeks", "9",
+                              "--as", "analyst"], capsys)
     assert code == 0, err
     assert f"Rule {rule}" in out and "alerts judged" in out
 

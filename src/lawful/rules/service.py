@@ -1,5 +1,6 @@
-"""The rules' one link to the store (like forecast/service.py): stored incidents as engine events, alerts through
-the governance gate, and officers' verdicts read back. Everything else in lawful.rules stays pure."""
+"""The rules' link to the store (like forecast/service.py): stored incidents as engine events, alerts through the
+governance gate, and officers' verdicts read back; each a step of one transaction, `(session, *, actor, ...)`.
+lawful.rules.flows strings them together for the server; everything else in lawful.rules stays pure."""
 
 from __future__ import annotations
 
@@ -16,12 +17,17 @@ from sqlalchemy.orm import Session
 from lawful.errors import LawfulError
 from lawful.rules.engine import Alert, Events
 from lawful.rules.language import AreaSpike, Compare, CountNear, RuleSet
-from lawful.rules.learning import Verdict
 from lawful.rules.sources import from_incidents
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """The SHA-256 of a rule file sent as text: its UTF-8 bytes, which are the file's bytes when the client sent
+    the file's text as it is (byte-order mark included)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def load_events(session: Session, *, rs: RuleSet, start: datetime, end: datetime) -> Events:
@@ -31,28 +37,45 @@ def load_events(session: Session, *, rs: RuleSet, start: datetime, end: datetime
     return from_incidents(fetch_incident_frame(session, start=start - timedelta(hours=rs.lookback_hours), end=end))
 
 
-def check_issue(session: Session, *, actor, entry, rule_file: Path, purpose: str, reads_store: bool) -> str | None:
-    """Before running: the entry is a rule set, this is the very file its card approved, the gate would let its
-    alerts out (its refusal, written to the trail, is returned), and the actor may read the stored incidents."""
+def check_issue(session: Session, *, actor, entry, rules_sha256: str, rule_file: str, purpose: str,
+                reads_store: bool) -> str | None:
+    """Before running: the entry is a rule set, this is the very file its card approved (by SHA-256; `rule_file`
+    names it in the message), the gate would let its alerts out (its refusal, written to the trail, is returned),
+    and the actor may read the stored incidents (AccessDenied otherwise)."""
     from lawful.governance import gate
     from lawful.incidents.service import require_read
 
     if entry.kind != "rule-set":
         raise LawfulError(f"{entry.ref} is a {entry.kind}, not a rule set", "give the rule set's registry entry")
-    approved, actual = entry.card["rules"]["sha256"], sha256(rule_file)
-    if actual != approved:
-        raise LawfulError(f"{rule_file} is not the rule file {entry.ref} was approved with (SHA-256 {actual[:12]}"
-                          f"... against {approved[:12]}...)", "run the approved file, or register and approve this "
-                          "one as a new version")
+    approved = (entry.card.get("rules") or {}).get("sha256", "")
+    if rules_sha256 != approved:
+        raise LawfulError(f"{rule_file} is not the rule file {entry.ref} was approved with (SHA-256 "
+                          f"{rules_sha256[:12]}... against {approved[:12]}...)", "run the approved file, or register "
+                          "and approve this one as a new version")
     why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="alert")
     if why is None and reads_store:
         require_read(session, actor=actor, purpose=purpose)
     return why
 
 
-def issue_alerts(session: Session, *, actor, entry, purpose: str, alerts: list[Alert], tz: ZoneInfo) -> list[int]:
-    """Every alert through the gate, in the caller's transaction: all are issued or, if the gate refuses one, the
-    error rolls them all back."""
+def record_store_read(session: Session, *, actor, purpose: str, rs: RuleSet, rules_sha256: str, start: datetime,
+                      end: datetime, issue: str | None) -> int:
+    """Stored incidents are about to be read for a rule run: on the trail in the actor's name before the read. A
+    run that only tries rules is `development`; one that issues alerts is a `consultation` for the purpose."""
+    from lawful.trail import audit
+
+    return audit.append(session, actor=actor.name, action="consultation" if issue else "development",
+                        obj="incidents", purpose=purpose,
+                        details={"analysis": f"rules run {rs.name}", "rules_sha256": rules_sha256,
+                                 "start": start.isoformat(), "end": end.isoformat(),
+                                 "lookback_hours": rs.lookback_hours, "issue": issue})
+
+
+def issue_alerts(session: Session, *, actor, entry, purpose: str, alerts: list[Alert],
+                 tz: ZoneInfo) -> tuple[list[int], str | None]:
+    """Every alert through the gate, in the caller's transaction: (output ids, None) when all are issued; ([], the
+    reason) when the gate refuses the first, its refusal on the trail once the caller commits; a refusal after the
+    first raises, so the error rolls back all of them."""
     from lawful.governance import gate
 
     ids = []
@@ -64,24 +87,37 @@ def issue_alerts(session: Session, *, actor, entry, purpose: str, alerts: list[A
                        payload={**record, "held": [c["held"] for c in conditions]},
                        explanation=[{"sentence": a.sentence(tz)}, *conditions])
         if not r.allowed:
+            if not ids:
+                return [], r.refused
             raise LawfulError(f"the gate refused: {r.refused}", "nothing was issued")
         ids.append(r.output.id)
-    return ids
+    return ids, None
 
 
-def get_verdicts(session: Session, *, rule: str) -> list[Verdict]:
-    """Officers' verdicts (confirmed, false-alarm, unclear review decisions) on the rule's alerts issued through the
-    gate, sandbox excluded."""
-    from lawful.governance.models import Output, Review
+def read_verdicts(session: Session, *, actor, rule: str, purpose: str) -> list[dict]:
+    """Officers' verdicts on a rule's alerts for the person reading them: the declared purpose must be one the
+    policy lets them read outputs for, and only alerts whose own purpose they may read are counted. The reading is
+    a `consultation` in their name."""
+    from lawful.access.decide import Resource, decide, load_policy, require
+    from lawful.governance.models import Entry, Output, Review
+    from lawful.trail import audit
 
+    policy = load_policy()
+    require(actor, "outputs.read", Resource("output", f"alerts:{rule}"), purpose, policy)
+    rows = session.execute(select(Output, Review, Entry).join(Review, Review.output_id == Output.id)
+                           .join(Entry, Output.entry_id == Entry.id)
+                           .where(Output.kind == "alert", Output.sandbox.is_(False)).order_by(Output.id))
     out = []
-    rows = session.execute(select(Output, Review).join(Review, Review.output_id == Output.id)
-                           .where(Output.kind == "alert", Output.sandbox.is_(False)))
-    for o, r in rows:
+    for o, r, e in rows:
         p = o.payload
-        if p.get("rule") == rule:
-            at = datetime.fromisoformat(p["time"]).replace(tzinfo=timezone.utc)
-            out.append(Verdict(rule, int(p["version"]), at, r.decision, tuple(p["held"])))
+        if p.get("rule") != rule or not decide(actor, "outputs.read", Resource("model", e.name), o.purpose,
+                                               policy).allowed:
+            continue
+        at = datetime.fromisoformat(p["time"]).replace(tzinfo=timezone.utc)
+        out.append({"rule": rule, "version": int(p["version"]), "at": at.isoformat(), "verdict": r.decision,
+                    "held": [bool(h) for h in p["held"]]})
+    audit.append(session, actor=actor.name, action="consultation", obj=f"verdicts:{rule}"[:250], purpose=purpose,
+                 details={"rule": rule, "verdicts": len(out)})
     return out
 
 
@@ -142,3 +178,17 @@ def check_values(session: Session, *, rs: RuleSet) -> list[ValueWarning]:
              for f in {w[2] for w in wanted}}
     return [ValueWarning(rule, text, f, v, closest(v, known[f])) for rule, text, f, v in wanted
             if known[f] and v not in known[f]]
+
+
+def value_warnings(session: Session, *, actor, rs: RuleSet, purpose: str, rules_sha256: str) -> list[ValueWarning]:
+    """check_values for a person: reading which values the store holds needs `incidents.read` at the clearance
+    of the data for the declared purpose, and is a `consultation` in their name."""
+    from lawful.incidents.service import require_read
+    from lawful.trail import audit
+
+    require_read(session, actor=actor, purpose=purpose)
+    warnings = check_values(session, rs=rs)
+    audit.append(session, actor=actor.name, action="consultation", obj="incidents:values", purpose=purpose,
+                 details={"analysis": f"rules check {rs.name}", "rules_sha256": rules_sha256,
+                          "fields": sorted({w[2] for w in _compared_values(rs)}), "warnings": len(warnings)})
+    return warnings

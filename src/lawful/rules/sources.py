@@ -50,7 +50,16 @@ def read_events(path: Path, rs: RuleSet, crs: str) -> Events:
         raise InputError(f"{path}: unknown event file type {path.suffix!r}", "use .csv or .jsonl")
     text = read_text(path, what="an event file (CSV or JSONL)", limit=EVENT_BYTES,
                      fix="give a CSV or JSONL file of events, or --events store")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
+    return parse_events(text, rs, crs, path)
+
+
+def parse_events(text: str, rs: RuleSet, crs: str, path: Path | str) -> Events:
+    """An event file's text; its name (`path`, only for the type and for errors) ends in .csv, .jsonl or .ndjson.
+    The server evaluates what a client sent this way, never opening a path the client named."""
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in (".jsonl", ".ndjson", ".csv"):
+        raise InputError(f"{path}: unknown event file type {suffix!r}", "use .csv or .jsonl")
+    if suffix in (".jsonl", ".ndjson"):
         rows = []
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():

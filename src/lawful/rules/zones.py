@@ -10,7 +10,7 @@ from matplotlib.path import Path as Polygon
 from pyproj import Transformer
 
 from lawful.errors import InputError
-from lawful.limits import ZONE_BYTES, load_json
+from lawful.limits import ZONE_BYTES, load_json, parse_json
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,18 @@ def load_zones(path: Path, crs: str) -> list[Zone]:
     """Every Polygon or MultiPolygon feature; properties 'name' and 'type' are required."""
     data = load_json(path, what="a zone file (GeoJSON)", limit=ZONE_BYTES,
                      fix="give a GeoJSON FeatureCollection of named polygons")
+    return parse_zones(data, path, crs)
+
+
+def zones_from_text(text: str, label: str, crs: str) -> list[Zone]:
+    """A zone file's text as a client sent it (the server never opens a path a client names); `label` names it in
+    errors."""
+    if len(text.encode("utf-8", "surrogatepass")) > ZONE_BYTES:
+        raise InputError(f"{label} is above the limit for a zone file (GeoJSON)", "split the file")
+    return parse_zones(parse_json(text, label), label, crs)
+
+
+def parse_zones(data, path: Path | str, crs: str) -> list[Zone]:
     if not isinstance(data, dict) or not isinstance(data.get("features"), list):
         raise InputError(f"{path}: not a GeoJSON FeatureCollection",
                          'give {"type": "FeatureCollection", "features": [...]} of named polygons')
