@@ -262,6 +262,65 @@ def _load_dataset(name: str):
     return summary
 
 
+# ---- incidents ------------------------------------------------------------------------------------------------
+@incidents_app.command("stats")
+def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
+                    purpose: Annotated[str, typer.Option(help="Why you are reading (the policy checks it).")]
+                    = "crime analysis") -> None:
+    """Counts by year and category, and the date range and bounds of what is stored."""
+    from lawful import client
+
+    stats = client.connect().get("/incidents/stats", purpose=purpose)
+    if as_json:
+        print(json.dumps(stats, indent=2))
+        return
+    _print_stats(_StatsView.of(stats))
+
+
+class _StatsView:
+    """The stats JSON read back into the attributes the table printer uses."""
+
+    @classmethod
+    def of(cls, d: dict):
+        from datetime import datetime
+
+        v = cls()
+        v.total, v.categories, v.sources, v.timezone = d["total"], d["categories"], d["sources"], d["year_time_zone"]
+        v.by_year_category = {int(y): c for y, c in d["by_year_category"].items()}
+        v.first = datetime.fromisoformat(d["first_occurred_at"]) if d["first_occurred_at"] else None
+        v.last = datetime.fromisoformat(d["last_occurred_at"]) if d["last_occurred_at"] else None
+        v.bounds_lonlat = d["bounds_lonlat"]
+        return v
+
+
+def _print_stats(stats) -> None:
+    if not stats.total:
+        out.print("The store holds no incidents yet. Load some with `lawful datasets load toronto-mci` or `lawful ingest`.")
+        return
+    table = Table("year", *stats.categories, "total", title=f"Incidents by year ({stats.timezone}) and category")
+    years = sorted(stats.by_year_category)
+    # Late reports of old events leave a long tail of near-empty years: fold them into one row (--json has each).
+    main_years = [y for y in years if sum(stats.by_year_category[y].values()) >= 0.01 * stats.total]
+    tail = [y for y in years if main_years and y < main_years[0]]
+    if len(tail) > 1:
+        folded = {c: sum(stats.by_year_category[y].get(c, 0) for y in tail) for c in stats.categories}
+        table.add_row(f"{tail[0]}-{tail[-1]}", *(f"{folded[c]:,}" for c in stats.categories), f"{sum(folded.values()):,}",
+                      style="dim")
+        years = [y for y in years if y not in tail]
+    for year in years:
+        row = stats.by_year_category[year]
+        table.add_row(str(year), *(f"{row.get(c, 0):,}" for c in stats.categories), f"{sum(row.values()):,}")
+    totals = [sum(r.get(c, 0) for r in stats.by_year_category.values()) for c in stats.categories]
+    table.add_row("all", *(f"{t:,}" for t in totals), f"{stats.total:,}", style="bold")
+    out.print(table)
+    tz = ZoneInfo(stats.timezone)
+    out.print(f"Occurred from {stats.first.astimezone(tz):%Y-%m-%d %H:%M} to {stats.last.astimezone(tz):%Y-%m-%d %H:%M} "
+              f"{stats.timezone} time; "
+              f"lon {stats.bounds_lonlat[0]:.4f}..{stats.bounds_lonlat[2]:.4f}, "
+              f"lat {stats.bounds_lonlat[1]:.4f}..{stats.bounds_lonlat[3]:.4f}; "
+              f"sources: {', '.join(f'{k} ({v:,})' for k, v in stats.sources.items())}.", highlight=False)
+
+
 # ---- demo -----------------------------------------------------------------------------------------------------
 @app.command("demo")
 def demo() -> None:
