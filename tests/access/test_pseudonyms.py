@@ -15,9 +15,13 @@ MAPPING = TEST_MAPPING.replace('keep = ["weapon"]', 'keep = ["weapon"]\npseudony
 
 
 def load(store, tmp_path, capsys):
+    """The first admin (root) and an analyst (loader) who loads the file, signed in."""
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING)
-    code, out, err = run_cli(["ingest", str(write_csv(tmp_path / "a.csv", GOOD_ROWS)), "--mapping", str(mapping)], capsys)
+    admin("root", capsys)
+    assert run_cli(["users", "add", "loader", "--role", "analyst", "--as", "root"], capsys)[0] == 0
+    code, out, err = run_cli(["ingest", str(write_csv(tmp_path / "a.csv", GOOD_ROWS)), "--mapping", str(mapping),
+                              "--as", "loader"], capsys)
     assert code == 0, err
 
 
@@ -45,8 +49,7 @@ def test_names_are_stored_only_as_pseudonyms(store, tmp_path, capsys):
 
 def test_reidentification_needs_the_permission_an_investigation_and_leaves_a_trail(store, tmp_path, capsys):
     load(store, tmp_path, capsys)
-    admin("root", capsys)
-    for name, role in (("ana", "analyst"), ("sue", "supervisor")):
+    for name, role in (("ana", "analyst"), ("sue", "supervisor"), ("dora", "dpo")):
         run_cli(["users", "add", name, "--role", role, "--as", "root"], capsys)
     ask = ["privacy", "reidentify", "--field", "victim_name", "--value", "jane ROE"]
     code, _, err = run_cli(ask + ["--purpose", "investigation 2026-0412", "--as", "ana"], capsys)
@@ -56,7 +59,7 @@ def test_reidentification_needs_the_permission_an_investigation_and_leaves_a_tra
     code, out, err = run_cli(ask + ["--purpose", "investigation 2026-0412", "--as", "sue"], capsys)
     assert code == 0, err
     assert "1 record(s)" in out and "Break and Enter" in out
-    code, out, _ = run_cli(["audit", "log", "--action", "combination"], capsys)
+    code, out, _ = run_cli(["audit", "log", "--action", "combination", "--as", "dora"], capsys)
     assert "sue" in out and "investigation 2026-0412" in out and "jane" not in out.lower()
-    code, out, _ = run_cli(["access", "denials"], capsys)
+    code, out, _ = run_cli(["access", "denials", "--as", "dora"], capsys)
     assert "incidents.reidentify" in out and "ana" in out and "sue" in out

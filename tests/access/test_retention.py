@@ -25,11 +25,19 @@ def keys(store) -> list[str]:
     return out
 
 
+def load(tmp_path, mapping, capsys):
+    """The first admin (root) and an analyst (loader) who loads ROWS through `mapping`, signed in."""
+    admin("root", capsys)
+    assert run_cli(["users", "add", "loader", "--role", "analyst", "--as", "root"], capsys)[0] == 0
+    code, _, err = run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping),
+                            "--as", "loader"], capsys)
+    assert code == 0, err
+
+
 def test_purge_removes_expired_records_and_nothing_else(store, tmp_path, capsys):
     mapping = tmp_path / "m.toml"
     mapping.write_text(TEST_MAPPING.replace("retention_days = 3650", "retention_days = 365"))
-    assert run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping)], capsys)[0] == 0
-    admin("root", capsys)
+    load(tmp_path, mapping, capsys)
     run_cli(["users", "add", "dora", "--role", "dpo", "--as", "root"], capsys)
     run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)
     code, _, err = run_cli(["privacy", "purge", "--as", "ana"], capsys)
@@ -41,19 +49,19 @@ def test_purge_removes_expired_records_and_nothing_else(store, tmp_path, capsys)
     code, out, _ = run_cli(["privacy", "purge", "--dry-run", "--as", "dora"], capsys)
     assert "would remove 2 expired record(s) (Break and Enter: 2); 1 expired record(s) kept under legal holds" in out
     assert store_fingerprint(store) == before
-    code, out, _ = run_cli(["privacy", "retention"], capsys)
+    code, out, _ = run_cli(["privacy", "retention", "--as", "dora"], capsys)
     assert "1 active legal hold(s)" in out and "complaint 2026-17" in out
     all_keys = keys(store)
     code, out, err = run_cli(["privacy", "purge", "--as", "dora"], capsys)
     assert code == 0 and "removed 2 expired record(s)" in out
     left = keys(store)
     assert len(left) == 2 and set(left) < set(all_keys)  # the held robbery and the 2026 one
-    code, out, _ = run_cli(["audit", "log", "--action", "erasure"], capsys)
+    code, out, _ = run_cli(["audit", "log", "--action", "erasure", "--as", "dora"], capsys)
     assert "dora" in out and "retention" in out and "Jane" not in out
     code, out, _ = run_cli(["privacy", "hold", "--release", "1", "--as", "dora"], capsys)
     code, out, _ = run_cli(["privacy", "purge", "--as", "dora"], capsys)
     assert "removed 1 expired record(s)" in out and len(keys(store)) == 1
-    code, out, _ = run_cli(["audit", "verify"], capsys)
+    code, out, _ = run_cli(["audit", "verify", "--as", "dora"], capsys)
     assert code == 0
 
 
@@ -62,11 +70,14 @@ def test_retention_per_category_and_the_minimisation_report(store, tmp_path, cap
     mapping.write_text(TEST_MAPPING.replace('retention_days = 365', 'retention_days = 365')
                        .replace('retention_days = 3650', 'retention_days = 365\npurposes = ["crime analysis"]')
                        + '\n[retention]\ncategory = { "Robbery" = 36500 }\n')
-    assert run_cli(["ingest", str(write_csv(tmp_path / "a.csv", ROWS, HEADER)), "--mapping", str(mapping)], capsys)[0] == 0
-    admin("root", capsys)
+    load(tmp_path, mapping, capsys)
     run_cli(["users", "add", "dora", "--role", "dpo", "--as", "root"], capsys)
     code, out, _ = run_cli(["privacy", "purge", "--dry-run", "--as", "dora"], capsys)
     assert "would remove 2 expired record(s) (Break and Enter: 2); 0 expired" in out  # robberies kept 100 years
-    code, out, _ = run_cli(["privacy", "fields"], capsys)
+    code, out, _ = run_cli(["privacy", "fields", "--as", "dora"], capsys)  # without the mapping: what the loads say
+    assert "test-rms (4 records; its mapping was not given" in out and "dropped at load (not declared): victim_name" in out
+    assert "declared purposes" not in out
+    code, out, err = run_cli(["privacy", "fields", "--mapping", str(mapping), "--as", "dora"], capsys)
+    assert code == 0, err
     assert "declared purposes: crime analysis" in out and "dropped at load (not declared): victim_name" in out
     assert "Robbery 36500 days" in out and "extra fields kept: weapon" in out

@@ -28,7 +28,7 @@ def test_a_deletion_that_matched_nothing_is_printed_and_listed_as_such(store, tm
     code, out, err = run_cli(["requests", "delete", "1", "--as", "dora"], capsys)
     assert code == 0, err
     assert "No records matched" in out and "closed as 'no records matched'" in out and "Removed" not in out
-    code, out, _ = run_cli(["requests", "list"], capsys)
+    code, out, _ = run_cli(["requests", "list", "--as", "dora"], capsys)
     assert "Closed with no records matched: request(s) 1." in out
 
 

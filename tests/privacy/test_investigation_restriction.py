@@ -13,13 +13,14 @@ from lawful.privacy.service import reidentify
 from tests.privacy.common import DORA, SUE, ingest, tx
 
 
-def export(store, tmp_path, name):
+def export(store):
+    """An access request for Jane Roe, answered: the export and the content of its trail.json."""
     with tx(store) as s:
         rid = requests.open_request(s, actor=DORA, kind="access", field="victim_name", value="Jane Roe",
                                     settings=store).id
     with tx(store) as s:
-        e = requests.answer_access(s, actor=DORA, request_id=rid, out_dir=tmp_path / name)
-    return e, json.loads((tmp_path / name / "trail.json").read_text())
+        e = requests.answer_access(s, actor=DORA, request_id=rid)
+    return e, e.files["trail.json"]
 
 
 def test_entries_of_an_ongoing_investigation_are_withheld_and_counted_until_its_hold_is_released(store, tmp_path):
@@ -33,18 +34,18 @@ def test_entries_of_an_ongoing_investigation_are_withheld_and_counted_until_its_
                                   occurred_from=datetime(2024, 1, 1, tzinfo=timezone.utc),
                                   occurred_to=datetime(2025, 1, 1, tzinfo=timezone.utc)).id
 
-    e, trail = export(store, tmp_path, "during")
+    e, trail = export(store)
     assert e.records == 2 and e.withheld == 1
     purposes = [t["purpose"] for t in trail]
     assert "investigation 2025-0007" in purposes and "investigation 2026-0412" not in purposes
-    notice = (tmp_path / "during" / "withheld.json").read_text()
+    notice = json.dumps(e.files["withheld.json"])
     assert json.loads(notice)["trail_entries_withheld"] == 1 and "Art. 15" in json.loads(notice)["legal_ground"]
     assert "sue" not in notice and "2026-0412" not in notice and "psn:" not in notice  # the fact, not the content
 
     with tx(store) as s:
         retention.release_hold(s, actor=DORA, hold_id=hold)
-    e, trail = export(store, tmp_path, "after")
-    assert e.withheld == 0 and not (tmp_path / "after" / "withheld.json").exists()
+    e, trail = export(store)
+    assert e.withheld == 0 and "withheld.json" not in e.files
     assert {"investigation 2026-0412", "investigation 2025-0007"} <= {t["purpose"] for t in trail}
 
 

@@ -3,7 +3,6 @@ nothing is closed saying "no records matched", never as a plain done."""
 
 from __future__ import annotations
 
-import json
 
 from lawful.privacy import requests
 from tests.privacy.common import DORA, ingest, total, tx
@@ -15,7 +14,7 @@ def answer(store, kind, field, value, tmp_path=None):
     with tx(store) as s:
         if kind == "deletion":
             return rid, requests.answer_deletion(s, actor=DORA, request_id=rid)
-        return rid, requests.answer_access(s, actor=DORA, request_id=rid, out_dir=tmp_path / f"sar{rid}")
+        return rid, requests.answer_access(s, actor=DORA, request_id=rid)
 
 
 def result(store, rid):
@@ -46,6 +45,6 @@ def test_an_access_request_that_matches_nothing_says_so(store, tmp_path):
     rid, e = answer(store, "access", "victim_name", "Nobody Known", tmp_path)
     assert e.records == 0 and e.outcome == "no records matched"
     assert result(store, rid)[1]["outcome"] == "no records matched"
-    assert json.loads((tmp_path / f"sar{rid}" / "records.json").read_text()) == []
+    assert e.files["records.json"] == []
     rid, e = answer(store, "access", "victim_name", "JANE ROE", tmp_path)
     assert e.records == 2 and e.outcome == "2 record(s) disclosed"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
-from lawful.errors import LawfulError
+from lawful.errors import LawfulError, NotFound
 from lawful.trail import audit
 from lawful.trail.audit import DATA_ACTIONS
 from lawful.privacy.models import Breach
@@ -86,7 +86,9 @@ def mark_notified(session: Session, *, actor: Actor, breach_id: int, to: str) ->
     require(actor, "privacy.breaches", Resource("trail", "breach", "public"), "data protection")
     b = session.get(Breach, breach_id)
     if b is None:
-        raise LawfulError(f"there is no breach {breach_id}", "see `lawful breaches list`")
+        raise NotFound(f"there is no breach {breach_id}", "see `lawful breaches list`")
+    if not to.strip():
+        raise LawfulError("name the authority notified", "give --to, e.g. the supervisory authority's name")
     b.notified_at, b.notified_to = datetime.now(timezone.utc), to
     audit.append(session, actor=actor.name, action="disclosure", obj=f"breach:{b.id}", purpose="data protection",
                  details={"recipient": to})
@@ -95,3 +97,25 @@ def mark_notified(session: Session, *, actor: Actor, breach_id: int, to: str) ->
 
 def get_all(session: Session) -> list[Breach]:
     return list(session.scalars(select(Breach).order_by(Breach.id)))
+
+
+def breach_view(b: Breach, now: datetime | None = None) -> dict:
+    """A breach as the API shows it: overdue when not notified and past its deadline."""
+    now = now or datetime.now(timezone.utc)
+    return {"id": b.id, "description": b.description, "suspect": b.suspect,
+            "window_from": b.window_from.isoformat(), "window_to": b.window_to.isoformat(),
+            "aware_at": b.aware_at.isoformat(), "deadline": b.deadline.isoformat(), "affected": b.affected,
+            "recorded_by": b.recorded_by, "recorded_at": b.recorded_at.isoformat(),
+            "notified_at": b.notified_at.isoformat() if b.notified_at else None, "notified_to": b.notified_to,
+            "overdue": b.notified_to is None and b.deadline < now}
+
+
+def list_breaches(session: Session, *, actor: Actor) -> list[dict]:
+    """The breach register, for the data-protection officer: what each breach touched (which names pseudonymised
+    people), so the reading is a consultation on the trail."""
+    require(actor, "privacy.breaches", Resource("trail", "breach", "public"), "data protection")
+    now = datetime.now(timezone.utc)
+    rows = [breach_view(b, now) for b in get_all(session)]
+    audit.append(session, actor=actor.name, action="consultation", obj="breaches", purpose="data protection",
+                 details={"breaches": len(rows), "overdue": sum(r["overdue"] for r in rows)})
+    return rows

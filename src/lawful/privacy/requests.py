@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, load_policy, purpose_matches, require
 from lawful.access.service import Actor
-from lawful.errors import LawfulError
+from lawful.errors import Conflict, LawfulError, NotFound
 from lawful.trail import audit
 from lawful.incidents.models import Incident
 from lawful.incidents.service import get_all_with_attribute
@@ -83,14 +82,35 @@ def get_all(session: Session) -> list[SubjectRequest]:
     return list(session.scalars(select(SubjectRequest).order_by(SubjectRequest.id)))
 
 
+def request_view(r: SubjectRequest, now: datetime | None = None) -> dict:
+    """A request as the API shows it (its pseudonym is not shown): overdue when still open past its deadline."""
+    now = now or _now()
+    return {"id": r.id, "kind": r.kind, "field": r.field, "received_at": r.received_at.isoformat(),
+            "deadline": r.deadline.isoformat(), "status": r.status, "overdue": r.status == "open" and r.deadline < now,
+            "note": r.note, "opened_by": r.opened_by, "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+            "closed_by": r.closed_by, "result": r.result,
+            "no_records_matched": bool(r.result and r.result.get("outcome") == NO_MATCH)}
+
+
+def list_requests(session: Session, *, actor: Actor) -> list[dict]:
+    """Every request with its deadline and whether it is overdue, for the data-protection officer; a
+    consultation on the trail."""
+    _require(actor)
+    now = _now()
+    rows = [request_view(r, now) for r in get_all(session)]
+    audit.append(session, actor=actor.name, action="consultation", obj="subject-requests", purpose="data protection",
+                 details={"requests": len(rows), "overdue": sum(r["overdue"] for r in rows)})
+    return rows
+
+
 def _get_open(session: Session, request_id: int, kind: str) -> SubjectRequest:
     req = session.get(SubjectRequest, request_id)
     if req is None:
-        raise LawfulError(f"there is no request {request_id}", "see `lawful requests list`")
+        raise NotFound(f"there is no request {request_id}", "see `lawful requests list`")
     if req.kind != kind:
         raise LawfulError(f"request {request_id} is a {req.kind} request, not {kind}", f"use the {req.kind} command")
     if req.status != "open":
-        raise LawfulError(f"request {request_id} is already {req.status}", "open a new request")
+        raise Conflict(f"request {request_id} is already {req.status}", "open a new request")
     return req
 
 
@@ -119,19 +139,26 @@ def under_investigation(purpose: str, hold_reasons: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class AccessExport:
-    path: Path
     records: int
     trail_entries: int
     withheld: int = 0  # trail entries of an ongoing investigation, counted, not disclosed
     outcome: str = ""
+    # the export's files: records.json, trail.json and (when something was withheld) withheld.json -> their content
+    files: dict = dc_field(default_factory=dict)
+
+    def view(self, request_id: int) -> dict:
+        return {"request": request_id, "records": self.records, "trail_entries": self.trail_entries,
+                "withheld": self.withheld, "outcome": self.outcome, "files": self.files}
 
 
-def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: Path) -> AccessExport:
-    """Write records.json and trail.json for the person into out_dir, close the request, log the disclosure."""
+EXPORT_FILES = ("records.json", "trail.json", "withheld.json")
+
+
+def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessExport:
+    """The person's export (records.json, trail.json, and withheld.json when entries of an ongoing investigation
+    are withheld) as content for the client to write; closes the request and logs the disclosure."""
     _require(actor)
     req = _get_open(session, request_id, "access")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise LawfulError(f"{out_dir} is not empty", "give a new or empty directory")
     records = _records(session, req)
     ids = {r.id for r in records}
     wanted_objects = {f"incident:{i}" for i in ids}
@@ -148,23 +175,21 @@ def answer_access(session: Session, *, actor: Actor, request_id: int, out_dir: P
             d = json.loads(details)
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "records.json").write_text(json.dumps([{
+    files = {"records.json": [{
         "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
         "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": r.attributes,
         "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
-    } for r in records], indent=1, ensure_ascii=False))
-    (out_dir / "trail.json").write_text(json.dumps(about, indent=1, ensure_ascii=False))
+    } for r in records], "trail.json": about}
     restriction = {"trail_entries_withheld": withheld, "legal_ground": RESTRICTION_GROUND} if withheld else {}
     if withheld:  # the person is told that something was withheld, and why; never what
-        (out_dir / "withheld.json").write_text(json.dumps(restriction, indent=1, ensure_ascii=False))
+        files["withheld.json"] = restriction
     outcome = NO_MATCH if not records else f"{len(records)} record(s) disclosed"
     _close(session, req, actor, {"outcome": outcome, "records": len(records), "trail_entries": len(about),
                                  **restriction})
     audit.append(session, actor=actor.name, action="disclosure", obj=f"subject-request:{req.id}",
                  purpose="data protection", details={"recipient": "the data subject", "records": sorted(ids),
                                                      "trail_entries": len(about), "withheld": withheld})
-    return AccessExport(out_dir, len(records), len(about), withheld, outcome)
+    return AccessExport(len(records), len(about), withheld, outcome, files)
 
 
 @dataclass(frozen=True)
@@ -204,7 +229,7 @@ def answer_correction(session: Session, *, actor: Actor, request_id: int, incide
         raise LawfulError(f"{field!r} cannot be corrected here", f"correctable fields: {', '.join(CORRECTABLE)}")
     record = next((r for r in _records(session, req) if r.id == incident_id), None)
     if record is None:
-        raise LawfulError(f"incident {incident_id} is not one of this person's records", "see the access export")
+        raise NotFound(f"incident {incident_id} is not one of this person's records", "see the access export")
     column = CORRECTABLE[field]
     old = getattr(record, column)
     setattr(record, column, value)

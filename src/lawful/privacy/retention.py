@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
-from lawful.errors import LawfulError
+from lawful.errors import ConfigError, LawfulError, NotFound
 from lawful.trail import audit
 from lawful.incidents.models import Incident, QuarantinedRow
 from lawful.privacy.models import LegalHold
@@ -64,6 +65,28 @@ def report(session: Session, *, now: datetime | None = None) -> list[RetentionRo
     return sorted(rows, key=lambda r: (r.source, r.category, r.classification))
 
 
+def hold_view(h: LegalHold) -> dict:
+    return {"id": h.id, "category": h.category, "area": h.area, "occurred_from": h.occurred_from.isoformat(),
+            "occurred_to": h.occurred_to.isoformat(), "reason": h.reason, "created_by": h.created_by,
+            "created_at": h.created_at.isoformat(),
+            "released_at": h.released_at.isoformat() if h.released_at else None, "released_by": h.released_by}
+
+
+def retention_report(session: Session, *, actor: Actor, purpose: str = "retention",
+                     now: datetime | None = None) -> dict:
+    """The retention report and the active legal holds, for whoever the policy lets purge (the data-protection
+    officer): the hold reasons can name investigations, so the reading is a consultation on the trail."""
+    require(actor, "privacy.purge", Resource("incidents", "retention", "public"), purpose)
+    rows = report(session, now=now)
+    holds = active_holds(session)
+    audit.append(session, actor=actor.name, action="consultation", obj="incidents:retention", purpose=purpose,
+                 details={"what": "retention report", "rows": len(rows), "holds": [h.id for h in holds]})
+    return {"rows": [{"source": r.source, "category": r.category, "classification": r.classification,
+                      "records": r.records, "expired": r.expired, "held": r.held,
+                      "next_expiry": r.next_expiry.isoformat() if r.next_expiry else None} for r in rows],
+            "holds": [hold_view(h) for h in holds]}
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     removed: int
@@ -97,6 +120,10 @@ def purge(session: Session, *, actor: Actor, purpose: str, dry_run: bool = False
         audit.append(session, actor=actor.name, action="erasure", obj="incidents", purpose=purpose,
                      details={"what": "retention purge", "removed": len(ids), "kept_for_holds": kept or 0,
                               "by_category": by_category, "ids_sha256": digest, "before": now.isoformat()})
+    else:  # a dry run changes nothing but still read which records are due: a consultation
+        audit.append(session, actor=actor.name, action="consultation", obj="incidents:expired", purpose=purpose,
+                     details={"what": "retention purge (dry run)", "would_remove": len(ids),
+                              "kept_for_holds": kept or 0, "by_category": by_category, "before": now.isoformat()})
     return PurgeResult(len(ids), kept or 0, by_category, digest)
 
 
@@ -121,7 +148,7 @@ def release_hold(session: Session, *, actor: Actor, hold_id: int) -> None:
     require(actor, "privacy.hold", Resource("incidents", "all", "public"), "data protection")
     hold = session.get(LegalHold, hold_id)
     if hold is None or hold.released_at is not None:
-        raise LawfulError(f"there is no active legal hold {hold_id}", "see `lawful privacy holds`")
+        raise NotFound(f"there is no active legal hold {hold_id}", "see the active holds with `lawful privacy retention`")
     hold.released_at, hold.released_by = _now(), actor.name
     audit.append(session, actor=actor.name, action="config.change", obj=f"legal-hold:{hold.id}",
                  purpose="data protection", details={"released": True})
@@ -130,7 +157,7 @@ def release_hold(session: Session, *, actor: Actor, hold_id: int) -> None:
 @dataclass(frozen=True)
 class SourceFields:
     source: str
-    mapping: str
+    mapping: str | None  # the mapping's name; None when the client did not send the source's mapping
     purposes: tuple[str, ...]
     fields: tuple[str, ...]  # the incident fields the mapping fills
     kept_extras: tuple[str, ...]
@@ -141,27 +168,53 @@ class SourceFields:
     records: int
 
 
-def minimisation(session: Session) -> list[SourceFields]:
+def _bundled(path: str):
+    """The bundled dataset's mapping, when a load recorded it (the server's own file, never a client's path)."""
+    from lawful.incidents.datasets import toronto_mapping
+
+    m = toronto_mapping()
+    try:
+        return m if Path(path).resolve() == Path(m.path).resolve() else None
+    except (OSError, ValueError):
+        return None
+
+
+def minimisation(session: Session, *, actor: Actor, mappings: list[tuple[str, str]] = (),
+                 purpose: str = "data protection") -> list[SourceFields]:
     """Per source: which fields are kept, which dropped, which pseudonymised, for which declared purposes, and how
-    long; read from the mapping each load used (when its file is still there) and from the loads themselves."""
-    from pathlib import Path
-
-    from lawful.incidents.mapping import load_mapping
+    long. The mappings are the ones the client sent (name, TOML text), matched to the loads by their source name;
+    a bundled dataset's own mapping is known to the server. Columns dropped and record counts come from the loads.
+    For the data-protection officer (privacy.purge); a consultation on the trail."""
+    from lawful.incidents.mapping import parse_mapping
     from lawful.incidents.models import Load
+    from lawful.limits import parse_toml
 
+    require(actor, "privacy.purge", Resource("incidents", "minimisation", "public"), purpose)
+    sent = {}
+    for name, text in mappings:
+        m = parse_mapping(parse_toml(text, f"Mapping {name}", error=ConfigError), name)
+        sent[m.source] = m
     out = []
     for source in sorted(set(session.scalars(select(Load.source)))):
         loads = list(session.scalars(select(Load).where(Load.source == source).order_by(Load.id)))
         dropped = sorted({c for ld in loads for c in (ld.dropped_columns or [])})
         count = session.scalar(select(func.count()).where(Incident.source == source)) or 0
-        path = loads[-1].mapping_name
-        try:
-            m = load_mapping(Path(path))
-        except LawfulError:
-            out.append(SourceFields(source, f"{path} (not readable now)", (), (), (), (), tuple(dropped), None, {},
-                                    count))
+        m = sent.get(source) or _bundled(loads[-1].mapping_name)
+        if m is None:
+            out.append(SourceFields(source, None, (), (), (), (),
+                                    tuple(dropped), None, {}, count))
             continue
-        out.append(SourceFields(source, path, m.purposes, tuple(sorted(m.fields) + sorted(m.times)),
+        out.append(SourceFields(source, Path(m.path).name, m.purposes, tuple(sorted(m.fields) + sorted(m.times)),
                                 m.extra_keep, m.extra_pseudonymise, tuple(dropped), m.retention_days,
                                 m.retention_by_category, count))
+    audit.append(session, actor=actor.name, action="consultation", obj="incidents:minimisation", purpose=purpose,
+                 details={"what": "minimisation report", "sources": [r.source for r in out],
+                          "mappings_sent": sorted(sent)})
     return out
+
+
+def minimisation_view(rows: list[SourceFields]) -> list[dict]:
+    return [{"source": r.source, "mapping": r.mapping, "records": r.records, "purposes": list(r.purposes),
+             "fields": list(r.fields), "kept_extras": list(r.kept_extras), "pseudonymised": list(r.pseudonymised),
+             "dropped": list(r.dropped), "retention_days": r.retention_days,
+             "retention_by_category": dict(r.retention_by_category)} for r in rows]

@@ -83,3 +83,11 @@ def reidentify(session: Session, *, actor: Actor, field: str, value: str, purpos
     audit.append(session, actor=actor.name, action="combination", obj=f"incidents.{field}", purpose=purpose,
                  details={"what": "re-identification", "pseudonym": p, "records": [m.id for m in matches]})
     return matches
+
+
+def reidentify_view(session: Session, *, actor: Actor, field: str, value: str, purpose: str,
+                    settings: Settings) -> list[dict]:
+    """reidentify(), as the API answers it."""
+    return [{"id": m.id, "source": m.source, "category": m.category, "occurred_at": m.occurred_at.isoformat(),
+             "area": m.area_code} for m in reidentify(session, actor=actor, field=field, value=value, purpose=purpose,
+                                                       settings=settings)]

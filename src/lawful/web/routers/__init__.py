@@ -12,5 +12,7 @@ def register(app: FastAPI, *, prefix: str) -> None:
 
     for module in (session, incidents, audit, governance, forecast):
         app.include_router(module.router, prefix=prefix, responses=RESPONSES)
+    from lawful.web.routers import privacy
+    app.include_router(privacy.router, prefix=prefix, responses=RESPONSES)
     from lawful.web.routers import rules
     app.include_router(rules.router, prefix=prefix, responses=RESPONSES)
