@@ -1,35 +1,45 @@
-"""`lawful access ...`: read the policy, try a decision, count the denials."""
+"""`lawful access ...`: the server's policy, a decision tried with it, the denials on the trail. A client of the
+server: nothing set here (a policy file, LAWFUL_POLICY, a user name) changes what the server decides."""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Annotated, Optional
+import json
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from lawful.cli_common import _session, out
-from lawful.errors import LawfulError
+from lawful.cli_common import out
 
 access_app = typer.Typer(no_args_is_help=True, help=(
-    "The one policy decision point: who may do what, on what, for which purpose. Deny by default. The policy is a "
-    "TOML file a data-protection officer reviews (LAWFUL_POLICY; the shipped one is lawful/access/policy.toml)."))
+    "The one policy decision point: who may do what, on what, for which purpose. Deny by default. The policy is the "
+    "server's: a TOML file a data-protection officer reviews, read once when the server starts (its SHA-256 is on "
+    "the trail); nothing a client sets changes it."))
+
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the server's JSON, for scripts.")]
+
+
+def _api():
+    from lawful import client
+
+    return client.connect()
 
 
 @access_app.command("policy")
-def policy_cmd() -> None:
-    """Print the policy in force: each role's actions and purposes, and each model's purposes."""
-    from lawful.access.decide import load_policy
-
-    p = load_policy()
-    out.print(f"Policy: {p.source}", highlight=False)
+def policy_cmd(as_json: JsonOut = False) -> None:
+    """Print the server's policy and its SHA-256: each role's actions and purposes, each model's purposes."""
+    p = _api().get("/access/policy")
+    if as_json:
+        print(json.dumps(p, indent=2))
+        return
+    out.print(f"Policy: {p['source']}\nSHA-256: {p['sha256']}", highlight=False)
     table = Table("role", "actions", "purposes")
-    for role, (actions, purposes) in sorted(p.roles.items()):
-        table.add_row(role, ", ".join(sorted(actions)), ", ".join(purposes))
+    for role, r in p["roles"].items():
+        table.add_row(role, ", ".join(r["actions"]), ", ".join(r["purposes"]))
     out.print(table)
-    for model, purposes in sorted(p.models.items()):
+    for model, purposes in p["models"].items():
         out.print(f"model {model}: only for {', '.join(purposes)}", highlight=False)
-    for action, purposes in sorted(p.actions.items()):
+    for action, purposes in p["actions"].items():
         out.print(f"action {action}: only for {', '.join(purposes)}", highlight=False)
 
 
@@ -38,35 +48,32 @@ def check_cmd(action: Annotated[str, typer.Option(help="e.g. models.approve, out
               purpose: Annotated[str, typer.Option(help="Why, e.g. 'patrol planning'.")],
               resource: Annotated[str, typer.Option(help="KIND:NAME, e.g. model:toronto-bne-forecaster")] = "model:",
               classification: Annotated[str, typer.Option(help="The resource's classification.")] = "internal",
-              actor: Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER")] = None) -> None:
-    """What the decision point would say, without doing anything. Exit 1 when it would deny."""
-    from lawful.access.decide import LEVELS, Resource, decide, load_policy
-    from lawful.cli_common import _who
-
-    if classification not in LEVELS:
-        raise LawfulError(f"{classification!r} is not a classification", f"use one of {', '.join(LEVELS)}")
-    kind, _, name = resource.partition(":")
-    with _session(readonly=True) as (session, _):
-        who = _who(session, actor)
-    d = decide(who, action, Resource(kind, name, classification), purpose, load_policy())
-    out.print(("[green]allowed[/]: " if d.allowed else "[bold red]denied[/]: ") + d.reason, highlight=False)
-    if not d.allowed:
+              as_json: JsonOut = False) -> None:
+    """What the server's decision point would say to you, without doing anything. Exit 1 when it would deny."""
+    d = _api().get("/access/check", action=action, purpose=purpose, resource=resource, classification=classification)
+    if as_json:
+        print(json.dumps(d, indent=2))
+    else:
+        out.print(("[green]allowed[/]: " if d["allowed"] else "[bold red]denied[/]: ") + d["reason"], highlight=False)
+    if not d["allowed"]:
         raise typer.Exit(1)
 
 
 @access_app.command("denials")
-def denials_cmd(limit: Annotated[int, typer.Option(help="Show at most this many of the newest.")] = 20) -> None:
-    """Denials on the trail (by the decision point and by the gate), counted per person and action."""
-    from lawful.access.service import get_denials
-
-    with _session(readonly=True) as (session, _):
-        denials = get_denials(session)
-    if not denials:
+def denials_cmd(limit: Annotated[int, typer.Option(help="Show at most this many of the newest.")] = 20,
+                as_json: JsonOut = False) -> None:
+    """Denials on the trail (by the decision point and by the gate), counted per person and action (whoever may
+    read the trail: DPOs, auditors)."""
+    d = _api().get("/access/denials", limit=limit)
+    if as_json:
+        print(json.dumps(d, indent=2))
+        return
+    if not d["total"]:
         out.print("No denials on the trail.")
         return
     table = Table("who", "what", "denials")
-    for (who, what), n in Counter((d.actor, d.what) for d in denials).most_common():
-        table.add_row(who, what, str(n))
+    for c in d["counts"]:
+        table.add_row(c["actor"], c["what"], str(c["denials"]))
     out.print(table)
-    for d in denials[:limit]:
-        out.print(f"  #{d.seq} {d.actor}: {d.reason} (purpose {d.purpose!r})", highlight=False)
+    for x in d["newest"]:
+        out.print(f"  #{x['seq']} {x['actor']}: {x['reason']} (purpose {x['purpose']!r})", highlight=False)

@@ -56,6 +56,7 @@ PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the 
 Person = Annotated[str, typer.Argument(help="The user name.")]
 Roles = Annotated[list[str], typer.Option("--role", help="A role; repeat for several: admin, analyst, supervisor, "
                                           "officer, model-owner, approver, dpo, auditor.")]
+UsersJson = Annotated[bool, typer.Option("--json", help="Print the server's JSON, for scripts.")]
 
 
 def _show_code_enrolment(name: str, uri: str | None) -> None:
@@ -64,43 +65,45 @@ def _show_code_enrolment(name: str, uri: str | None) -> None:
                   highlight=False)
 
 
-def _show_enrolment_code(name: str, code: str) -> None:
+def _show_enrolment_code(name: str, code: str, hours: int | None = None) -> None:
     from lawful.access.credentials import ENROL_HOURS
 
-    out.print(f"One-time enrolment code for {name} (shown once, valid {ENROL_HOURS} h): {code}\n"
+    out.print(f"One-time enrolment code for {name} (shown once, valid {hours or ENROL_HOURS} h): {code}\n"
               f"Give it to {name} in person; they run `lawful users enrol {name}` to set their own password"
               " (and one-time codes, for admins, approvers and DPOs).", highlight=False)
 
 
-@users_app.command("create-admin")
+def _users_api():
+    from lawful import client
+
+    return client.connect()
+
+
+def _user_path(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+@users_app.command("create-admin", hidden=True)
 def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin's user name.")],
                        password_stdin: PasswordStdin = False) -> None:
-    """Create the first admin, with a password and one-time codes (an operator command). There is no default
-    account: nothing exists until this is run, and it refuses once an admin exists."""
-    from lawful.access.service import create
-
-    password = _password(password_stdin, f"password for {name}")
-    with _session() as (session, _):
-        _, uri = create(session, creator=None, name=name, roles=["admin"], first_admin=True, password=password)
-    out.print(f"Created admin {name}.")
-    _show_code_enrolment(name, uri)
+    """Moved: the first admin is made by the operator with `lawful admin create-admin NAME`."""
+    raise LawfulError("`lawful users create-admin` has moved",
+                      f"the operator runs `lawful admin create-admin {name}` as the server's account")
 
 
 @users_app.command("add")
 def users_add(name: Annotated[str, typer.Argument(help="New user name.")], role: Roles,
               clearance: Annotated[str, typer.Option(help="public, internal, confidential or secret: the highest "
-                                                          "classification this user may read.")] = "internal",
-              actor: As = None) -> None:
+                                                          "classification this user may read.")] = "internal"
+              ) -> None:
     """Add a user with roles and a clearance (whoever the access policy allows users.create: admins). Prints a
     one-time enrolment code: the person sets their own password (and one-time codes) with it, so you never know
     either."""
-    from lawful.access.service import create
-
-    with _session() as (session, _):
-        user, code = create(session, creator=_actor(session, actor), name=name, roles=role, clearance=clearance)
-        roles, level = user.roles, user.clearance
-    out.print(f"Created {name} ({', '.join(roles)}; clearance {level}).")
-    _show_enrolment_code(name, code)
+    u = _users_api().post("/users", {"name": name, "roles": role, "clearance": clearance})
+    out.print(f"Created {u['name']} ({', '.join(u['roles'])}; clearance {u['clearance']}).", highlight=False)
+    _show_enrolment_code(u["name"], u["enrolment_code"], u["enrolment_hours"])
 
 
 @users_app.command("enrol")
@@ -108,159 +111,124 @@ def users_enrol(name: Annotated[str, typer.Argument(help="Your user name.")],
                 code: Annotated[Optional[str], typer.Option(help="The enrolment code an admin gave you (asked for "
                                                                  "if left out).")] = None,
                 password_stdin: PasswordStdin = False) -> None:
-    """Set your own password with the one-time enrolment code from an admin. Admins, approvers and DPOs also get an
-    authenticator-app link; their first `lawful users login` with a code from it completes the enrolment."""
+    """Set your own password with the one-time enrolment code from an admin (before you have any token). Admins,
+    approvers and DPOs also get an authenticator-app link; their first `lawful login` with a code from it completes
+    the enrolment."""
     import getpass
 
-    from lawful.access.credentials import SignInFailed, check_password, enrol
+    from lawful import client
+    from lawful.access.credentials import check_password
 
     code = code or getpass.getpass("enrolment code: ")
     password = _password(password_stdin, "your new password")
     check_password(password)
-    with _session() as (session, _):
-        result = enrol(session, name=name, code=code, password=password)
-    if isinstance(result, SignInFailed):
-        raise result  # after the commit: the failed attempt is on the trail
+    got = client.Client(token="").post("/enrolment", {"name": name, "code": code, "password": password}, auth=False)
     out.print(f"Enrolled {name}: your password is set.")
-    if result.uri:
-        _show_code_enrolment(name, result.uri)
-        out.print(f"Complete the enrolment by signing in with a code from the app: `lawful users login {name} "
+    if got["otpauth_uri"]:
+        _show_code_enrolment(name, got["otpauth_uri"])
+        out.print(f"Complete the enrolment by signing in with a code from the app: `lawful login {name} "
                   "--code CODE`.", highlight=False)
 
 
-@users_app.command("login")
+@users_app.command("login", hidden=True)
 def users_login(name: Annotated[str, typer.Argument(help="Your user name.")],
                 code: Annotated[Optional[str], typer.Option(help="The one-time code from your authenticator app "
                                                                  "(admins, approvers, DPOs).")] = None,
                 password_stdin: PasswordStdin = False,
                 hours: Annotated[float, typer.Option(help="How long the session lasts (at most 168, 7 days).")] = 12.0
                 ) -> None:
-    """Sign in: prints a session token to put in LAWFUL_TOKEN. Five failures lock the account for 15 minutes."""
-    import getpass
-    import sys
+    """The same as `lawful login` (kept for old scripts)."""
+    from lawful.cli import login
 
-    from lawful.access.credentials import SignInFailed, sign_in
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
-    with _session() as (session, _):
-        result = sign_in(session, name=name, password=password, code=code, hours=hours)
-    if isinstance(result, SignInFailed):
-        raise result  # after the commit: the failure counts toward the lock-out and is on the trail
-    print(f"export LAWFUL_TOKEN={result}")
-    err.print(f"signed in as {name} for {hours:g} h; `lawful users logout` ends the session")
+    login(name, code=code, password_stdin=password_stdin, hours=hours)
 
 
-@users_app.command("logout")
+@users_app.command("logout", hidden=True)
 def users_logout() -> None:
-    """Revoke the session token in LAWFUL_TOKEN."""
-    import os
+    """The same as `lawful logout` (kept for old scripts)."""
+    from lawful.cli import logout
 
-    from lawful.access.credentials import revoke
-
-    token = os.environ.get("LAWFUL_TOKEN")
-    if not token:
-        raise LawfulError("LAWFUL_TOKEN is not set", "there is no session to end")
-    with _session() as (session, _):
-        revoke(session, actor=_actor(session, None), token=token)
-    out.print("Signed out: the token is revoked.")
+    logout()
 
 
 @users_app.command("disable")
-def users_disable(name: Person, reason: Reason, actor: As = None) -> None:
+def users_disable(name: Person, reason: Reason) -> None:
     """Disable an account (admins): no sign-in, no enrolment, every token revoked. `lawful users enable` undoes it."""
-    from lawful.access.service import disable
-
-    with _session() as (session, _):
-        revoked = disable(session, actor=_actor(session, actor), name=name, reason=reason)
-    out.print(f"Disabled {name}; {revoked} token(s) revoked.")
+    r = _users_api().post(f"/users/{_user_path(name)}/disable", {"reason": reason})
+    out.print(f"Disabled {name}; {r['tokens_revoked']} token(s) revoked.", highlight=False)
 
 
 @users_app.command("enable")
-def users_enable(name: Person, reason: Reason, actor: As = None) -> None:
+def users_enable(name: Person, reason: Reason) -> None:
     """Enable a disabled account again (admins); the person signs in afresh."""
-    from lawful.access.service import enable
-
-    with _session() as (session, _):
-        enable(session, actor=_actor(session, actor), name=name, reason=reason)
-    out.print(f"Enabled {name}.")
+    _users_api().post(f"/users/{_user_path(name)}/enable", {"reason": reason})
+    out.print(f"Enabled {name}.", highlight=False)
 
 
 @users_app.command("reset")
-def users_reset(name: Person, actor: As = None) -> None:
+def users_reset(name: Person) -> None:
     """Reset a person's sign-in (admins): their password and one-time codes stop working, their tokens are
     revoked, and a new enrolment code lets them set new ones themselves."""
-    from lawful.access.service import reset
-
-    with _session() as (session, _):
-        code = reset(session, actor=_actor(session, actor), name=name)
-    out.print(f"Reset {name}: their password, one-time codes and tokens no longer work.")
-    _show_enrolment_code(name, code)
+    r = _users_api().post(f"/users/{_user_path(name)}/reset", {})
+    out.print(f"Reset {name}: their password, one-time codes and tokens no longer work.", highlight=False)
+    _show_enrolment_code(name, r["enrolment_code"], r["enrolment_hours"])
 
 
 @users_app.command("roles")
-def users_roles(name: Person, role: Roles, actor: As = None) -> None:
+def users_roles(name: Person, role: Roles) -> None:
     """Replace a person's roles (admins; never your own). If the new roles need one-time codes the person has not
     set up, their sign-in is reset and a new enrolment code is printed."""
-    from lawful.access.service import set_roles
-
-    with _session() as (session, _):
-        code = set_roles(session, actor=_actor(session, actor), name=name, roles=role)
-    out.print(f"{name} now holds: {', '.join(sorted(set(role)))}.")
-    if code:
-        _show_enrolment_code(name, code)
+    r = _users_api().request("PUT", f"/users/{_user_path(name)}/roles", json={"roles": role}).json()
+    out.print(f"{name} now holds: {', '.join(r['roles'])}.", highlight=False)
+    if r["enrolment_code"]:
+        _show_enrolment_code(name, r["enrolment_code"], r["enrolment_hours"])
 
 
 @users_app.command("token")
 def users_token(label: Annotated[str, typer.Option(help="What it is for, e.g. 'nightly rules job'.")],
                 days: Annotated[int, typer.Option(help="Lifetime in days (1 to 365).")] = 30,
                 scope: Annotated[str, typer.Option(help="read (may only read) or full.")] = "full",
-                revoke_id: Annotated[Optional[int], typer.Option("--revoke", help="Revoke this token id instead.")] = None,
-                actor: As = None) -> None:
+                revoke_id: Annotated[Optional[int], typer.Option("--revoke", help="Revoke this token id instead.")] = None
+                ) -> None:
     """Create an API token for yourself (shown once), or revoke one with --revoke ID. `lawful users tokens` lists
     them."""
-    from lawful.access.credentials import create_api_token, revoke
-
-    with _session() as (session, _):
-        who = _actor(session, actor)
-        if revoke_id is not None:
-            revoke(session, actor=who, token_id=revoke_id)
-            token = None
-        else:
-            token = create_api_token(session, actor=who, label=label, days=days, scope=scope)
-    if token:
-        print(token)
-        err.print(f"API token for {who.name}, {days} days, scope {scope}; stored only as a hash, so this is the only "
-                  "time it is shown")
-    else:
+    api = _users_api()
+    if revoke_id is not None:
+        api.delete(f"/tokens/{revoke_id}")
         out.print(f"Token {revoke_id} revoked.")
+        return
+    t = api.post("/tokens", {"label": label, "days": days, "scope": scope})
+    print(t["token"])
+    err.print(f"API token for {t['name']}, {t['days']} days, scope {t['scope']}; stored only as a hash, so this is "
+              "the only time it is shown", highlight=False)
 
 
 @users_app.command("tokens")
-def users_tokens(actor: As = None) -> None:
+def users_tokens(as_json: UsersJson = False) -> None:
     """Your tokens: kind, scope, label, created, expires, revoked, last used."""
-    from lawful.access.credentials import get_tokens
-
-    with _session() as (session, _):
-        rows = [(t.id, t.kind, t.scope, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at)
-                for t in get_tokens(session, actor=_actor(session, actor))]
+    rows = _users_api().get("/tokens")
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
     table = Table("id", "kind", "scope", "label", "created", "expires", "revoked", "last used")
     for r in rows:
-        table.add_row(str(r[0]), r[1], r[2], r[3], *(f"{t:%Y-%m-%d %H:%M}" if t else "" for t in r[4:]))
+        table.add_row(str(r["id"]), r["kind"], r["scope"], r["label"],
+                      *(f"{datetime.fromisoformat(r[k]):%Y-%m-%d %H:%M}" if r[k] else ""
+                        for k in ("created_at", "expires_at", "revoked_at", "last_used_at")))
     _wide().print(table)
 
 
 @users_app.command("list")
-def users_list() -> None:
-    """Every user, their roles and clearance, and how their account stands (enrolment pending, locked, disabled)."""
-    from lawful.access.service import get_all, state
-
-    with _session(readonly=True) as (session, _):
-        users = [(u.name, u.roles, u.clearance, u.created_at, u.created_by, state(u)) for u in get_all(session)]
-    if not users:
-        out.print("No users yet. Create the first admin with `lawful users create-admin NAME`.")
-    for name, roles, clearance, created, by, st in users:
-        out.print(f"{name}: {', '.join(roles)}; clearance {clearance}; {st} (created {created:%Y-%m-%d} by {by})",
-                  highlight=False)
+def users_list(as_json: UsersJson = False) -> None:
+    """Every user, their roles and clearance, and how their account stands (enrolment pending, locked, disabled)
+    (admins)."""
+    users = _users_api().get("/users")
+    if as_json:
+        print(json.dumps(users, indent=2))
+        return
+    for u in users:
+        out.print(f"{u['name']}: {', '.join(u['roles'])}; clearance {u['clearance']}; {u['state']} (created "
+                  f"{datetime.fromisoformat(u['created_at']):%Y-%m-%d} by {u['created_by']})", highlight=False)
 
 
 # ---- models --------------------------------------------------------------------------------------------------------

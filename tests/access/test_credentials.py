@@ -1,6 +1,6 @@
 """Sign-in as a person meets it: no account until made, argon2id hashes, one-time codes for admins (their seeds
 sealed at rest), lock-out counted even under parallel guessing, tokens stored hashed, scoped, capped, expiring and
-revocable; the CLI's `users` commands."""
+revocable; `lawful login|logout` and the `users` commands, each a client of the server."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ from tests.conftest import PASSWORD, admin, run_cli
 
 
 @pytest.fixture
-def signed(store, monkeypatch):
-    """The real mode: identities come from tokens, --as alone is refused."""
-    monkeypatch.setenv("LAWFUL_AUTH", "required")
+def signed(store):
+    """A store whose people sign in as in production: identities come only from tokens."""
     return store
 
 
@@ -46,8 +45,17 @@ def code_for(store, name: str) -> str:
 
 
 def login(name: str, capsys, password: str = PASSWORD, code: str | None = None) -> tuple[int, str, str]:
-    args = ["users", "login", name, "--password-stdin"] + (["--code", code] if code else [])
+    args = ["login", name, "--password-stdin"] + (["--code", code] if code else [])
     return run_cli(args, capsys, stdin=password + "\n")
+
+
+def kept_token() -> str:
+    """The session token `lawful login` kept for this server (0600, under the config directory)."""
+    from lawful import client
+
+    path = client.token_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    return json.loads(path.read_text())[client.server_url()]
 
 
 def enrolment_code(out: str) -> str:
@@ -60,14 +68,14 @@ def deny_reasons(store, name: str) -> list[str]:
 
 
 def test_no_account_exists_until_the_first_admin_is_created_with_a_password(signed, capsys):
-    code, out, _ = run_cli(["users", "list"], capsys)
-    assert "No users yet" in out
-    code, _, err = run_cli(["users", "create-admin", "root", "--password-stdin"], capsys, stdin="short\n")
+    assert rows(signed, User) == []
+    code, _, err = run_cli(["admin", "create-admin", "root", "--password-stdin"], capsys, stdin="short\n")
     assert code == 2 and "shorter than 12 characters" in err
-    code, out, _ = run_cli(["users", "create-admin", "root", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
+    code, out, _ = run_cli(["admin", "create-admin", "root", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
     assert code == 0 and "otpauth://totp/Lawful:root" in out
-    code, _, err = run_cli(["users", "create-admin", "second", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
+    code, _, err = run_cli(["admin", "create-admin", "second", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
     assert code == 2 and "an admin exists already" in err
+    assert [u.name for u in rows(signed, User)] == ["root"]
 
 
 def test_sign_in_with_password_and_code_then_act_with_the_token(signed, capsys, monkeypatch):
@@ -75,25 +83,28 @@ def test_sign_in_with_password_and_code_then_act_with_the_token(signed, capsys, 
     code, _, err = login("root", capsys)
     assert code == 2 and "sign-in failed" in err  # an admin needs the one-time code too
     code, out, err = login("root", capsys, code=code_for(signed, "root"))
-    assert code == 0, err
-    token = out.strip().split("=", 1)[1]
-    monkeypatch.setenv("LAWFUL_TOKEN", token)
-    code, out, err = run_cli(["users", "add", "ana", "--role", "analyst"], capsys)
+    assert code == 0 and "signed in" in err and "as root" in err, err
+    token = kept_token()
+    assert token not in out + err  # kept in the 0600 file, never printed
+    code, out, err = run_cli(["users", "add", "ana", "--role", "analyst"], capsys)  # the kept token says who
     assert code == 0, err
     ana_code = enrolment_code(out)
-    monkeypatch.delenv("LAWFUL_TOKEN")
+    code, out, err = run_cli(["whoami"], capsys)
+    assert code == 0 and out.startswith("root: admin"), err
     code, out, err = run_cli(["users", "enrol", "ana", "--code", ana_code.lower(), "--password-stdin"], capsys,
                              stdin="another long password\n")
     assert code == 0 and "Enrolled ana" in out and "otpauth" not in out, err  # an analyst needs no codes
     assert login("ana", capsys, password="another long password")[0] == 0
+    assert run_cli(["whoami"], capsys)[1].startswith("ana: analyst")
     users = {u.name: u for u in rows(signed, User)}
     for u in users.values():
         assert u.password_hash.startswith("$argon2id$") and PASSWORD not in u.password_hash
     assert all(t.token_hash != token and len(t.token_hash) == 64 for t in rows(signed, Token))
     monkeypatch.setenv("LAWFUL_TOKEN", token)
-    code, _, _ = run_cli(["users", "logout"], capsys)
+    code, out, err = run_cli(["users", "logout"], capsys)  # the old spelling of `lawful logout`
+    assert code == 0 and "the token is revoked" in out, err
     code, _, err = run_cli(["users", "tokens"], capsys)
-    assert code == 2 and "revoked" in err
+    assert code == 2 and "revoked" in err and "lawful login NAME" in err
 
 
 def test_five_failures_lock_the_account_and_each_is_on_the_trail(signed, capsys, monkeypatch):
@@ -143,22 +154,23 @@ def test_thirty_parallel_wrong_guesses_lock_the_account_after_five(store):
 
 def test_expired_read_only_and_api_tokens(signed, capsys, monkeypatch):
     admin("root", capsys)
-    _, out, _ = login("root", capsys, code=code_for(signed, "root"))
-    session_token = out.strip().split("=", 1)[1]
+    assert login("root", capsys, code=code_for(signed, "root"))[0] == 0
+    session_token = kept_token()
     monkeypatch.setenv("LAWFUL_TOKEN", session_token)
     code, api, err = run_cli(["users", "token", "--label", "nightly rules job", "--days", "7"], capsys)
     assert code == 0, err
     code, _, err = run_cli(["users", "token", "--label", "too long", "--days", "366"], capsys)
-    assert code == 2 and "give 1 to 365 days" in err
+    assert code == 2 and "days" in err and "365" in err
     code, reader, err = run_cli(["users", "token", "--label", "dashboard", "--scope", "read"], capsys)
     assert code == 0, err
     monkeypatch.setenv("LAWFUL_TOKEN", reader.strip())
     code, out, _ = run_cli(["users", "tokens"], capsys)
     assert code == 0 and "dashboard" in out and "read" in out
     code, _, err = run_cli(["users", "add", "ana", "--role", "analyst"], capsys)
-    assert code == 2 and "read-only" in err  # a read token may not write, whatever its owner's roles
+    assert code == 2 and "may only read" in err  # a read token may not write, whatever its owner's roles
     code, _, err = run_cli(["users", "token", "--label", "escalate", "--scope", "full"], capsys)
-    assert code == 2 and "read-only" in err
+    assert code == 2 and "may only read" in err
+    assert "ana" not in {u.name for u in rows(signed, User)}
     monkeypatch.setenv("LAWFUL_TOKEN", api.strip())
     code, out, _ = run_cli(["users", "tokens"], capsys)
     assert code == 0 and "nightly rules job" in out and "api" in out

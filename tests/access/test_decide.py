@@ -85,15 +85,34 @@ def test_a_policy_file_with_unknown_sections_is_refused():
 
 
 def test_access_check_and_denials_cli(store, capsys):
+    """The commands ask the server: a decision tried with its policy (for the token's holder, nobody else), the
+    denials only for those who may read the trail."""
+    import hashlib
+
+    from lawful.access.decide import DEFAULT_POLICY
+
     admin("root", capsys)
     run_cli(["users", "add", "ana", "--role", "analyst", "--as", "root"], capsys)
+    run_cli(["users", "add", "dora", "--role", "dpo", "--as", "root"], capsys)
     code, out, _ = run_cli(["access", "check", "--as", "ana", "--action", "models.approve", "--purpose", "governance",
                             "--resource", "model:x"], capsys)
     assert code == 1 and "denied" in out and "grants models.approve" in out
     code, out, _ = run_cli(["access", "check", "--as", "ana", "--action", "incidents.read", "--purpose",
                             "crime analysis", "--resource", "incidents:all", "--classification", "secret"], capsys)
     assert code == 1 and "above ana's clearance" in out
+    code, out, _ = run_cli(["access", "check", "--as", "ana", "--action", "incidents.read", "--purpose",
+                            "crime analysis", "--resource", "incidents:all"], capsys)
+    assert code == 0 and "allowed" in out and "granted to ana as analyst" in out
+    code, _, err = run_cli(["access", "check", "--as", "ana", "--action", "incidents.read", "--purpose", "x",
+                            "--classification", "top-secret"], capsys)
+    assert code == 2 and "'top-secret' is not a classification" in err
     code, _, err = run_cli(["users", "add", "bob", "--role", "approver", "--as", "ana"], capsys)
     assert code == 2 and "denied" in err
-    code, out, _ = run_cli(["access", "denials"], capsys)
-    assert "ana" in out and "users.create" in out
+    code, _, err = run_cli(["access", "denials", "--as", "ana"], capsys)
+    assert code == 2 and "grants audit.read" in err  # the trail's refusals are for those who may read the trail
+    code, out, err = run_cli(["access", "denials", "--as", "dora"], capsys)
+    assert code == 0, err
+    assert "ana" in out and "users.create" in out and "audit.read" in out
+    code, out, _ = run_cli(["access", "policy", "--as", "ana"], capsys)
+    assert code == 0 and f"SHA-256: {hashlib.sha256(DEFAULT_POLICY.read_bytes()).hexdigest()}" in out
+    assert "analyst" in out and "model toronto-bne-forecaster: only for patrol planning" in out

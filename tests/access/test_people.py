@@ -239,18 +239,20 @@ def test_a_read_only_token_reads_but_never_writes(w):
 
 
 def test_the_users_commands(store, capsys):
+    """The users commands as a person meets them, each a client of the server: the admin's token says who acts,
+    and enrolment needs no token at all."""
     from tests.conftest import admin, run_cli
 
     admin("root", capsys)
     code, out, err = run_cli(["users", "add", "ada", "--role", "approver", "--as", "root"], capsys)
-    assert code == 0, err
+    assert code == 0 and "Created ada (approver; clearance internal)." in out, err
     enrolment = out.split("valid 72 h): ")[1].split()[0]
     assert "lawful users enrol ada" in out
-    code, out, _ = run_cli(["users", "list"], capsys)
+    code, out, _ = run_cli(["users", "list", "--as", "root"], capsys)
     assert "ada: approver; clearance internal; enrolment pending" in out
     code, out, err = run_cli(["users", "enrol", "ada", "--code", enrolment, "--password-stdin"], capsys,
                              stdin=ADA_PASSWORD + "\n")
-    assert code == 0 and "otpauth://totp/Lawful:ada" in out and "lawful users login ada --code" in out, err
+    assert code == 0 and "otpauth://totp/Lawful:ada" in out and "`lawful login ada --code CODE`" in out, err
     code, _, err = run_cli(["users", "enrol", "ada", "--code", enrolment, "--password-stdin"], capsys,
                            stdin=ADA_PASSWORD + "\n")
     assert code == 2 and "enrolment failed" in err
@@ -261,7 +263,28 @@ def test_the_users_commands(store, capsys):
     assert code == 0 and "One-time enrolment code for ada" in out, err
     code, out, err = run_cli(["users", "disable", "ada", "--reason", "left the unit", "--as", "root"], capsys)
     assert code == 0 and "Disabled ada" in out, err
-    code, out, _ = run_cli(["users", "list"], capsys)
+    code, out, _ = run_cli(["users", "list", "--as", "root"], capsys)
     assert "ada: approver, auditor; clearance internal; disabled since" in out
+    code, out, err = run_cli(["users", "enable", "ada", "--reason", "back on duty", "--as", "root"], capsys)
+    assert code == 0 and "Enabled ada." in out, err
+    code, out, _ = run_cli(["users", "list", "--json", "--as", "root"], capsys)
+    listed = {u["name"]: u for u in json.loads(out)}
+    assert listed["ada"]["roles"] == ["approver", "auditor"] and not listed["ada"]["disabled"]
     code, _, err = run_cli(["users", "disable", "root", "--reason", "oops", "--as", "root"], capsys)
     assert code == 2 and "last enabled admin" in err
+    code, _, err = run_cli(["users", "list", "--as", "ada"], capsys)
+    assert code == 2 and "grants users.create" in err  # people are listed for those who manage them
+
+
+def test_the_first_admin_is_an_operator_command(store, capsys):
+    """`lawful users create-admin` moved to `lawful admin create-admin`; the old spelling says where."""
+    from tests.conftest import run_cli
+
+    code, _, err = run_cli(["users", "create-admin", "root", "--password-stdin"], capsys, stdin=PASSWORD + "\n")
+    assert code == 2 and "lawful admin create-admin root" in err
+    code, _, err = run_cli(["users", "list"], capsys)  # no account, so nobody signed in: the server says so
+    assert code == 2 and "bearer token" in err and "lawful login NAME" in err
+    engine = db.open_store(store)
+    with db.transaction(engine, settings=store, readonly=True) as s:
+        assert people.get_all(s) == []
+    engine.dispose()

@@ -302,3 +302,14 @@ def revoke(session: Session, *, actor: Actor, token: str | None = None, token_id
 def get_tokens(session: Session, *, actor: Actor) -> list[Token]:
     user = session.scalar(select(User).where(User.name == actor.name))
     return list(session.scalars(select(Token).where(Token.user_id == user.id).order_by(Token.id)))
+
+
+def tokens_view(session: Session, *, actor: Actor) -> list[dict]:
+    """The signed-in user's tokens as data (never the token itself, which is not stored): id, kind, scope, label,
+    created, expires, revoked, last used."""
+    def at(t: datetime | None) -> str | None:
+        return t.isoformat() if t else None
+
+    return [{"id": t.id, "kind": t.kind, "scope": t.scope, "label": t.label, "created_at": at(t.created_at),
+             "expires_at": at(t.expires_at), "revoked_at": at(t.revoked_at), "last_used_at": at(t.last_used_at)}
+            for t in get_tokens(session, actor=actor)]

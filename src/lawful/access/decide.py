@@ -139,6 +139,8 @@ def pin_policy(policy: Policy | None) -> None:
 def load_policy(path: Path | None = None) -> Policy:
     """The policy file (LAWFUL_POLICY, or the one shipped with Lawful), checked strictly: unknown sections, keys,
     roles and actions, a string where a list belongs, wildcards and purposes no role may serve are refused."""
+    if path is None and _PINNED:  # the server decides by the policy it read at start, whatever the env says now
+        return _PINNED[0]
     path = path or Path(os.environ.get("LAWFUL_POLICY") or DEFAULT_POLICY)
     try:
         key = (str(path), path.stat().st_mtime)

@@ -39,7 +39,7 @@ def require_write(actor: Actor, action: str = "write") -> None:
 def get_actor(session: Session, *, name: str | None) -> Actor:
     """The named user, or an error saying how to name one. A disabled account is no actor."""
     if not name:
-        raise LawfulError("this command needs to know who you are", "pass --as NAME or set LAWFUL_USER")
+        raise LawfulError("no user name was given", "name an existing user (see `lawful users list`)")
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise NotFound(f"there is no user named {name!r}", "an admin creates users with `lawful users add`")
@@ -105,7 +105,7 @@ def create(session: Session, *, creator: Actor | None, name: str, roles: list[st
             raise LawfulError("the first admin needs a password", "give one (at least 12 characters)")
     else:
         if creator is None:
-            raise LawfulError("only a signed-in admin creates users", "sign in with `lawful users login NAME`",
+            raise LawfulError("only a signed-in admin creates users", "sign in with `lawful login NAME`",
                               kind="unauthenticated")
         if password is not None:
             raise LawfulError("an admin does not set other people's passwords",
@@ -248,3 +248,65 @@ def get_denials(session: Session) -> list[Denial]:
         d = json.loads(e.details)
         out.append(Denial(e.seq, e.actor, d.get("action") or f"gate: {e.object}", d.get("reason", ""), e.purpose))
     return out
+
+
+def people_view(session: Session, *, actor: Actor, purpose: str = "administration") -> list[dict]:
+    """Every user with roles, clearance and how the account stands, for whoever manages people (the policy's
+    users.create: admins). Reading the list is a consultation in the reader's name."""
+    from lawful.access.decide import Resource, require
+    from lawful.trail import audit
+
+    require(actor, "users.create", Resource("user", "*"), purpose)
+    now = datetime.now(timezone.utc)
+    rows = [{"name": u.name, "roles": list(u.roles), "clearance": u.clearance,
+             "created_at": u.created_at.isoformat(), "created_by": u.created_by, "state": state(u, now),
+             "disabled": u.disabled_at is not None} for u in get_all(session)]
+    audit.append(session, actor=actor.name, action="consultation", obj="users:list", purpose=purpose,
+                 details={"users": len(rows)})
+    return rows
+
+
+def denials_view(session: Session, *, actor: Actor, limit: int = 20, purpose: str = "governance") -> dict:
+    """The refusals on the trail counted per person and what they were refused, and the newest `limit` of them,
+    for whoever may read the trail (audit.read: DPOs, auditors). The reading is a consultation."""
+    from collections import Counter
+
+    from lawful.access.decide import Resource, require
+    from lawful.trail import audit
+
+    require(actor, "audit.read", Resource("trail", "denials"), purpose)
+    denials = get_denials(session)
+    counts = Counter((d.actor, d.what) for d in denials).most_common()
+    audit.append(session, actor=actor.name, action="consultation", obj="trail:denials", purpose=purpose,
+                 details={"denials": len(denials)})
+    return {"total": len(denials),
+            "counts": [{"actor": who, "what": what, "denials": n} for (who, what), n in counts],
+            "newest": [{"seq": d.seq, "actor": d.actor, "what": d.what, "reason": d.reason, "purpose": d.purpose}
+                       for d in denials[:max(0, limit)]]}
+
+
+def try_decision(session: Session, *, actor: Actor, policy, action: str, purpose: str, kind: str = "model",
+                 name: str = "", classification: str = "internal") -> dict:
+    """What the decision point would say to this actor, by `policy` (the server's, read at start: never a file a
+    client names), without doing anything. The question is a consultation on the trail, not a denial."""
+    from lawful.access.decide import LEVELS, Resource, decide
+    from lawful.trail import audit
+
+    if classification not in LEVELS:
+        raise LawfulError(f"{classification!r} is not a classification", f"use one of {', '.join(LEVELS)}")
+    d = decide(actor, action, Resource(kind, name, classification), purpose, policy)
+    audit.append(session, actor=actor.name, action="consultation", obj="policy:check", purpose=purpose,
+                 details={"action": action, "resource": f"{kind}:{name}", "classification": classification,
+                          "allowed": d.allowed})
+    return {"allowed": d.allowed, "reason": d.reason, "actor": actor.name, "action": action,
+            "resource": f"{kind}:{name}", "classification": classification, "purpose": purpose}
+
+
+def policy_view(policy, sha256: str) -> dict:
+    """The policy as data: each role's actions and purposes, each model's and action's purposes, the purposes'
+    sub-purposes, where it was read from and its SHA-256 (as `server.start` put it on the trail)."""
+    return {"source": policy.source, "sha256": sha256,
+            "roles": {r: {"actions": sorted(a), "purposes": list(p)} for r, (a, p) in sorted(policy.roles.items())},
+            "models": {m: list(p) for m, p in sorted(policy.models.items())},
+            "actions": {a: list(p) for a, p in sorted(policy.actions.items())},
+            "purposes": {n: {"sub": list(sub), "reference": ref} for n, (sub, ref) in sorted(policy.purposes.items())}}

@@ -8,9 +8,9 @@ from lawful.web.problems import RESPONSES
 
 
 def register(app: FastAPI, *, prefix: str) -> None:
-    from lawful.web.routers import audit, forecast, governance, incidents, session
+    from lawful.web.routers import access, audit, forecast, governance, incidents, session, users
 
-    for module in (session, incidents, audit, governance, forecast):
+    for module in (session, incidents, audit, governance, forecast, users, access):
         app.include_router(module.router, prefix=prefix, responses=RESPONSES)
     from lawful.web.routers import privacy
     app.include_router(privacy.router, prefix=prefix, responses=RESPONSES)
