@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import unicodedata
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,13 +22,19 @@ from lawful.trail import audit
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+def _clean(text: str, limit: int) -> str:
+    """A request path as the trail can hold it: control characters (a client may send any) written as escapes,
+    so recording a strange request can never fail (a request that cannot be recorded is refused)."""
+    return "".join(c if unicodedata.category(c)[0] != "C" else f"\\u{ord(c):04x}" for c in text)[:limit]
+
+
 def record_request(session: Session, *, actor: str, method: str, path: str) -> None:
     """Every request answered is on the trail: when the service it called wrote no entry of its own (a plain read),
     this writes one. A read is a `consultation`, anything else an `alteration`."""
     if session.info.get("trail_head") is not None:  # the service wrote its entry in this transaction
         return
     action = "consultation" if method in READ_METHODS else "alteration"
-    audit.append(session, actor=actor, action=action, obj=f"api:{path[:250]}", purpose="api request",
+    audit.append(session, actor=actor, action=action, obj=f"api:{_clean(path, 250)}", purpose="api request",
                  details={"method": method})
 
 
@@ -35,14 +42,15 @@ def record_refusal(store: Store, *, exc: LawfulError, actor: str, method: str, p
     """A refusal, in its own transaction (the refused one rolled back). Raises if it cannot be written, so the
     caller can say the refusal was not recorded."""
     if isinstance(exc, AccessDenied):
-        obj, purpose = f"{exc.resource.kind}:{exc.resource.name}", exc.purpose
-        details = {"action": exc.action, "reason": exc.reason, "request": f"{method} {path[:200]}"}
+        obj, purpose = _clean(f"{exc.resource.kind}:{exc.resource.name}", 300), _clean(exc.purpose, 300)
+        details = {"action": exc.action, "reason": exc.reason, "request": f"{method} {_clean(path, 200)}"}
         actor = exc.actor
     else:
-        obj, purpose = f"api:{path[:250]}", "api request"
-        details = {"action": f"{method} {path[:200]}", "reason": exc.message[:300]}
+        obj, purpose = f"api:{_clean(path, 250)}", "api request"
+        details = {"action": f"{method} {_clean(path, 200)}", "reason": exc.message[:300]}
     with store.transaction() as session:
-        audit.append(session, actor=actor[:100] or "anonymous", action="access.deny", obj=obj, purpose=purpose,
+        audit.append(session, actor=_clean(actor, 100) or "anonymous", action="access.deny", obj=obj,
+                     purpose=_clean(purpose, 300),
                      details=details)
 
 
