@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from functools import lru_cache
@@ -163,6 +164,10 @@ def _check_extends(conn, settings: Settings, memo: tuple, base: tuple) -> object
     if remembered:
         anchors.append((remembered["seq"], remembered["hash"], remembered.get("next_key_id") or remembered["key_id"],
                         remembered["key_id"], "the last head this process signed"))
+    if from_file and from_file["key_id"] == kid:
+        # The head file sits beside the key, as well guarded: whoever can write it can read the key. Its own
+        # signature is left to verification; trusting it spares a signature check per append with many writers.
+        _remember_good(_fact(from_file))
     for where, c in (("the head file", from_file), ("the newest checkpoint", newest and newest._asdict())):
         if c:
             signer = _verified_signer(settings, c, key, kid, where)
@@ -206,7 +211,7 @@ def _hands_over(entry, from_kid: str, to_kid: str) -> bool:
 
 def _verified_signer(settings: Settings, c: dict, key, kid: str, where: str) -> str:
     """The key_id of a signed head's signer, once its signature is checked: this key, or one it replaced."""
-    fact = (c["seq"], c["hash"], c["at_us"], c["key_id"], c["signature"])
+    fact = _fact(c)
     if fact in _GOOD_SIGNATURES:
         return c["key_id"]
     public = key.public_key() if c["key_id"] == kid else keys.retired_public_key(settings, c["key_id"])
@@ -218,6 +223,10 @@ def _verified_signer(settings: Settings, c: dict, key, kid: str, where: str) -> 
         raise TrailRefused(f"{where} (entry {c['seq']}) has an invalid signature")
     _remember_good(fact)
     return c["key_id"]
+
+
+def _fact(c: dict) -> tuple:
+    return (c["seq"], c["hash"], c["at_us"], c["key_id"], c["signature"])
 
 
 def _remember_good(fact: tuple) -> None:
@@ -257,7 +266,7 @@ def _write_head_file(session: Session) -> None:
     memo, path, record, rotation, settings = pending
     if record["seq"] > _SIGNED.get(memo, {"seq": 0})["seq"]:
         _SIGNED[memo] = record
-    _remember_good((record["seq"], record["hash"], record["at_us"], record["key_id"], record["signature"]))
+    _remember_good(_fact(record))
     problem = None
     try:
         _advance_head_file(path, record)
@@ -294,6 +303,16 @@ def _advance_head_file(path: Path, checkpoint: dict) -> None:
     if lock is None:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = _HEAD_LOCKS[path] = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    # flock excludes other processes only: threads of one process share the descriptor, so the server's request
+    # threads also take a thread lock (without it they raced on the one temporary file).
+    with _HEAD_THREAD_LOCK:
+        _advance_locked(path, lock, checkpoint)
+
+
+_HEAD_THREAD_LOCK = threading.Lock()
+
+
+def _advance_locked(path: Path, lock: int, checkpoint: dict) -> None:
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         current = read_head_file(path)
