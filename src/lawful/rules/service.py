@@ -8,7 +8,6 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,10 +17,6 @@ from lawful.errors import LawfulError
 from lawful.rules.engine import Alert, Events
 from lawful.rules.language import AreaSpike, Compare, CountNear, RuleSet
 from lawful.rules.sources import from_incidents
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sha256_text(text: str) -> str:
