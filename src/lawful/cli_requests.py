@@ -84,7 +84,8 @@ def _writable(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise LawfulError(f"cannot create {directory} ({exc.strerror or exc})", "give a directory you can write")
+        raise LawfulError(f"cannot create {directory} ({exc.strerror or exc})",
+                          "give a directory you can write") from None
     if not os.access(directory, os.W_OK):
         raise LawfulError(f"cannot write into {directory}", "give a directory you can write")
 

@@ -35,6 +35,10 @@ def test_access_export_holds_exactly_that_persons_records_and_trail(store, tmp_p
     code, out, err = run_cli(["requests", "open", "--kind", "access", "--field", "victim_name", "--value", "JANE ROE",
                               "--as", "dora"], capsys)
     assert code == 0 and "Request 1 (access) opened; answer by" in out, err
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    code, _, err = run_cli(["requests", "export", "1", str(tmp_path / "full"), "--as", "dora"], capsys)
+    assert code == 2 and "not a new or empty directory" in err  # refused before the server closes the request
     code, out, err = run_cli(["requests", "export", "1", str(tmp_path / "sar"), "--as", "dora"], capsys)
     assert code == 0, err
     records = json.loads((tmp_path / "sar" / "records.json").read_text())

@@ -151,9 +151,6 @@ class AccessExport:
                 "withheld": self.withheld, "outcome": self.outcome, "files": self.files}
 
 
-EXPORT_FILES = ("records.json", "trail.json", "withheld.json")
-
-
 def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessExport:
     """The person's export (records.json, trail.json, and withheld.json when entries of an ongoing investigation
     are withheld) as content for the client to write; closes the request and logs the disclosure."""
