@@ -89,7 +89,7 @@ def _user_path(name: str) -> str:
 def users_create_admin(name: Annotated[str, typer.Argument(help="The first admin's user name.")],
                        password_stdin: PasswordStdin = False) -> None:
     """Moved: the first admin is made by the operator with `lawful admin create-admin NAME`."""
-    raise LawfulError("`lawful users create-admin` has moved",
+    raise LawfulError("users create-admin has moved to the operator's commands",
                       f"the operator runs `lawful admin create-admin {name}` as the server's account")
 
 
