@@ -5,6 +5,7 @@ The caller owns the transaction: services never commit, so a whole load or a who
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,6 +147,19 @@ def transaction(engine: Engine, *, readonly: bool = False, settings: Settings | 
     way on a lock another writer took after its first read; `readonly=True` (long analyses) does not, and may not
     write the trail. `settings` tells the trail where the signing key is (default: from the environment).
     """
+    if engine.dialect.name == "sqlite" and not readonly:
+        # One writer at a time within this process: SQLite allows one anyway, and threads that wait here wake as
+        # soon as the lock is free instead of polling the database's busy handler (which sleeps up to 100 ms).
+        with _WRITE_LOCKS.setdefault(engine, threading.Lock()):
+            yield from _transaction(engine, readonly, settings)
+    else:
+        yield from _transaction(engine, readonly, settings)
+
+
+_WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+
+
+def _transaction(engine: Engine, readonly: bool, settings: Settings | None) -> Iterator[Session]:
     with _factory(engine, readonly)() as session:
         session.info["readonly"] = readonly
         if settings is not None:
