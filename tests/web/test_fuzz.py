@@ -47,8 +47,9 @@ def test_no_input_makes_a_server_error(api):
     for result in api.get_all_operations():
         operation = result.ok()
         operations += 1
-        if (operation.method.upper(), operation.path) == ("DELETE", "/api/v1/session"):
-            continue  # signing out would end the fuzzer's own session; tested in test_door
+        if (operation.method.upper(), operation.path) in (("DELETE", "/api/v1/session"),
+                                                          ("DELETE", "/api/v1/tokens/{token_id}")):
+            continue  # signing out (or revoking token 1) would end the fuzzer's own token; tested in test_door/users
 
         @given(case=operation.as_strategy())
         @settings(max_examples=8, deadline=None, derandomize=True, database=None,
