@@ -268,13 +268,13 @@ def mint_token(settings: Settings, name: str, roles=("analyst",), clearance: str
     engine = db.open_store(settings)
     try:
         with db.transaction(engine, settings=settings) as session:
-            admin_user = session.scalar(select(User).where(User.name == "root-admin"))
-            if admin_user is None:
-                create(session, creator=None, name="root-admin", roles=["admin"], first_admin=True,
-                       password=PASSWORD, clearance="secret")
+            admins = [u for u in session.scalars(select(User)) if "admin" in u.roles]
+            if not admins:
+                admins = [create(session, creator=None, name="root-admin", roles=["admin"], first_admin=True,
+                                 password=PASSWORD, clearance="secret")[0]]
             user = session.scalar(select(User).where(User.name == name))
             if user is None:
-                root = Actor("root-admin", frozenset({"admin"}), "secret")
+                root = Actor(admins[0].name, frozenset(admins[0].roles), admins[0].clearance)
                 user, _ = create(session, creator=root, name=name, roles=list(roles), clearance=clearance)
             return create_api_token(session, actor=Actor(user.name, frozenset(user.roles), user.clearance),
                                     label="test", days=1)

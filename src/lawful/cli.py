@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from lawful import db
-from lawful.cli_common import _Reporter, _session, err, out
+
+from lawful.cli_common import _Reporter, err, out
 from lawful.cli_forecast import forecast_app
 from lawful.cli_access import access_app
 from lawful.cli_admin import admin_app, serve
@@ -23,7 +23,7 @@ from lawful.cli_requests import breaches_app, requests_app
 from lawful.cli_rules import rules_app
 from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
-from lawful.settings import Settings
+
 
 
 
@@ -111,25 +111,10 @@ def whoami(as_json: Annotated[bool, typer.Option("--json", help="One JSON object
     out.print(f"{me['name']}: {', '.join(me['roles'])}; clearance {me['clearance']}", highlight=False)
 
 
-def _record_denial(exc: LawfulError) -> None:
-    """A refusal by the access decision point goes on the trail in its own transaction (the refused one rolled
-    back), so denials can be counted and shown (`lawful access denials`)."""
-    from lawful.access.decide import AccessDenied
-    from lawful.cli_common import _trail
-
-    if isinstance(exc, AccessDenied):
-        try:
-            _trail(action="access.deny", obj=f"{exc.resource.kind}:{exc.resource.name}", purpose=exc.purpose,
-                   details={"action": exc.action, "reason": exc.reason}, actor=exc.actor)
-        except LawfulError:
-            err.print("warning: the denial could not be written to the trail", highlight=False)
-
-
 def main() -> None:
     try:
         code = app(standalone_mode=False)  # Typer turns Ctrl-C inside a command into a returned 130
-    except LawfulError as exc:
-        _record_denial(exc)
+    except LawfulError as exc:  # the server has recorded any refusal; the client only says it
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)  # messages quote [brackets] as text
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
@@ -250,18 +235,6 @@ def _print_dataset(summary: dict) -> None:
         out.print(f"  - {q}", highlight=False)
 
 
-def _load_dataset(name: str):
-    """The operator's load (lawful admin load-dataset): straight into the store, as the server's account."""
-    from dataclasses import asdict
-
-    from lawful.incidents.datasets import load_dataset
-
-    with _session() as (session, settings), _Reporter() as progress:
-        summary = load_dataset(session, name=name, settings=settings, actor="operator", progress=progress)
-    _print_dataset({"loads": [asdict(s) for s in summary.loads], "quirks": summary.quirks})
-    return summary
-
-
 # ---- incidents ------------------------------------------------------------------------------------------------
 @incidents_app.command("stats")
 def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
@@ -324,36 +297,15 @@ def _print_stats(stats) -> None:
 # ---- demo -----------------------------------------------------------------------------------------------------
 @app.command("demo")
 def demo() -> None:
-    """The main job on the embedded default: create the store, load the bundled Toronto data, show what is there,
-    backtest the forecasting models on December 2019 (report in the data directory), then register, approve and
-    use the demo forecaster through the governance gate and verify the trail, and run the example early-warning
-    rules."""
-    from lawful.incidents.service import get_stats
+    """The main job on the embedded default, through the server: create the store and the demo people, start the
+    server on a free loopback port for the run, load the bundled Toronto data, show what is there, backtest the
+    forecasting models on December 2019 (report in the data directory), register, approve and use the demo
+    forecaster through the governance gate, verify the trail, run the example early-warning rules; then stop the
+    server and print the demo accounts' passwords (once) and how to start the server. Runs as the server's account."""
+    from lawful import demo as flow
 
-    settings = Settings.from_env()
-    before, after = db.upgrade(settings)
-    out.print(f"Store: {db.sqlite_path(settings.database_url) or 'PostgreSQL'} (migration {after}).")
-    _load_dataset("toronto-mci")
-    with _session(readonly=True) as (session, settings):
-        _print_stats(get_stats(session, settings=settings))
-    from lawful.cli_forecast import demo_backtest
-
-    report_dir = settings.data_dir / "reports" / "demo-backtest"
-    out.print("\n[bold]Forecasting:[/] a short backtest of every model on Break and Enter, December 2019 "
-              "(the full protocol: `lawful forecast backtest`).", highlight=False)
-    report = demo_backtest(report_dir)
-    from lawful.cli_governance import demo_governance
-
-    out.print("\n[bold]Governance:[/] register the demo forecaster with its card, approve it with two approvers, "
-              "issue one forecast through the gate, have a supervisor decide, verify the trail.", highlight=False)
-    demo_governance([s.record() for s in report.summaries])
-    from lawful.cli_rules import demo_rules
-
-    examples = Path(__file__).resolve().parents[2] / "examples" / "rules"
-    out.print("\n[bold]Early-warning rules:[/] the bird-catching example on its synthetic observation stream, then "
-              "near-repeat burglary rules on the first week of December 2019.", highlight=False)
-    demo_rules(examples)
-
+    with _Reporter() as progress:
+        flow.run(out, progress)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ directory (or is creating it), so a person who is not that account gets nothing 
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -111,7 +112,88 @@ def admin_create_admin(name: Annotated[str, typer.Argument(help="The first admin
 def admin_load_dataset(name: Annotated[str, typer.Argument(help="Dataset name: toronto-mci.")] = "toronto-mci"
                        ) -> None:
     """Load a bundled dataset into the store on first install (idempotent: a second load adds nothing)."""
-    from lawful.cli import _load_dataset
+    from dataclasses import asdict
 
-    operator_settings()
-    _load_dataset(name)
+    from lawful.cli import _print_dataset
+    from lawful.cli_common import _Reporter
+    from lawful.incidents.datasets import load_dataset
+
+    settings = operator_settings()
+    with _store(settings)() as session, _Reporter() as progress:
+        summary = load_dataset(session, name=name, settings=settings, actor="operator", progress=progress)
+    _print_dataset({"loads": [asdict(s) for s in summary.loads], "quirks": summary.quirks})
+
+
+def _store(settings: Settings):
+    from contextlib import contextmanager
+
+    @contextmanager
+    def opened(readonly: bool = False):
+        engine = db.open_store(settings)
+        try:
+            with db.transaction(engine, readonly=readonly, settings=settings) as session:
+                yield session
+        finally:
+            engine.dispose()
+
+    return opened
+
+
+@admin_app.command("witness")
+def admin_witness(dest: Annotated[Path, typer.Argument(help="Outside the data directory: a file (one JSON line per "
+                                                       "head is appended) or a directory (one file per head), e.g. "
+                                                       "a share synced to another machine.")]) -> None:
+    """Publish the trail's current signed head (seq, hash, time, key, signature, key fingerprint) to a place the
+    database's owner cannot rewrite; `lawful audit verify --witness DEST` then checks the trail against it. Run it
+    from cron as the server's account."""
+    from lawful.trail import witness
+
+    settings = operator_settings()
+    with _store(settings)(readonly=True) as session:
+        h = witness.publish(session, settings=settings, dest=dest)
+    out.print(f"Published head entry {h['seq']} ({h['hash'][:16]}...), key {h['key_id']}, to {dest}.", highlight=False)
+
+
+@admin_app.command("rotate-key")
+def admin_rotate_key() -> None:
+    """Hand the trail over to a new signing key: a `trail.key` entry naming it, signed by the old key. Back up the
+    new key; the old public key is kept beside it as retired. Publish the new public key to your auditors."""
+    from lawful.access.service import Actor
+    from lawful.trail import audit
+
+    settings = operator_settings()
+    with _store(settings)() as session:
+        old, new = audit.rotate_key(session, settings=settings, actor=Actor("operator", frozenset({"admin"}), "secret"))
+    out.print(f"The trail's key is now {new} (was {old}); back up {settings.audit_key_path}.", highlight=False)
+
+
+@admin_app.command("verify")
+def admin_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify with this public key (PEM): the key "
+                                                                    "the trail was started with, as the agency "
+                                                                    "published it. Default: the local record of it.")]
+                 = None,
+                 witness: Annotated[Optional[Path], typer.Option(help="Also check the heads published with `lawful "
+                                                                 "admin witness` (a file or directory).")] = None
+                 ) -> None:
+    """Verify the trail in the store directly, as the server's account: what an auditor runs with the operator when
+    the server refuses to sign (a trail that does not extend its last signed head stops every request until it is
+    examined). Recomputes every hash and checks every signed head (checkpoints, the head file, witness heads) and
+    the key that signed it; names the first entry altered, removed or inserted. Exit 1 if anything is wrong."""
+    from lawful.trail import audit
+
+    settings = operator_settings()
+    with _store(settings)(readonly=True) as session:
+        v = audit.verify(session, settings=settings, public_key_path=public_key, witness=witness)
+    if v.ok:
+        keys = ", then ".join(f"{kid} (from entry {start + 1})" if start else kid for start, kid in v.keys)
+        out.print(f"[green]OK[/]: {v.entries:,} entries, every hash recomputed; head entry {v.head_seq} "
+                  f"({v.head_hash[:16]}...) is covered by a signed checkpoint ({v.checkpoints:,} signed heads checked"
+                  f"{', witness included' if witness else ''}; key {keys}). "
+                  f"Retention: kept at least {settings.audit_retention_days} days; Lawful never deletes trail entries.",
+                  highlight=False)
+        return
+    first = v.first
+    out.print(f"[bold red]TAMPERED[/]: entry {first.seq}: {first.text}", highlight=False)
+    for p in sorted(v.problems, key=lambda p: p.seq)[1:10]:
+        out.print(f"  also entry {p.seq}: {p.text}", highlight=False)
+    raise typer.Exit(1)

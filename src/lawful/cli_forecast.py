@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -279,45 +278,3 @@ def issue_cmd(
     lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o["explanation"][:top])]
     for line in lines:
         out.print(line, highlight=False)
-
-
-# ---- in process, for `lawful demo` only ------------------------------------------------------------------------------
-# The demo runs as the server's own account with the store open (like `lawful admin load-dataset`), so it calls the
-# flows directly rather than through a server; everyone else reaches them through the API above.
-def _demo_store():
-    from lawful.db import Store
-    from lawful.settings import Settings
-
-    return Store(Settings.from_env())
-
-
-def demo_backtest(out_dir: Path):
-    """The demo's short backtest of every model on December 2019, run in process as the operator: printed and
-    written like `lawful forecast backtest --out`; returns the report."""
-    from lawful.access.service import Actor
-    from lawful.forecast import flows
-
-    store = _demo_store()
-    try:
-        with _Reporter() as progress:
-            report = flows.backtest_job(store, actor=Actor("operator", frozenset({"admin"}), "secret"),
-                                        category="Break and Enter", start=date(2019, 12, 3), end=date(2019, 12, 31),
-                                        every_days=7, window_days=365, cell=200.0, models="all",
-                                        since=date(2014, 1, 1), purpose="crime analysis", progress=progress)
-            result = flows.backtest_result(report, files=True, progress=progress)
-    finally:
-        store.dispose()
-    show_backtest(result, as_json=False, out_dir=out_dir)
-    return report
-
-
-def issue_through_gate(ref: str, *, actor, day: date, purpose: str, area: str | None):
-    """`lawful demo`'s way to the gate (in process, as the demo's analyst): lawful.forecast.flows.issue_through_gate
-    over a store of its own. Returns (NAME:VERSION, the gate's result)."""
-    from lawful.forecast import flows
-
-    store = _demo_store()
-    try:
-        return flows.issue_through_gate(store, actor=actor, ref=ref, day=day, purpose=purpose, area=area)
-    finally:
-        store.dispose()

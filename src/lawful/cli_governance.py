@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import secrets
-from datetime import date, datetime, timezone
+
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 
-from lawful.cli_common import _date, _instant, _session, _wide, err, out
+from lawful.cli_common import _date, _instant, _wide, err, out
 from lawful.errors import LawfulError
 
 As = Annotated[Optional[str], typer.Option("--as", envvar="LAWFUL_USER", help="Who you are (a user name). Until "
@@ -493,90 +493,107 @@ def review_stats(by: Annotated[str, typer.Option(help="reviewer or model")] = "r
 
 # ---- audit ---------------------------------------------------------------------------------------------------------
 @audit_app.command("verify")
-def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify with this public key (PEM): the key "
-                                                                    "the trail was started with, as the agency "
-                                                                    "published it. Default: the local record of it.")] = None,
+def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify independently of the server: "
+                                                                    "download an export and check it here with this "
+                                                                    "public key (PEM), the key the trail was started "
+                                                                    "with as the agency published it.")] = None,
                  witness: Annotated[Optional[Path], typer.Option(help="Also check the heads published with `lawful "
-                                                                 "audit witness` (a file or directory).")] = None) -> None:
-    """Recompute every hash and check every signed head (checkpoints, the head file, witness heads) and the key
-    that signed it. Names the first entry altered, removed or inserted, including entries cut off the end, and
-    any head signed by a key the trail was not handed over to. Exit 1 if anything is wrong."""
-    from lawful.trail import audit
-
-    with _session(readonly=True) as (session, settings):
-        v = audit.verify(session, settings=settings, public_key_path=public_key, witness=witness)
-    if v.ok:
-        keys = ", then ".join(f"{kid} (from entry {start + 1})" if start else kid for start, kid in v.keys)
-        out.print(f"[green]OK[/]: {v.entries:,} entries, every hash recomputed; head entry {v.head_seq} "
-                  f"({v.head_hash[:16]}...) is covered by a signed checkpoint ({v.checkpoints:,} signed heads checked"
-                  f"{', witness included' if witness else ''}; key {keys}). "
-                  f"Retention: kept at least {settings.audit_retention_days} days; Lawful never deletes trail entries.",
-                  highlight=False)
+                                                                 "admin witness` (a file or directory here); implies "
+                                                                 "the independent check.")] = None,
+                 as_json: JsonOut = False) -> None:
+    """Recompute every hash and check every signed head and the key that signed it. Without options the server
+    checks with its own key; with --public-key or --witness this machine checks an export with the key you hold,
+    trusting the server for nothing. Names the first entry altered, removed or inserted, including entries cut off
+    the end. Exit 1 if anything is wrong. Auditors and DPOs."""
+    if public_key or witness:
+        _verify_here(public_key, witness)
         return
-    first = v.first
-    out.print(f"[bold red]TAMPERED[/]: entry {first.seq}: {first.text}", highlight=False)
-    for p in sorted(v.problems, key=lambda p: p.seq)[1:10]:
-        out.print(f"  also entry {p.seq}: {p.text}", highlight=False)
-    raise typer.Exit(1)
+    v = _api().get("/audit/verify")
+    if as_json:
+        _print_json(v)
+    elif v["ok"]:
+        out.print(f"[green]OK[/]: {v['entries']:,} entries, every hash recomputed; head entry {v['head_seq']} "
+                  f"({v['head_hash'][:16]}...) is covered by a signed checkpoint ({v['checkpoints']:,} signed heads "
+                  f"checked). Retention: kept at least {v['retention_days']} days; Lawful never deletes trail entries.",
+                  highlight=False)
+    else:
+        first, *rest = v["problems"]
+        out.print(f"[bold red]TAMPERED[/]: entry {first['seq']}: {first['text']}", highlight=False)
+        for p in rest[:9]:
+            out.print(f"  also entry {p['seq']}: {p['text']}", highlight=False)
+    if not v["ok"]:
+        raise typer.Exit(1)
+
+
+def _verify_here(public_key: Path | None, witness: Path | None) -> None:
+    """What an outside auditor does: take the export, run its stand-alone verifier with the key they trust."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="lawful-verify-") as tmp:
+        bundle = Path(tmp) / "bundle"
+        _unpack(_api().request("POST", "/audit/export").content, bundle)
+        args = [sys.executable, str(bundle / "verify.py")]
+        if public_key:
+            args += ["--public-key", str(public_key.resolve())]
+        if witness:
+            args += ["--witness", str(witness.resolve())]
+        done = subprocess.run(args, capture_output=True, text=True)
+    print(done.stdout, end="")
+    if done.stderr:
+        err.print(done.stderr.rstrip(), highlight=False)
+    if done.returncode:
+        raise typer.Exit(1)
+
+
+def _unpack(data: bytes, directory: Path) -> None:
+    import io
+    import tarfile
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(directory, filter="data")  # plain files only, nothing outside the directory
 
 
 @audit_app.command("export")
-def audit_export(directory: Annotated[Path, typer.Argument(help="A new or empty directory for the bundle.")],
-                 actor: As = None) -> None:
+def audit_export(directory: Annotated[Path, typer.Argument(help="A new or empty directory for the bundle.")]) -> None:
     """Write the trail, its signed heads, the public key, a manifest with its fingerprint and a stand-alone
-    verifier (`python verify.py`)."""
-    from lawful.trail import audit
-
-    with _session() as (session, _):  # the export is itself on the trail, signed before the bundle is cut
-        who = _actor(session, actor)
-        audit.append(session, actor=who.name, action="audit.export", obj="trail", purpose="external audit",
-                     details={"directory": str(directory)})
-    with _session(readonly=True) as (session, settings):
-        b = audit.export(session, settings=settings, out_dir=directory)
-    out.print(f"Wrote {b.entries:,} entries and {b.checkpoints:,} signed heads to {b.path} (key fingerprint "
-              f"{b.fingerprint}); verify there with `python verify.py`.", highlight=False)
-
-
-@audit_app.command("witness")
-def audit_witness(dest: Annotated[Path, typer.Argument(help="Outside the data directory: a file (one JSON line per "
-                                                       "head is appended) or a directory (one file per head).")]) -> None:
-    """Publish the trail's current signed head (seq, hash, time, key, signature, key fingerprint) to a place the
-    database's owner cannot rewrite; `lawful audit verify --witness DEST` then checks the trail against it."""
-    from lawful.trail import witness
-
-    with _session(readonly=True) as (session, settings):
-        h = witness.publish(session, settings=settings, dest=dest)
-    out.print(f"Published head entry {h['seq']} ({h['hash'][:16]}...), key {h['key_id']}, to {dest}.", highlight=False)
-
-
-@audit_app.command("rotate-key")
-def audit_rotate_key(actor: As = None) -> None:
-    """Hand the trail over to a new signing key: a `trail.key` entry naming it, signed by the old key. Admins only.
-    Back up the new key; the old public key is kept beside it as retired."""
-    from lawful.trail import audit
-
-    with _session() as (session, settings):
-        who = _actor(session, actor)
-        old, new = audit.rotate_key(session, settings=settings, actor=who)
-    out.print(f"The trail's key is now {new} (was {old}); back up {settings.audit_key_path}.", highlight=False)
+    verifier (`python verify.py`) into DIRECTORY. The export is itself on the trail. Auditors and DPOs."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise LawfulError(f"{directory} is not a new or empty directory", "give a new or empty directory for the bundle")
+    _unpack(_api().request("POST", "/audit/export").content, directory)
+    entries = sum(1 for _ in open(directory / "entries.jsonl", encoding="utf-8"))
+    heads = sum(1 for _ in open(directory / "checkpoints.jsonl", encoding="utf-8"))
+    out.print(f"Wrote {entries:,} entries and {heads:,} signed heads to {directory}; verify there with "
+              "`python verify.py`.", highlight=False)
 
 
 @audit_app.command("log")
-def audit_log(limit: Annotated[int, typer.Option(help="How many of the newest entries.")] = 20,
+def audit_log(limit: Annotated[int, typer.Option(min=1, max=1000, help="How many of the newest entries.")] = 20,
               action: Annotated[Optional[str], typer.Option(help="Only this action, e.g. output.issue.")] = None,
-              actor: Annotated[Optional[str], typer.Option("--by", help="Only entries by this actor.")] = None) -> None:
-    """The newest trail entries."""
-    from lawful.trail import audit
-
-    with _session(readonly=True) as (session, settings):
-        rows = audit.get_all(session, action=action, actor=actor, limit=limit)
-        tz = ZoneInfo(settings.timezone)
-        table = Table("seq", f"time ({settings.timezone})", "actor", "action", "object", "purpose", "details")
-        for e in rows:
-            at = datetime.fromtimestamp(e.at_us / 1e6, timezone.utc).astimezone(tz)
-            table.add_row(str(e.seq), f"{at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.object, e.purpose,
-                          e.details if len(e.details) < 60 else e.details[:57] + "...")
+              actor: Annotated[Optional[str], typer.Option("--by", help="Only entries by this actor.")] = None,
+              obj: Annotated[Optional[str], typer.Option("--object", help="Only entries about this object.")] = None,
+              as_json: JsonOut = False) -> None:
+    """The newest trail entries (auditors and DPOs; reading the trail is itself on the trail)."""
+    rows = _api().get("/audit/log", limit=limit, action=action, by=actor, object=obj)
+    if as_json:
+        _print_json(rows)
+        return
+    tz = ZoneInfo(_local_zone())
+    table = Table("seq", f"time ({tz.key})", "actor", "action", "object", "purpose", "details")
+    for e in rows:
+        at = datetime.fromtimestamp(e["at_us"] / 1e6, timezone.utc).astimezone(tz)
+        d = e["details"]
+        table.add_row(str(e["seq"]), f"{at:%Y-%m-%d %H:%M:%S}", e["actor"], e["action"], e["object"], e["purpose"],
+                      d if len(d) < 60 else d[:57] + "...")
     _wide().print(table)
+
+
+def _local_zone() -> str:
+    import os
+
+    return os.environ.get("LAWFUL_TIMEZONE", "America/Toronto")
 
 
 # ---- serious incidents -----------------------------------------------------------------------------------------------
@@ -644,135 +661,3 @@ def report_weekly(week_ending: Annotated[Optional[str], typer.Option(help="Last 
     if out_file:
         out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}")
-
-
-# ---- demo ----------------------------------------------------------------------------------------------------------
-DEMO_CARD = Path(__file__).resolve().parents[2] / "examples" / "governance" / "demo-forecaster.toml"
-DEMO_USERS = {"demo-admin": ["admin"], "demo-owner": ["model-owner"], "demo-approver-1": ["approver"],
-              "demo-approver-2": ["approver"], "demo-analyst": ["analyst"], "demo-supervisor": ["supervisor"],
-              "demo-auditor": ["auditor"]}
-
-
-def _demo_people() -> dict[str, str]:
-    """The demo's people, created if missing, each with a one-day API token minted for this run. An operator flow
-    (`lawful demo` runs as the server's account, like `lawful admin create-admin`): no default password anywhere,
-    a random one for the admin, enrolment left unused for the others."""
-    from lawful.access.credentials import create_api_token
-    from lawful.access.service import create, get_actor, get_all
-
-    with _session() as (session, _):
-        existing = {u.name for u in get_all(session)}
-        for name, roles in DEMO_USERS.items():
-            if name not in existing:
-                create(session, creator=None if name == "demo-admin" else get_actor(session, name="demo-admin"),
-                       name=name, roles=roles, first_admin=name == "demo-admin",
-                       password=secrets.token_urlsafe(24) if name == "demo-admin" else None)
-        return {name: create_api_token(session, actor=get_actor(session, name=name), label="lawful demo", days=1)
-                for name in DEMO_USERS if name != "demo-admin"}
-
-
-def _tighten(settings) -> None:
-    """The demo made its store before anything else ran with the server's umask: make its private files private
-    (0600 in 0700 directories), as the server insists before it starts."""
-    import stat
-
-    from lawful.server_files import private_paths
-
-    loose = [p for p in private_paths(settings) if stat.S_IMODE(p.stat().st_mode) & 0o077]
-    for p in loose:
-        p.chmod(0o700 if p.is_dir() else 0o600)
-    if loose:
-        out.print(f"Made {len(loose)} of the store's files private to this account, as the server requires.",
-                  highlight=False)
-
-
-def _demo_server(settings):
-    """The server, in this process (the same app `lawful serve` runs), unless one is here already: every governance
-    step of the demo goes through its door with a person's token."""
-    from contextlib import contextmanager
-
-    from lawful import client
-
-    @contextmanager
-    def serving():
-        if client.HTTP_FACTORY is not None:  # a server already answers in this process (the test suite's)
-            yield
-            return
-        from fastapi.testclient import TestClient
-
-        from lawful.web.app import create_app
-
-        with TestClient(create_app(settings), base_url="http://lawful-demo") as server:
-            client.HTTP_FACTORY = lambda _url: server
-            try:
-                yield
-            finally:
-                client.HTTP_FACTORY = None
-
-    return serving()
-
-
-def demo_governance(evaluation_records: list[dict]) -> None:
-    """The governance half of `lawful demo`; safe to run again (it reuses what exists)."""
-    from lawful import client
-    from lawful.cli_admin import operator_settings
-    from lawful.forecast.service import exposure_audit
-    from lawful.governance.card import load_card
-
-    settings = operator_settings()  # refuses unless this is the server's account; keeps its files private
-    _tighten(settings)
-    card_data = load_card(DEMO_CARD)
-    name = card_data["name"]
-    fria_path = DEMO_CARD.with_name("demo-forecaster-fria.toml")
-    tokens = _demo_people()
-    with _demo_server(settings):
-        as_ = {who: client.Client(token=token) for who, token in tokens.items()}
-        owner = as_["demo-owner"]
-        if not [e for e in owner.get("/models") if e["name"] == name and e["state"] == "active"]:
-            m = card_data["model"]
-            with _session(readonly=True) as (session, settings):
-                a = exposure_audit(session, category=m["category"], start=date(2019, 12, 3), end=date(2019, 12, 31),
-                                   every_days=7, model=m["estimator"], coverage=m["top_share"], cell=m["cell_m"],
-                                   window_days=m["window_days"], since=date(2014, 1, 1),
-                                   tz=ZoneInfo(settings.timezone))
-            ref = owner.post("/models", {"source": str(DEMO_CARD), "text": DEMO_CARD.read_text(encoding="utf-8")})["ref"]
-            owner.post(f"/models/{ref}/attachments", {
-                "evaluation": {"source": "lawful demo backtest, 4 days of December 2019",
-                               "text": json.dumps({"records": evaluation_records}, default=str)},
-                "exposure": {"source": "lawful demo exposure audit, 4 days of December 2019",
-                             "text": json.dumps({"model": a.model, "coverage": a.coverage, "days": a.days,
-                                                 "misplaced": a.misplaced})},
-                "fria": {"source": str(fria_path), "text": fria_path.read_text(encoding="utf-8")}})
-            owner.post(f"/models/{ref}/submit", {})
-            for who, why in (("demo-approver-1", "backtest beats the protocol's baselines; exposure within bounds"),
-                             ("demo-approver-2", "impact assessment complete; human review on every output")):
-                as_[who].post(f"/models/{ref}/approve", {"reason": why, "purposes": ["patrol planning"]})
-            owner.post(f"/models/{ref}/activate", {})
-            out.print(f"Registered {ref} (high risk), attached its backtest, exposure audit and impact assessment, "
-                      "approved by demo-approver-1 and demo-approver-2, activated.", highlight=False)
-        analyst = as_["demo-analyst"]
-        try:
-            analyst.post("/forecast/issue", {"ref": name, "purpose": "investigation 2019-1224", "day": "2019-12-24"})
-            raise LawfulError("the gate let out a forecast for a purpose it is not approved for",
-                              "report this: the demo expects a refusal")
-        except LawfulError as refused:
-            if refused.kind != "denied":
-                raise
-            why = refused.message.removeprefix("the gate refused: ").removesuffix(" The refusal is on the trail.")
-        out.print(f"Gate, purpose 'investigation 2019-1224': refused ({why.rstrip('.')}).", highlight=False)
-        issued = analyst.post("/forecast/issue", {"ref": name, "purpose": "patrol planning", "day": "2019-12-24"})
-        supervisor = as_["demo-supervisor"]
-        o = supervisor.get(f"/review/outputs/{issued['id']}")  # read before deciding; on the trail
-        supervisor.post(f"/review/outputs/{o['output']}/decision",
-                        {"decision": "accepted", "reason": "flagged places match the briefing; patrols assigned"})
-        first = o["explanation"][0]
-        out.print(f"Gate, purpose 'patrol planning': output {o['output']}, {o['subject']}, top "
-                  f"{len(o['payload']['cells'])} places; first: {first['cell']}: {first['sentence']}. Accepted by "
-                  "demo-supervisor.", highlight=False)
-        v = as_["demo-auditor"].get("/audit/verify")
-        for c in as_.values():  # the run's tokens end with it
-            c.delete("/session")
-    status = "[green]OK[/]" if v["ok"] else (f"[bold red]TAMPERED[/] at entry {v['problems'][0]['seq']}: "
-                                            f"{v['problems'][0]['text']}")
-    out.print(f"Trail: {status}, {v['entries']:,} entries, head signed (key {settings.audit_key_path}). "
-              f"Next: `lawful audit log`, `lawful models card {name}`, `lawful report weekly`.", highlight=False)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import os
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
@@ -211,33 +211,6 @@ def show_run(result: dict, rs, *, label: str, lateness: str, limit: int, as_json
         out.print(f"- {sentence}", highlight=False)
     if len(alerts) > limit:
         out.print(f"... and {len(alerts) - limit:,} more (--limit, or --json for all)", highlight=False)
-
-
-def demo_rules(examples: Path) -> None:
-    """`lawful demo`'s rules: the bird-catching example on its observation file (evaluated here, like `lawful rules
-    run`), then the near-repeat rules on the first week of December 2019, through lawful.rules.flows in process as
-    the operator (the demo runs as the server's account, like its backtest)."""
-    from lawful.access.service import Actor
-    from lawful.db import Store
-    from lawful.rules import flows
-
-    birds = examples / "bird-catching.toml"
-    rs, ctx, _, _ = _bundle(birds)
-    events = examples / "bird-observations.jsonl"
-    show_run(_evaluate_here(rs, ctx, events, stream=False, lateness_s=0.0), rs, label=str(events), lateness="0s",
-             limit=3, as_json=False)
-    near = examples / "near-repeat.toml"
-    rs, _, bundle, _ = _bundle(near)
-    store = Store(Settings.from_env())
-    try:
-        with _Reporter() as progress:
-            result = flows.run_once(store, actor=Actor("operator", frozenset({"admin"}), "secret"),
-                                    bundle=flows.Bundle(**bundle), events=None, start=date(2019, 12, 1),
-                                    end=date(2019, 12, 8), purpose="crime analysis", progress=progress)
-    finally:
-        store.dispose()
-    show_run(result, rs, label=f"stored incidents 2019-12-01 to 2019-12-08 (with {rs.lookback_hours / 24:g} days of "
-             "history for the windows)", lateness="0s", limit=3, as_json=False)
 
 
 @rules_app.command("report")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from lawful import db
 from lawful.trail import audit
-from tests.conftest import admin, run_cli
+from tests.conftest import mint_token, admin, run_cli
 
 
 def append_entries(settings, n: int, per_tx: int = 1) -> None:
@@ -48,7 +48,7 @@ def drop_guards(settings) -> None:
 
 
 def verify(capsys) -> tuple[int, str]:
-    code, out, err = run_cli(["audit", "verify"], capsys)
+    code, out, err = run_cli(["admin", "verify"], capsys)
     return code, out + err
 
 
@@ -112,7 +112,10 @@ def test_a_consistently_rewritten_entry_is_caught_by_the_signed_checkpoint(store
 def test_export_verifies_elsewhere_with_the_public_key_alone(store, tmp_path, capsys):
     append_entries(store, 5)
     admin("root", capsys)
-    code, out, err = run_cli(["audit", "export", str(tmp_path / "bundle"), "--as", "root"], capsys)
+    code, _, err = run_cli(["audit", "export", str(tmp_path / "bundle"), "--as", "root"], capsys)
+    assert code == 2 and "denied" in err and not (tmp_path / "bundle").exists()  # an admin is no auditor
+    mint_token(store, "aud", ("auditor",))
+    code, out, err = run_cli(["audit", "export", str(tmp_path / "bundle"), "--as", "aud"], capsys)
     assert code == 0, err
     elsewhere = tmp_path / "auditor"
     shutil.copytree(tmp_path / "bundle", elsewhere)  # a different machine: no Lawful, no store, no private key

@@ -42,7 +42,7 @@ def failed_sign_in(settings) -> None:
 
 
 def verify(capsys, original, *more) -> tuple[int, str]:
-    code, out, err = run_cli(["audit", "verify", "--public-key", str(original), *more], capsys)
+    code, out, err = run_cli(["admin", "verify", "--public-key", str(original), *more], capsys)
     return code, out + err
 
 
@@ -185,14 +185,14 @@ def test_rotation_is_an_entry_signed_by_the_old_key_and_verifies_from_the_origin
     admin("root", capsys)
     original = tmp_path / "ORIGINAL.pub"
     shutil.copy(store.audit_key_path.with_suffix(".pub"), original)
-    code, out, err = run_cli(["audit", "rotate-key", "--as", "root"], capsys)
+    code, out, err = run_cli(["admin", "rotate-key"], capsys)
     assert code == 0, err
     new_kid = out.split("is now ")[1].split()[0]
     append_entries(store, 3)
     n, _ = counts(store)
     code, out = verify(capsys, original)
     assert code == 0 and f"then {new_kid}" in out, out
-    code, out, _ = run_cli(["audit", "verify"], capsys)  # locally: from the recorded original key
+    code, out, _ = run_cli(["admin", "verify"], capsys)  # locally: from the recorded original key
     assert code == 0, out
     code, out = verify(capsys, store.audit_key_path.with_suffix(".pub"))  # the new key cannot vouch for the past
     assert code == 1 and "TAMPERED: entry 1: the checkpoint at entry 1 is signed by key" in out

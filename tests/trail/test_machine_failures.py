@@ -24,7 +24,7 @@ def test_a_head_file_that_cannot_be_written_reports_the_commit_and_catches_up_la
     assert str(e).startswith("committed: the work and its trail entries up to 3 are saved and signed in the database, "
                              f"but the trail's head file {hp} could not be updated")
     assert counts(store) == (3, 3) and read_head_file(hp)["seq"] == 2  # committed; the head file lags
-    code, out, _ = run_cli(["audit", "verify"], capsys)
+    code, out, _ = run_cli(["admin", "verify"], capsys)
     assert code == 0, out
     blocker.rmdir()
     append_entries(store, 1)  # the next write brings it up to date

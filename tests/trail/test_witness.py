@@ -14,7 +14,7 @@ from tests.trail.helpers import append_entries, drop_all_guards, export_bundle, 
 
 
 def witness(capsys, dest) -> tuple[int, str]:
-    code, out, err = run_cli(["audit", "witness", str(dest)], capsys)
+    code, out, err = run_cli(["admin", "witness", str(dest)], capsys)
     return code, out + err
 
 
@@ -43,9 +43,9 @@ def test_witness_catches_truncation_with_a_rolled_back_head_file(store, capsys, 
     assert set(heads[1]) >= {"seq", "hash", "at_us", "key_id", "signature", "fingerprint"}
 
     cut_off_and_roll_back(store, 5, old_head)
-    code, out, _ = run_cli(["audit", "verify"], capsys)
+    code, out, _ = run_cli(["admin", "verify"], capsys)
     assert code == 0, out  # the database and the head file agree with each other: only the witness knows better
-    code, out, err = run_cli(["audit", "verify", "--witness", str(dest)], capsys)
+    code, out, err = run_cli(["admin", "verify", "--witness", str(dest)], capsys)
     assert code == 1 and "TAMPERED: entry 6: a signed witness head covers entry 9 but the trail ends at entry 5: " \
                          "entries 6 to 9 were cut off" in out + err
     done = run_verify_py(export_bundle(store, tmp_path / "bundle"), tmp_path, "--witness", str(dest))
@@ -77,7 +77,7 @@ def test_verify_names_a_witness_file_it_cannot_read(store, capsys, tmp_path):
     append_entries(store, 2)
     bad = tmp_path / "heads.jsonl"
     bad.write_text('{"seq": 1}\n')
-    code, out, err = run_cli(["audit", "verify", "--witness", str(bad)], capsys)
+    code, out, err = run_cli(["admin", "verify", "--witness", str(bad)], capsys)
     assert code == 2 and f"{bad} line 1 is not a published head" in out + err
 
 
@@ -87,5 +87,5 @@ def test_a_copied_witness_stays_valid_after_more_appends(store, capsys, tmp_path
     assert witness(capsys, dest)[0] == 0
     shutil.copy(dest, tmp_path / "copy.jsonl")
     append_entries(store, 3)
-    code, out, err = run_cli(["audit", "verify", "--witness", str(tmp_path / "copy.jsonl")], capsys)
+    code, out, err = run_cli(["admin", "verify", "--witness", str(tmp_path / "copy.jsonl")], capsys)
     assert code == 0 and "witness included" in out, out + err
