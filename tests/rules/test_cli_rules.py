@@ -200,14 +200,3 @@ def test_check_compares_values_only_for_someone_who_may_read_the_incidents(store
     assert {w["closest"] for w in got["warnings"]} == {"Break and Enter", "Apartment", "Downtown"}
     [(actor, obj, purpose, details)] = [e for e in _trail(store, "consultation") if e[1] == "incidents:values"][-1:]
     assert (actor, purpose, details["warnings"]) == ("ana", "crime analysis", 3)
-
-
-def test_the_demo_runs_both_examples_and_reads_the_store_as_the_operator(loaded, capsys):  # noqa: F811
-    from lawful.cli_rules import demo_rules
-
-    demo_rules(EXAMPLES)
-    out = capsys.readouterr().out
-    assert "bird-catching: " in out and "events read from" in out and "bird-catching-night v1 -> warn on event" in out
-    assert "toronto-near-repeat: " in out and "stored incidents 2019-12-01 to 2019-12-08" in out
-    [(actor, obj, purpose, details)] = _trail(loaded, "development")
-    assert (actor, purpose, details["analysis"]) == ("operator", "crime analysis", "rules run toronto-near-repeat")

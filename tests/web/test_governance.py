@@ -170,27 +170,3 @@ def test_serious_incidents_and_the_weekly_report(server, team):
     assert report["markdown"].startswith("# Weekly monitoring report") and "is suspended" in report["markdown"]
     assert server.get("/api/v1/reports/weekly", params={"week_ending": "soon"},
                       headers=team["auditor"]).status_code == 422
-
-
-def test_the_demo_takes_every_governance_step_through_the_door(loaded, capsys):  # noqa: F811
-    from lawful.cli_governance import demo_governance
-    from lawful.trail import audit
-
-    records = [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 4}]
-    demo_governance(records)
-    out = capsys.readouterr().out
-    assert "approved by demo-approver-1 and demo-approver-2, activated" in out
-    assert "purpose 'investigation 2019-1224': refused (model toronto-bne-forecaster may not be used for" in out, out
-    assert "Accepted by demo-supervisor" in out
-    assert "Trail: OK" in out
-    engine = db.open_store(loaded)
-    try:
-        with db.transaction(engine, settings=loaded) as s:
-            done = {(e.actor, e.action) for e in audit.get_all(s, limit=500)}
-    finally:
-        engine.dispose()
-    assert {("demo-owner", "model.register"), ("demo-approver-1", "model.approve"),
-            ("demo-approver-2", "model.approve"), ("demo-analyst", "gate.refuse"), ("demo-analyst", "output.issue"),
-            ("demo-supervisor", "consultation"),
-            ("demo-supervisor", "review.decide"), ("demo-auditor", "consultation")} <= done
-    assert ("demo-owner", "user.revoke") in done  # the run's tokens end with it
