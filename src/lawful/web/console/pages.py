@@ -1,0 +1,261 @@
+"""The console's pages: parse the form or query, call the same service or flow as the API through `ConsoleCall`,
+render a template. A refusal is a page that says why and what to do (never a stack trace); not being signed in
+sends the person to the sign-in page."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from lawful.access import credentials
+from lawful.errors import LawfulError
+from lawful.governance import flows as gov_flows
+from lawful.governance import service as gov
+from lawful.governance.policy import Thresholds
+from lawful.trail import service as trail
+from lawful.web.console import HERE, PREFIX, present
+from lawful.web.console.auth import (ConsoleCall, clear_session, console_call, csrf_for, new_signin_nonce,
+                                     set_session, set_signin_nonce, signin_form_ok)
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["when"] = present.when
+templates.env.filters["when_us"] = present.when_us
+templates.env.filters["details"] = present.details
+
+SESSION_HOURS = 12.0
+REVIEW_SHOWN = 25  # outputs shown with their explanation on one page of the queue
+STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "denied": 403, "unauthenticated": 401,
+          "unavailable": 503}
+FORECAST_DECISIONS = (("accepted", "Accept"), ("amended", "Amend"), ("rejected", "Reject"))
+ALERT_VERDICTS = (("confirmed", "Confirmed"), ("false-alarm", "False alarm"), ("unclear", "Unclear"))
+# Navigation: a page appears for a person when one of their roles is granted one of its actions in the server's
+# pinned policy (the pages themselves still ask the services, which decide).
+NAV = (("review", "Review queue", ("outputs.read", "outputs.decide", "outputs.read-sandbox")),
+       ("registry", "Registry", None),
+       ("audit", "Audit trail", ("audit.read",)))
+
+
+class ConsoleRoute(APIRoute):
+    """Every console route answers in HTML: a LawfulError becomes a page with the reason and the fix (a 401 a
+    redirect to sign-in), bad form input a 422 page, instead of the API's problem+json."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request):
+            try:
+                return await handler(request)
+            except LawfulError as exc:
+                return error_page(request, exc)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = " ".join(str(p) for p in first.get("loc", ())[1:]) or "the form"
+                return error_page(request, LawfulError(f"{where}: {first.get('msg', 'invalid')}",
+                                                       "go back, correct it and submit again"))
+
+        return route
+
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False, default_response_class=HTMLResponse)
+CC = Depends(console_call)
+Csrf = Annotated[str, Form(max_length=200)]
+Reason = Annotated[str, Form(max_length=2000)]
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a console path of this server (no scheme, no host, no //): never an open redirect."""
+    if value and re.fullmatch(rf"{PREFIX}/[A-Za-z0-9/_.:?=&%-]*", value) and "//" not in value:
+        return value
+    return f"{PREFIX}/"
+
+
+def error_page(request: Request, exc: LawfulError):
+    if exc.kind == "unauthenticated":
+        target = f"{PREFIX}/sign-in?next={quote(request.url.path)}" if request.method == "GET" else f"{PREFIX}/sign-in"
+        response = RedirectResponse(target, status_code=303)
+        clear_session(response)
+        return response
+    me = getattr(request.state, "me", None)
+    return page(request, "error.html", {"me": me, "title": "Refused" if exc.kind == "denied" else "Problem",
+                                        "message": exc.message, "fix": exc.fix, "kind": exc.kind},
+                status=STATUS.get(exc.kind, 422))
+
+
+def page(request: Request, name: str, context: dict, *, status: int = 200):
+    return templates.TemplateResponse(request, name, {"prefix": PREFIX, **context}, status_code=status)
+
+
+def _me(c: ConsoleCall, actor) -> dict:
+    granted = set()
+    for role in actor.roles:
+        granted |= c.door.policy.granted(role)
+    nav = [{"key": k, "label": label, "href": f"{PREFIX}/{k}"} for k, label, needs in NAV
+           if needs is None or granted & set(needs)]
+    me = {"name": actor.name, "roles": sorted(actor.roles), "clearance": actor.clearance, "nav": nav,
+          "csrf": c.csrf()}
+    c.request.state.me = me
+    return me
+
+
+def _view(c: ConsoleCall, fn, **kw) -> tuple[dict, object]:
+    """(the signed-in person for the layout, fn's result), in one transaction with the request's trail entry."""
+    return c.run(lambda session, *, actor: (_me(c, actor), fn(session, actor=actor, **kw)))
+
+
+# ---- sign-in and sign-out -----------------------------------------------------------------------------------------
+@router.get("/")
+def home(request: Request, c: ConsoleCall = CC):
+    if not request.cookies.get("lawful_session"):
+        return RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
+    me, _ = _view(c, lambda session, *, actor: None)
+    first = me["nav"][0]["href"] if me["nav"] else f"{PREFIX}/registry"
+    return RedirectResponse(first, status_code=303)
+
+
+def _sign_in_page(request: Request, *, next_: str, name: str = "", message: str | None = None, status: int = 200):
+    nonce, token = new_signin_nonce()
+    response = page(request, "sign_in.html", {"me": None, "title": "Sign in", "csrf": token, "next": next_,
+                                              "name": name, "message": message}, status=status)
+    set_signin_nonce(response, request, nonce)
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request, next: str | None = Query(None, max_length=300)):
+    return _sign_in_page(request, next_=_safe_next(next))
+
+
+@router.post("/sign-in")
+def sign_in(request: Request, name: Annotated[str, Form(min_length=1, max_length=100)],
+            password: Annotated[str, Form(min_length=1, max_length=1000)], csrf: Csrf = "",
+            code: Annotated[str, Form(max_length=20)] = "", next: Annotated[str, Form(max_length=300)] = "",
+            c: ConsoleCall = CC):
+    if not signin_form_ok(request, csrf):
+        return _sign_in_page(request, next_=_safe_next(next), name=name, status=403,
+                             message="This sign-in form has expired. Please enter your details again.")
+    result = c.open(credentials.sign_in, name=name, password=password, code=code.strip() or None,
+                    hours=SESSION_HOURS)
+    if isinstance(result, credentials.SignInFailed):  # counted toward the lock-out and on the trail already
+        return _sign_in_page(request, next_=_safe_next(next), name=name, status=401,
+                             message=f"{result.message}. {result.fix}.")
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session(response, request, result, SESSION_HOURS)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf: Csrf = "", c: ConsoleCall = CC):
+    c.checked(csrf)
+    token = c.token()
+    c.run(lambda session, *, actor: credentials.revoke(session, actor=actor, token=token))
+    response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
+    clear_session(response)
+    return response
+
+
+# ---- review -------------------------------------------------------------------------------------------------------
+def _queue(session, *, actor) -> dict:
+    waiting = gov.open_outputs(session, actor=actor)
+    shown = [gov.show_output(session, actor=actor, output_id=o["output"]) for o in waiting[:REVIEW_SHOWN]]
+    for o in shown:
+        o["items"] = present.explanation(o.get("explanation"))
+        o["choices"] = ALERT_VERDICTS if o["kind"] == "alert" else FORECAST_DECISIONS
+    return {"total": len(waiting), "outputs": shown}
+
+
+def _review_page(request: Request, c: ConsoleCall, *, notice: str | None = None, problem: dict | None = None,
+                 status: int = 200):
+    me, queue = _view(c, _queue)
+    return page(request, "review.html", {"me": me, "title": "Review queue", "active": "review", **queue,
+                                         "notice": notice, "problem": problem}, status=status)
+
+
+@router.get("/review")
+def review(request: Request, decided: int | None = Query(None, ge=1, le=2**62),
+           decision: Literal["accepted", "rejected", "amended", "confirmed", "false-alarm", "unclear"] | None = None,
+           c: ConsoleCall = CC):
+    notice = (f"Output {decided}: {decision.replace('-', ' ')}. Your decision and reason are on the trail."
+              if decided and decision else None)
+    return _review_page(request, c, notice=notice)
+
+
+@router.post("/review/{output_id}/decision")
+def decide(request: Request, output_id: Annotated[int, Path(ge=1, le=2**62)],
+           decision: Annotated[Literal["accepted", "rejected", "amended", "confirmed", "false-alarm", "unclear"],
+                               Form()],
+           reason: Reason = "", csrf: Csrf = "", amendment: Annotated[str, Form(max_length=5000)] = "",
+           c: ConsoleCall = CC):
+    c.checked(csrf)
+    try:
+        result = c.flow(gov_flows.decide, output_id=output_id, decision=decision, reason=reason,
+                        amendment=amendment.strip() or None, thresholds=Thresholds.from_env())
+    except LawfulError as exc:
+        if exc.kind != "invalid":
+            raise
+        return _review_page(request, c, problem={"output": output_id, "message": exc.message, "fix": exc.fix},
+                            status=422)
+    target = f"{PREFIX}/review?decided={output_id}&decision={result['decision']}"
+    return RedirectResponse(target, status_code=303)
+
+
+# ---- one output (a forecast's map and table) ------------------------------------------------------------------------
+@router.get("/outputs/{output_id}")
+def output(request: Request, output_id: Annotated[int, Path(ge=1, le=2**62)], c: ConsoleCall = CC):
+    me, o = _view(c, gov.show_output, output_id=output_id)
+    items = present.explanation(o.get("explanation"))
+    by_cell = {i["title"]: i for i in items if i["title"]}
+    payload = o.get("payload") or {}
+    rows = [{**cell, "item": by_cell.get(cell.get("cell"))} for cell in payload.get("cells") or []]
+    return page(request, "output.html", {"me": me, "title": f"Output {output_id}", "active": "review", "o": o,
+                                         "items": items, "map": present.forecast_map(payload), "rows": rows,
+                                         "payload": payload})
+
+
+# ---- audit --------------------------------------------------------------------------------------------------------
+@router.get("/audit")
+def audit(request: Request, action: str | None = Query(None, max_length=60), by: str | None = Query(None, max_length=100),
+          object: str | None = Query(None, max_length=300), limit: int = Query(50, ge=1, le=500),
+          c: ConsoleCall = CC):
+    action, by, object = (v.strip() or None if v else None for v in (action, by, object))
+    me, rows = _view(c, trail.read_log, action=action, by=by, obj=object, limit=limit)
+    return page(request, "audit.html", {"me": me, "title": "Audit trail", "active": "audit", "rows": rows,
+                                        "q": {"action": action or "", "by": by or "", "object": object or "",
+                                              "limit": limit}, "verified": None})
+
+
+@router.post("/audit/verify")
+def verify(request: Request, csrf: Csrf = "", c: ConsoleCall = CC):
+    c.checked(csrf)
+    result = c.flow(trail.verify_trail)
+    me, rows = _view(c, trail.read_log, limit=20)
+    return page(request, "audit.html", {"me": me, "title": "Audit trail", "active": "audit", "rows": rows,
+                                        "q": {"action": "", "by": "", "object": "", "limit": 20},
+                                        "verified": result})
+
+
+# ---- registry -----------------------------------------------------------------------------------------------------
+@router.get("/registry")
+def registry(request: Request, c: ConsoleCall = CC):
+    me, entries = _view(c, gov.list_entries)
+    return page(request, "registry.html", {"me": me, "title": "Registry", "active": "registry",
+                                           "entries": entries})
+
+
+@router.get("/registry/{ref}")
+def card(request: Request, ref: Annotated[str, Path(min_length=1, max_length=120,
+                                                    pattern=r"^[A-Za-z0-9._-]+(:[0-9]{1,9})?$")],
+         c: ConsoleCall = CC):
+    me, result = _view(c, gov.card_text, ref=ref)
+    title, sections = present.card_sections(result["text"])
+    return page(request, "card.html", {"me": me, "title": title or result["ref"], "active": "registry",
+                                       "ref": result["ref"], "sections": sections})
+
+
+__all__ = ["router", "csrf_for"]

@@ -1,0 +1,130 @@
+"""Presentation only: turn what the services return into what a template draws (explanation items with their term
+bars, a forecast's cells placed on an SVG map, a model card's Markdown as sections). Nothing here decides or
+reads anything."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+
+MAP_WIDTH = 640  # the SVG's user units across; its height follows the cells' extent
+
+
+def when(iso: str | None) -> str:
+    """An ISO time as 'YYYY-MM-DD HH:MM UTC' (the trail and outputs store UTC)."""
+    if not iso:
+        return "—"
+    try:
+        t = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if t.tzinfo:
+        t = t.astimezone(timezone.utc)
+    return t.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def when_us(at_us: int | None) -> str:
+    if at_us is None:
+        return "—"
+    return datetime.fromtimestamp(at_us / 1e6, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def explanation(items) -> list[dict]:
+    """Each item of an output's explanation as {title, sentence, terms: [{label, share, percent, events}]}: a
+    forecast place has a cell, a sentence and its terms; an alert has a sentence and the conditions that fired."""
+    out = []
+    for item in items or []:
+        if isinstance(item, str):
+            out.append({"title": None, "sentence": item, "terms": []})
+            continue
+        if not isinstance(item, dict):
+            out.append({"title": None, "sentence": str(item), "terms": []})
+            continue
+        sentence = item.get("sentence") or item.get("text") or item.get("condition") or \
+            "; ".join(f"{k}: {v}" for k, v in item.items() if k not in ("cell", "terms"))
+        terms = []
+        for t in item.get("terms") or []:
+            share = _num(t.get("share")) if isinstance(t, dict) else None
+            if share is None:
+                continue
+            share = min(max(share, 0.0), 1.0)
+            terms.append({"label": str(t.get("label", "term")), "share": share, "percent": round(share * 100),
+                          "events": t.get("events")})
+        out.append({"title": item.get("cell"), "sentence": str(sentence), "terms": terms})
+    return out
+
+
+def forecast_map(payload: dict | None) -> dict | None:
+    """A forecast's flagged cells (boxes in projected metres) as SVG rectangles, north up, shaded in five classes by
+    score; None when the payload has no cells with coordinates."""
+    cells = []
+    for c in (payload or {}).get("cells") or []:
+        box = [_num(c.get(k)) for k in ("x0", "y0", "x1", "y1")]
+        if None in box or box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        cells.append((c, box))
+    if not cells:
+        return None
+    minx = min(b[0] for _, b in cells)
+    miny = min(b[1] for _, b in cells)
+    maxx = max(b[2] for _, b in cells)
+    maxy = max(b[3] for _, b in cells)
+    span_x, span_y = maxx - minx, maxy - miny
+    pad = 0.06 * max(span_x, span_y)
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    scale = MAP_WIDTH / (maxx - minx)
+    height = max(160.0, (maxy - miny) * scale)
+    scores = sorted(_num(c.get("score")) or 0.0 for c, _ in cells)
+    lo, hi = scores[0], scores[-1]
+
+    def level(s: float) -> int:
+        return 5 if hi <= lo else 1 + min(4, int(5 * (s - lo) / (hi - lo)))
+
+    rects = []
+    for c, (x0, y0, x1, y1) in cells:
+        score = _num(c.get("score")) or 0.0
+        rects.append({"x": round((x0 - minx) * scale, 2), "y": round((maxy - y1) * scale, 2),
+                      "w": round((x1 - x0) * scale, 2), "h": round((y1 - y0) * scale, 2),
+                      "level": level(score), "rank": c.get("rank"), "cell": c.get("cell"), "score": score,
+                      "cx": round((x0 + x1 - 2 * minx) / 2 * scale, 2),
+                      "cy": round((2 * maxy - y0 - y1) / 2 * scale, 2)})
+    km = max(span_x, span_y) / 1000
+    bar_m = next((m for m in (100, 200, 500, 1000, 2000, 5000, 10000, 20000) if m >= km * 1000 / 5), 50000)
+    return {"width": MAP_WIDTH, "height": round(height, 2), "cells": rects,
+            "scale_px": round(bar_m * scale, 2), "scale_label": f"{bar_m / 1000:g} km" if bar_m >= 1000 else f"{bar_m} m"}
+
+
+def card_sections(markdown: str) -> tuple[str, list[dict]]:
+    """A model card's Markdown (as `card.markdown` writes it: '# title', '## section', '- item' or a paragraph)
+    as (title, [{heading, items, text}])."""
+    title, sections = "", []
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            title = line[2:].strip()
+        elif line.startswith("## "):
+            sections.append({"heading": line[3:].strip(), "items": [], "text": []})
+        elif sections and line.startswith("- "):
+            sections[-1]["items"].append(line[2:])
+        elif sections and line.strip():
+            sections[-1]["text"].append(line.strip())
+    return title, sections
+
+
+def details(value) -> dict:
+    """A trail entry's details (canonical JSON text, as stored and hashed) as a dict for display."""
+    if isinstance(value, dict):
+        return value
+    try:
+        parsed = json.loads(value) if value else {}
+    except (TypeError, ValueError):
+        return {"details": value}
+    return parsed if isinstance(parsed, dict) else {"details": parsed}
