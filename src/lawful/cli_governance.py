@@ -32,12 +32,6 @@ serious_app = typer.Typer(no_args_is_help=True, help="Serious incidents involvin
 report_app = typer.Typer(no_args_is_help=True, help="Monitoring reports.")
 
 
-def _actor(session, name):
-    from lawful.cli_common import _who
-
-    return _who(session, name)
-
-
 # ---- users ---------------------------------------------------------------------------------------------------------
 def _password(stdin: bool, what: str) -> str:
     """A password from standard input (one line, for scripts) or typed twice at a prompt, never an argument."""

@@ -431,7 +431,7 @@ def verify(session: Session, *, settings: Settings, public_key_path: Path | None
         try:
             cps += chain.read_witness(witness)
         except ValueError as exc:
-            raise LawfulError(str(exc), "give the file or directory `lawful audit witness` wrote to") from None
+            raise LawfulError(str(exc), "give the file or directory `lawful admin witness` wrote to") from None
     return chain.verify(iter_entries(session), cps, key)
 
 

@@ -21,7 +21,7 @@ starts from a public key obtained from the agency, which must be that key. The k
 hex)}, vouched for by a checkpoint at that very entry signed by the key it replaces; every later checkpoint must be
 signed by the new key. A checkpoint signed by any other key is named with its entry.
 
-Witness heads (`lawful audit witness`) are signed heads published outside the agency's data directory: JSON
+Witness heads (`lawful admin witness`) are signed heads published outside the agency's data directory: JSON
 objects with seq, hash, at_us, key_id, signature (and the key's fingerprint), one per line in a file or one per
 file in a directory. They are checked exactly like checkpoints, so a trail cut short since is named.
 """

@@ -7,7 +7,7 @@ start a new key (that would let anyone who deletes the key file re-sign history)
 Files beside the key (default `$LAWFUL_DATA_DIR/keys/`):
   trail-ed25519.pem                the private key (0600);  trail-ed25519.pub  its public key
   trail-ed25519-origin.pub         the key the trail was started with: the default trust anchor of `audit verify`
-  trail-ed25519.retired-KEYID.pub  keys replaced by `lawful audit rotate-key` (their private halves are deleted)
+  trail-ed25519.retired-KEYID.pub  keys replaced by `lawful admin rotate-key` (their private halves are deleted)
   trail-ed25519-head.json          the newest signed head (lawful.trail.audit)
 """
 

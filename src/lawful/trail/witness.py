@@ -1,4 +1,4 @@
-"""Publishing the trail's signed head outside the agency's data directory (`lawful audit witness DEST`).
+"""Publishing the trail's signed head outside the agency's data directory (`lawful admin witness DEST`).
 
 A witness is any place the operator names that someone who can rewrite the database, the checkpoints and the head
 file cannot also rewrite: another machine's share, a write-once bucket mounted as a directory, a file that is
@@ -83,7 +83,7 @@ def _last_published(target: Path) -> dict | None:
     try:
         heads = chain.read_witness(target)
     except ValueError as exc:
-        raise LawfulError(str(exc), "give a witness file or directory that only `lawful audit witness` writes") from None
+        raise LawfulError(str(exc), "give a witness file or directory that only `lawful admin witness` writes") from None
     if not heads:
         return None
     seq, hash_, *_ = max(heads)
