@@ -6,6 +6,7 @@ lock-out as in the API. Every page is screenshotted (tests' tmp dir and /work/co
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
 
 from tests.console.conftest import PASSWORD
 
@@ -189,6 +190,19 @@ def test_a_dpo_signs_in_with_a_one_time_code_then_searches_and_verifies_the_trai
     assert page.get_by_role("heading", name="Legal basis").is_visible()
     assert page.get_by_role("heading", name="Fundamental-rights impact assessment").is_visible()
     shot(page, "11-model-card")
+
+    # someone edits an entry behind the trail's back: verification names the first bad entry
+    with console.gov.engine.begin() as conn:  # the store's own guard refuses this; an attacker with the DB drops it
+        conn.execute(text("DROP TRIGGER audit_entries_no_update" if conn.dialect.name == "sqlite"
+                          else "DROP TRIGGER audit_entries_no_change ON audit_entries"))
+        conn.execute(text("UPDATE audit_entries SET details = :d WHERE action = 'output.issue'"), {"d": "{}"})
+        [seq] = conn.execute(text("SELECT seq FROM audit_entries WHERE action = 'output.issue'")).scalars()
+    nav.get_by_role("link", name="Audit trail").click()
+    page.get_by_role("button", name="Verify the trail").click()
+    result = page.locator("#verify-result")
+    assert "The trail does not verify." in result.inner_text()
+    assert f"The first bad entry is #{seq}" in result.inner_text()
+    shot(page, "12-audit-tampered")
     assert errors == []
 
 

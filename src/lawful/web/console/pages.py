@@ -84,7 +84,8 @@ def error_page(request: Request, exc: LawfulError):
         return response
     me = getattr(request.state, "me", None)
     return page(request, "error.html", {"me": me, "title": "Refused" if exc.kind == "denied" else "Problem",
-                                        "message": exc.message, "fix": exc.fix, "kind": exc.kind},
+                                        "message": present.sentence(exc.message), "fix": present.sentence(exc.fix or ""),
+                                        "kind": exc.kind},
                 status=STATUS.get(exc.kind, 422))
 
 
@@ -144,7 +145,7 @@ def sign_in(request: Request, name: Annotated[str, Form(min_length=1, max_length
                     hours=SESSION_HOURS)
     if isinstance(result, credentials.SignInFailed):  # counted toward the lock-out and on the trail already
         return _sign_in_page(request, next_=_safe_next(next), name=name, status=401,
-                             message=f"{result.message}. {result.fix}.")
+                             message=present.sentence(result.message, result.fix))
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session(response, request, result, SESSION_HOURS)
     return response
@@ -199,8 +200,8 @@ def decide(request: Request, output_id: Annotated[int, Path(ge=1, le=2**62)],
     except LawfulError as exc:
         if exc.kind != "invalid":
             raise
-        return _review_page(request, c, problem={"output": output_id, "message": exc.message, "fix": exc.fix},
-                            status=422)
+        problem = {"output": output_id, "message": present.sentence(exc.message, exc.fix)}
+        return _review_page(request, c, problem=problem, status=422)
     target = f"{PREFIX}/review?decided={output_id}&decision={result['decision']}"
     return RedirectResponse(target, status_code=303)
 

@@ -8,6 +8,7 @@ import json
 import math
 from datetime import datetime, timezone
 
+DETAIL_CHARS = 240  # a trail entry's detail value shown in the table, cut with an ellipsis beyond
 MAP_WIDTH = 640  # the SVG's user units across; its height follows the cells' extent
 
 
@@ -84,10 +85,10 @@ def forecast_map(payload: dict | None) -> dict | None:
     scale = MAP_WIDTH / (maxx - minx)
     height = max(160.0, (maxy - miny) * scale)
     scores = sorted(_num(c.get("score")) or 0.0 for c, _ in cells)
-    lo, hi = scores[0], scores[-1]
 
-    def level(s: float) -> int:
-        return 5 if hi <= lo else 1 + min(4, int(5 * (s - lo) / (hi - lo)))
+    def level(s: float) -> int:  # quintile of the score among the flagged cells (ties share the higher class)
+        below = sum(1 for v in scores if v < s)
+        return 1 + min(4, int(5 * below / len(scores)))
 
     rects = []
     for c, (x0, y0, x1, y1) in cells:
@@ -127,4 +128,20 @@ def details(value) -> dict:
         parsed = json.loads(value) if value else {}
     except (TypeError, ValueError):
         return {"details": value}
-    return parsed if isinstance(parsed, dict) else {"details": parsed}
+    if not isinstance(parsed, dict):
+        parsed = {"details": parsed}
+    shown = {}
+    for k, v in parsed.items():
+        if v is None or v == [] or v == {}:
+            continue
+        text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else str(v)
+        shown[k] = text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "…"
+    return shown
+
+
+def sentence(message: str, fix: str | None = None) -> str:
+    """An error's message and fix as sentences a person reads ("Sign-in failed: …. Check them; ….")."""
+    def one(t: str) -> str:
+        t = t.strip().rstrip(".")
+        return t[:1].upper() + t[1:] + "." if t else ""
+    return " ".join(x for x in (one(message), one(fix or "")) if x)
