@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -181,21 +182,43 @@ def get_categories(session: Session) -> list[str]:
 
 
 def get_stats(session: Session, *, settings: Settings) -> Stats:
-    """Counts by local year and category, the time span and the spatial extent of everything stored."""
-    frame = _occurrences(session)
-    years = frame["occurred_at"].dt.tz_convert(settings.timezone).dt.year if len(frame) else pd.Series(dtype=int)
-    table = pd.crosstab(years, frame["category"]) if len(frame) else pd.DataFrame()
-    by_year = {int(y): {str(c): int(n) for c, n in row.items() if n} for y, row in table.iterrows()}
+    """Counts by local year and category, the time span and the spatial extent of everything stored.
+
+    Counted by the database: the span first, then one range count per category and local year on the (category,
+    time) index, between the years' UTC start instants (exact in any zone, daylight saving included). Reading every
+    row into pandas instead took ~40% of the server's time under load (bench_api), and a CASE over the years in one
+    GROUP BY was slower still on SQLite (text times)."""
+    dialect = session.get_bind().dialect.name
+    span = _query(session, f"SELECT min({_time_select(dialect)}), max({_time_select(dialect)}), count(*) "
+                           "FROM incidents", {})[0]
     ext = session.execute(select(func.min(Incident.lon), func.min(Incident.lat), func.max(Incident.lon),
                                  func.max(Incident.lat), func.min(Incident.x), func.min(Incident.y),
                                  func.max(Incident.x), func.max(Incident.y))).one()
     sources = dict(session.execute(select(Incident.source, func.count()).group_by(Incident.source)).all())
+    if not span[2]:
+        return Stats(total=0, by_year_category={}, categories=[], first=None, last=None, bounds_lonlat=None,
+                     bounds_xy=None, sources=sources, timezone=settings.timezone)
+    first, last = (pd.Timestamp(t).tz_localize("UTC").to_pydatetime()
+                   for t in _to_datetime64([span[0], span[1]], dialect))
+    tz = ZoneInfo(settings.timezone)
+    years = range(first.astimezone(tz).year, last.astimezone(tz).year + 1)
+    p = _placeholder(dialect)
+    categories = [c for (c,) in _query(session, "SELECT DISTINCT category FROM incidents", {})]
+    starts = [_bind_time(datetime(y, 1, 1, tzinfo=tz), dialect) for y in (*years, years[-1] + 1)]
+    by_year: dict[int, dict[str, int]] = {}
+    sql = (f"SELECT count(*) FROM incidents WHERE category = {p('c')} AND occurred_at >= {p('lo')} "
+           f"AND occurred_at < {p('hi')}")
+    for category in categories:  # one range count per category and local year, each on the (category, time) index
+        for k, year in enumerate(years):
+            lo = starts[k] if k else _bind_time(first, dialect)  # from the first time, in case it precedes Jan 1
+            (n,), = _query(session, sql, {"c": category, "lo": lo, "hi": starts[k + 1]})
+            if n:
+                by_year.setdefault(year, {})[str(category)] = int(n)
+    by_year = {y: dict(sorted(by_year[y].items())) for y in sorted(by_year)}
     return Stats(
-        total=len(frame), by_year_category=by_year, categories=sorted(frame["category"].unique().tolist()),
-        first=frame["occurred_at"].min().to_pydatetime() if len(frame) else None,
-        last=frame["occurred_at"].max().to_pydatetime() if len(frame) else None,
-        bounds_lonlat=tuple(ext[:4]) if len(frame) else None, bounds_xy=tuple(ext[4:]) if len(frame) else None,
-        sources=sources, timezone=settings.timezone,
+        total=int(span[2]), by_year_category=by_year,
+        categories=sorted({c for row in by_year.values() for c in row}), first=first, last=last,
+        bounds_lonlat=tuple(ext[:4]), bounds_xy=tuple(ext[4:]), sources=sources, timezone=settings.timezone,
     )
 
 
