@@ -21,7 +21,7 @@ from lawful.governance import service as gov
 from lawful.governance.policy import Thresholds
 from lawful.trail import service as trail
 from lawful.web.console import HERE, PREFIX, present
-from lawful.web.console.auth import (ConsoleCall, clear_session, console_call, csrf_for, new_signin_nonce,
+from lawful.web.console.auth import (SESSION_COOKIE, ConsoleCall, clear_session, console_call, new_signin_nonce,
                                      set_session, set_signin_nonce, signin_form_ok)
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -113,7 +113,7 @@ def _view(c: ConsoleCall, fn, **kw) -> tuple[dict, object]:
 # ---- sign-in and sign-out -----------------------------------------------------------------------------------------
 @router.get("/")
 def home(request: Request, c: ConsoleCall = CC):
-    if not request.cookies.get("lawful_session"):
+    if not request.cookies.get(SESSION_COOKIE):
         return RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
     me, _ = _view(c, lambda session, *, actor: None)
     first = me["nav"][0]["href"] if me["nav"] else f"{PREFIX}/registry"
@@ -258,5 +258,3 @@ def card(request: Request, ref: Annotated[str, Path(min_length=1, max_length=120
     return page(request, "card.html", {"me": me, "title": title or result["ref"], "active": "registry",
                                        "ref": result["ref"], "sections": sections})
 
-
-__all__ = ["router", "csrf_for"]
