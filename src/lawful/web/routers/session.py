@@ -42,8 +42,9 @@ def sign_in(body: SignIn, c: Call = CallDep) -> SessionToken:
 @router.delete("/session", status_code=204)
 def sign_out(request: Request, c: Call = CallDep) -> None:
     """Revoke the token this request carries."""
-    token = bearer(request)
-    c.run(lambda session, *, actor: credentials.revoke(session, actor=actor, token=token))
+    # the token is read inside the call, after the door authenticated it: a missing or malformed one is refused
+    # (and recorded) there like on every other route
+    c.run(lambda session, *, actor: credentials.revoke(session, actor=actor, token=bearer(request)))
 
 
 @router.get("/me", response_model=Me)
