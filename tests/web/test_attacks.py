@@ -211,3 +211,100 @@ def test_malformed_json_is_a_4xx_problem(server, people):
     for body in (b"{not json", b"\xff\xfe", b"[]", b"null", b'"x"', b"1e999999"):
         r = server.post(f"{API}/models", content=body, headers={**ana, "content-type": "application/json"})
         assert 400 <= r.status_code < 500 and r.headers["content-type"] == "application/problem+json", r.text
+
+
+# ---- (b) authorisation: every refusal the shipped policy makes is a 403 on the trail, and changes nothing ---------
+SECRET_MAPPING = TEST_MAPPING.replace('classification = "internal"', 'classification = "secret"')
+
+
+@pytest.fixture
+def world(server, people, store, tmp_path):
+    """Secret incidents, an active high-risk model with one open output, an open subject request and a breach; the
+    people who act on them, each with internal clearance unless said."""
+    from lawful.incidents.mapping import load_mapping
+    from lawful.incidents.service import ingest_file
+    from tests.conftest import GOOD_ROWS, HEADER, write_csv
+    from tests.web.test_governance import active, issue
+
+    (tmp_path / "m.toml").write_text(SECRET_MAPPING)
+    engine = db.open_store(store)
+    try:
+        with db.transaction(engine, settings=store) as session:
+            ingest_file(session, path=write_csv(tmp_path / "s.csv", GOOD_ROWS, HEADER),
+                        mapping=load_mapping(tmp_path / "m.toml"), settings=store, actor="test-setup")
+    finally:
+        engine.dispose()
+    team = {"owner": people("olga", "model-owner"), "ap1": people("ada", "approver"),
+            "ap2": people("ben", "approver"), "analyst": people("ana", "analyst"),
+            "supervisor": people("sam", "supervisor"), "dpo": people("dora", "dpo", clearance="secret"),
+            "auditor": people("aud", "auditor"), "officer": people("otto", "officer"),
+            "admin": people("adam", "admin"), "victim": people("victim", "analyst")}
+    active(server, team)
+    [oid] = issue(store, REF, who="sam")
+    assert oid == 1
+    r = send(server, "POST", f"{API}/privacy/requests", team["dpo"])
+    assert r.status_code == 201 and r.json()["id"] == 1, r.text
+    return team
+
+
+def trail_refusals(server, dpo, name: str) -> int:
+    return sum(len([e for e in deny_log(server, dpo, by=name, action=a)]) for a in ("access.deny", "gate.refuse"))
+
+
+G, P = "GET", "POST"
+REFUSED = {  # person -> the routes the shipped policy refuses them (with the world above)
+    "ana": [  # an analyst with internal clearance: nothing secret, nothing of the trail, people or privacy
+        (G, "/incidents/stats"), (G, "/incidents/quarantine"), (P, "/forecast/run"), (P, "/forecast/backtests"),
+        (P, "/forecast/audit"), (P, "/forecast/feedback"), (P, "/forecast/issue"), (P, "/rules/check"),
+        (P, "/rules/runs"), (P, "/privacy/reidentify"), (P, "/datasets/{name}/load"),
+        (G, "/audit/log"), (G, "/audit/verify"), (P, "/audit/export"), (G, "/access/denials"),
+        (G, "/users"), (P, "/users"), (P, "/users/{name}/disable"), (P, "/users/{name}/enable"),
+        (P, "/users/{name}/reset"), ("PUT", "/users/{name}/roles"),
+        (P, "/models"), (P, "/models/{ref}/approve"), (P, "/models/{ref}/activate"), (P, "/models/{ref}/suspend"),
+        (P, "/models/{ref}/retire"), (P, "/models/{ref}/reinstate"),
+        (G, "/serious-incidents"), (P, "/serious-incidents"), (G, "/reports/weekly"),
+        (G, "/privacy/retention"), (P, "/privacy/purge"), (P, "/privacy/holds"), (P, "/privacy/holds/{hold_id}/release"),
+        (P, "/privacy/fields"), (P, "/privacy/requests"), (G, "/privacy/requests"),
+        (P, "/privacy/requests/{request_id}/export"), (P, "/privacy/requests/{request_id}/deletion"),
+        (P, "/privacy/requests/{request_id}/correction"), (P, "/privacy/breaches"), (G, "/privacy/breaches"),
+        (P, "/privacy/breaches/{breach_id}/notified")],
+    "otto": [  # an officer: decides on outputs, never reads the trail or the incidents
+        (G, "/audit/log"), (G, "/audit/verify"), (P, "/audit/export"), (G, "/access/denials"),
+        (G, "/incidents/stats"), (P, "/forecast/run"), (P, "/forecast/issue"), (P, "/rules/runs"),
+        (P, "/privacy/reidentify"), (G, "/privacy/requests")],
+    "aud": [  # an auditor reads the trail and never issues, decides or reads operational outputs
+        (P, "/forecast/issue"), (G, "/review/outputs/{output_id}"), (P, "/review/outputs/{output_id}/decision"),
+        (G, "/incidents/stats"), (P, "/forecast/run"), (P, "/rules/runs"),
+        (P, "/privacy/reidentify"), (P, "/models/{ref}/approve"), (P, "/users"),
+        (P, "/privacy/requests/{request_id}/export")],
+    "olga": [  # the model's owner may not approve it, issue operationally or decide
+        (P, "/models/{ref}/approve"), (P, "/forecast/issue"), (P, "/review/outputs/{output_id}/decision"),
+        (G, "/audit/log"), (P, "/users")],
+    "ada": [(P, "/models"), (G, "/audit/log"), (P, "/forecast/issue"), (G, "/incidents/stats")],  # an approver
+    "sam": [(P, "/privacy/reidentify"), (G, "/incidents/stats"), (G, "/audit/log")],  # a supervisor, internal
+    "adam": [(G, "/incidents/stats"), (G, "/audit/log"), (P, "/models/{ref}/approve"),  # an admin, internal
+             (G, "/privacy/requests"), (P, "/privacy/reidentify")],
+    "dora": [(G, "/incidents/stats"), (P, "/forecast/issue"), (P, "/privacy/reidentify"),  # a DPO, even secret
+             (P, "/review/outputs/{output_id}/decision"), (P, "/users"), (P, "/models")],
+}
+ROLE_OF = {"ana": "analyst", "otto": "officer", "aud": "auditor", "olga": "owner", "ada": "ap1", "sam": "supervisor",
+           "adam": "admin", "dora": "dpo"}
+
+
+def test_the_refusal_tables_name_real_routes():
+    for person, routes in REFUSED.items():
+        for method, route in routes:
+            assert (method, API + route) in SAMPLES, (person, method, route)
+
+
+@pytest.mark.parametrize("person", sorted(REFUSED))
+def test_every_refusal_of_the_policy_is_a_403_on_the_trail_and_changes_nothing(server, world, store, person):
+    h, dpo = world[ROLE_OF[person]], world["dpo"]
+    before = store_fingerprint(store)
+    for method, route in REFUSED[person]:
+        seen = trail_refusals(server, dpo, person)
+        r = send(server, method, API + route, h)
+        body = is_problem(r, 403)
+        assert body["kind"] == "denied", body
+        assert trail_refusals(server, dpo, person) == seen + 1, (method, route, "refusal not on the trail")
+    assert store_fingerprint(store) == before
