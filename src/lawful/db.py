@@ -150,13 +150,22 @@ def transaction(engine: Engine, *, readonly: bool = False, settings: Settings | 
     if engine.dialect.name == "sqlite" and not readonly:
         # One writer at a time within this process: SQLite allows one anyway, and threads that wait here wake as
         # soon as the lock is free instead of polling the database's busy handler (which sleeps up to 100 ms).
-        with _WRITE_LOCKS.setdefault(engine, threading.Lock()):
+        # Re-entrant: a thread may open a transaction inside another (SQLite itself then decides, as before), and
+        # bounded like the busy handler, so a stuck writer is an error, never a hang.
+        lock = _WRITE_LOCKS.setdefault(engine, threading.RLock())
+        if not lock.acquire(timeout=WRITE_WAIT_S):
+            raise StoreError(f"the store stayed busy for {WRITE_WAIT_S:g} s; nothing was written",
+                             "try again; if it persists, a long write is holding the store")
+        try:
             yield from _transaction(engine, readonly, settings)
+        finally:
+            lock.release()
     else:
         yield from _transaction(engine, readonly, settings)
 
 
-_WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+WRITE_WAIT_S = 30.0
+_WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
 
 
 def _transaction(engine: Engine, readonly: bool, settings: Settings | None) -> Iterator[Session]:
