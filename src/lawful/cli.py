@@ -21,6 +21,7 @@ from lawful.cli_admin import admin_app, serve
 from lawful.cli_privacy import privacy_app
 from lawful.cli_requests import breaches_app, requests_app
 from lawful.cli_rules import rules_app
+from lawful.cli_patrol import patrol_app
 from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
 
@@ -59,6 +60,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(serious_app, name="serious-incidents")
 app.add_typer(report_app, name="report")
+app.add_typer(patrol_app, name="patrol")
 
 
 INTERRUPTED = 130
@@ -78,6 +80,10 @@ def login(name: Annotated[str, typer.Argument(help="Your user name.")],
 
     from lawful import client
 
+    import math
+
+    if not (math.isfinite(hours) and 0 < hours <= 168):
+        raise LawfulError(f"--hours {hours:g} is not a session length", "give more than 0 and at most 168 hours (a week)")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
     c = client.Client(token="")
     got = c.post("/session", {"name": name, "password": password, "code": code, "hours": hours}, auth=False)
@@ -116,6 +122,11 @@ def main() -> None:
         code = app(standalone_mode=False)  # Typer turns Ctrl-C inside a command into a returned 130
     except LawfulError as exc:  # the server has recorded any refusal; the client only says it
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)  # messages quote [brackets] as text
+        sys.exit(2)
+    except OSError as exc:  # a path the user gave that this machine cannot write or read (/proc, a full disk)
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        err.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}. Fix: give a path you can "
+                  "write to, on a disk with free space.", highlight=False)
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         code = INTERRUPTED

@@ -4,8 +4,10 @@ from lawful.access.models import Token, User
 from lawful.governance.models import Approval, Entry, Output, Review, SeriousIncident, StateChange
 from lawful.incidents.models import Incident, Load, QuarantinedRow
 from lawful.orm import Base
+from lawful.patrol.models import Visit, VisitImport
 from lawful.privacy.models import Breach, LegalHold, SubjectRequest
 from lawful.trail.models import Checkpoint, TrailEntry
 
 __all__ = ["Approval", "Base", "Breach", "Checkpoint", "Entry", "Incident", "LegalHold", "Load", "Output", "QuarantinedRow", "Review",
-           "SeriousIncident", "StateChange", "SubjectRequest", "Token", "TrailEntry", "User"]
+           "SeriousIncident", "StateChange", "SubjectRequest", "Token", "TrailEntry", "User",
+           "Visit", "VisitImport"]

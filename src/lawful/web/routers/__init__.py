@@ -16,5 +16,6 @@ def register(app: FastAPI, *, prefix: str) -> None:
     app.include_router(privacy.router, prefix=prefix, responses=RESPONSES)
     from lawful.web.routers import rules
     app.include_router(rules.router, prefix=prefix, responses=RESPONSES)
+    from lawful.web.routers import patrol; app.include_router(patrol.router, prefix=prefix, responses=RESPONSES)
     from lawful.web import console
     console.mount(app)  # the browser console's pages, under /console
