@@ -80,6 +80,9 @@ class Client:
         url = path if path.startswith("/health") else API + path
         try:
             response = self.http.request(method, url, headers=headers, **kwargs)
+        except ValueError as exc:  # e.g. NaN or infinity in a body: JSON has no such numbers
+            raise LawfulError(f"a value given is not a finite number ({exc})",
+                              "give ordinary finite numbers") from None
         except httpx.TransportError as exc:
             raise StoreError(f"cannot reach the Lawful server at {self.server} ({type(exc).__name__})",
                              "start it with `lawful serve` (as the server's account), or set LAWFUL_SERVER "
