@@ -30,6 +30,9 @@ from tests.governance.conftest import Gov  # noqa: E402
 
 PASSWORD = "a long console password 42"
 SHOTS = Path("/work/console-shots")
+# axe-core, vendored for the tests only (never served to users): see vendor/VERSION and vendor/LICENSE.
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -139,13 +142,32 @@ def browser():
             b.close()
 
 
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical WCAG 2.2 A/AA violations on the page as it stands. The script is evaluated
+    through the DevTools protocol (the page's Content-Security-Policy forbids injected script tags, rightly)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, "
+                           "resultTypes: ['violations']})", AXE_TAGS)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "where": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def check_accessibility(page) -> None:
+    bad = axe_violations(page)
+    assert not bad, f"{page.url}: axe found serious or critical violations: {bad}"
+
+
 @pytest.fixture
 def shot(tmp_path, request):
-    """shot(page, name): a full-page screenshot under the test's tmp dir, copied to /work/console-shots/."""
+    """shot(page, name): the page passes axe-core's check (no serious or critical violation), then a full-page
+    screenshot under the test's tmp dir, copied to /work/console-shots/."""
     out = tmp_path / "shots"
     out.mkdir()
 
     def take(page, name: str) -> Path:
+        check_accessibility(page)
         path = out / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         try:

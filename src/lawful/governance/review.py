@@ -14,7 +14,7 @@ from lawful.access.service import Actor
 from lawful.errors import Conflict, LawfulError, NotFound
 from lawful.trail import audit
 from lawful.governance.models import Entry, Output, Review
-from lawful.access.decide import Resource, load_policy, require
+from lawful.access.decide import AccessDenied, Resource, load_policy, require
 from lawful.access.decide import decide as access_decide
 from lawful.governance.policy import Thresholds
 
@@ -66,9 +66,9 @@ def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
     if out is None:
         raise NotFound(f"there is no output {output_id}", "see `lawful review list`")
     entry = session.get(Entry, out.entry_id)
-    if out.sandbox and not (_sees_sandbox(actor) or entry.owner == actor.name):
-        raise LawfulError(f"output {output_id} is a sandbox output, visible only to its model's owner and reviewers",
-                          "sandbox outputs are not operational")
+    if out.sandbox and not (_sees_sandbox(actor) or entry.owner == actor.name):  # a denial, on the trail
+        raise AccessDenied(actor.name, "outputs.read-sandbox", Resource("output", str(output_id)), "governance",
+                           f"output {output_id} is a sandbox output, visible only to its model's owner and reviewers")
     return out
 
 
@@ -120,10 +120,13 @@ class ReviewStats:
 
 
 def stats(session: Session, *, by: str = "reviewer", since: datetime | None = None,
-          thresholds: Thresholds | None = None) -> list[ReviewStats]:
-    """Acceptance rate and time to decision per reviewer (by='reviewer') or per model (by='model')."""
+          thresholds: Thresholds | None = None, reviewer: str | None = None) -> list[ReviewStats]:
+    """Acceptance rate and time to decision per reviewer (by='reviewer') or per model (by='model'); `reviewer`:
+    only that person's decisions."""
     t = thresholds or Thresholds()
     q = select(Review, Entry).join(Output, Review.output_id == Output.id).join(Entry, Output.entry_id == Entry.id)
+    if reviewer is not None:
+        q = q.where(Review.reviewer == reviewer)
     if since is not None:
         q = q.where(Review.decided_at >= since)
     groups: dict[str, list[Review]] = {}

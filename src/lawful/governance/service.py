@@ -133,6 +133,27 @@ def move(session: Session, *, actor: Actor, ref: str, step: str, reason: str = "
     return entry_view(entry)
 
 
+def entry_detail(session: Session, *, actor: Actor, ref: str) -> dict:
+    """One version as its approvers see it: its state, the card's purposes, the approvals of the current round
+    (who, when, why, for what, until when) and of earlier rounds, the impact assessment section by section (and
+    what is missing), and the lifecycle history. Public like the registry and the card (the transparency register
+    shows them), so any signed-in person may read it; the request is on the trail."""
+    entry = registry.get(session, ref=ref)
+    approvals = [{"approver": a.approver, "mode": a.mode, "reason": a.reason, "purposes": list(a.purposes),
+                  "areas": list(a.areas), "expires_at": _iso(a.expires_at), "created_at": _iso(a.created_at),
+                  "round": a.round, "current": a.round == entry.round}
+                 for a in registry.get_approvals(session, entry=entry, current_round=False)]
+    missing = cards.fria_missing(entry.fria)
+    history = [{"from": c.from_state, "to": c.to_state, "actor": c.actor, "reason": c.reason,
+                "automatic": c.automatic, "at": _iso(c.at)}
+               for c in registry.get_state_changes(session, entry=entry)]
+    return {**entry_view(entry), "purposes": list(entry.card.get("purposes") or []), "approvals": approvals,
+            "approved_by": sorted({a["approver"] for a in approvals if a["current"] and a["mode"] == "approved"}),
+            "fria": [{"field": k, "label": label, "text": str((entry.fria or {}).get(k, "")).strip()}
+                     for k, label in cards.FRIA_FIELDS.items()],
+            "fria_missing": [cards.FRIA_FIELDS[k] for k in missing], "history": history}
+
+
 def card_text(session: Session, *, actor: Actor, ref: str, html: bool = False) -> dict:
     """The model card as Markdown or an HTML page. Cards are public (the transparency register shows them)."""
     entry = registry.get(session, ref=ref)
@@ -194,6 +215,18 @@ def review_stats(session: Session, *, actor: Actor, by: str, thresholds: Thresho
     return [{"who": s.who, "decisions": s.decisions, "accepted": s.accepted, "rejected": s.rejected,
              "amended": s.amended, "acceptance": s.acceptance, "median_seconds": s.median_seconds,
              "warning": s.warning} for s in rows]
+
+
+def own_review_figures(session: Session, *, actor: Actor, thresholds: Thresholds) -> dict | None:
+    """The signed-in reviewer's own acceptance rate, time to decision and automation-bias warning (None before
+    their first decision): their own data, so no oversight role is needed; the reading is a consultation."""
+    [mine] = review.stats(session, by="reviewer", thresholds=thresholds, reviewer=actor.name) or [None]
+    audit.append(session, actor=actor.name, action="consultation", obj=f"review:stats:self:{actor.name}",
+                 purpose=GOVERNANCE, details={"warning": bool(mine and mine.warning)})
+    if mine is None:
+        return None
+    return {"who": mine.who, "decisions": mine.decisions, "accepted": mine.accepted, "acceptance": mine.acceptance,
+            "median_seconds": mine.median_seconds, "warning": mine.warning}
 
 
 # ---- serious incidents ----------------------------------------------------------------------------------------------

@@ -5,20 +5,24 @@ sends the person to the sign-in page."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from lawful.access import credentials
+from lawful.access import service as access
+from lawful.access.decide import load_policy
 from lawful.errors import LawfulError
 from lawful.governance import flows as gov_flows
 from lawful.governance import service as gov
 from lawful.governance.policy import Thresholds
+from lawful.privacy import breaches, requests, retention
 from lawful.trail import service as trail
 from lawful.web.console import HERE, PREFIX, present
 from lawful.web.console.auth import (SESSION_COOKIE, ConsoleCall, clear_session, console_call, new_signin_nonce,
@@ -39,7 +43,8 @@ ALERT_VERDICTS = (("confirmed", "Confirmed"), ("false-alarm", "False alarm"), ("
 # pinned policy (the pages themselves still ask the services, which decide).
 NAV = (("review", "Review queue", ("outputs.read", "outputs.decide", "outputs.read-sandbox")),
        ("registry", "Registry", None),
-       ("audit", "Audit trail", ("audit.read",)))
+       ("audit", "Audit trail", ("audit.read",)),
+       ("privacy", "Data protection", ("privacy.requests",)))
 
 
 class ConsoleRoute(APIRoute):
@@ -94,13 +99,11 @@ def page(request: Request, name: str, context: dict, *, status: int = 200):
 
 
 def _me(c: ConsoleCall, actor) -> dict:
-    granted = set()
-    for role in actor.roles:
-        granted |= c.door.policy.granted(role)
+    granted = _granted(actor)
     nav = [{"key": k, "label": label, "href": f"{PREFIX}/{k}"} for k, label, needs in NAV
            if needs is None or granted & set(needs)]
     me = {"name": actor.name, "roles": sorted(actor.roles), "clearance": actor.clearance, "nav": nav,
-          "csrf": c.csrf()}
+          "csrf": c.csrf(), "granted": granted}
     c.request.state.me = me
     return me
 
@@ -168,7 +171,17 @@ def _queue(session, *, actor) -> dict:
     for o in shown:
         o["items"] = present.explanation(o.get("explanation"))
         o["choices"] = ALERT_VERDICTS if o["kind"] == "alert" else FORECAST_DECISIONS
-    return {"total": len(waiting), "outputs": shown}
+    # a reviewer whose pattern trips the automation-bias warning sees it beside the buttons (their own figures)
+    decides = bool(shown) and "outputs.decide" in _granted(actor)
+    mine = gov.own_review_figures(session, actor=actor, thresholds=Thresholds.from_env()) if decides else None
+    return {"total": len(waiting), "outputs": shown, "mine": mine}
+
+
+def _granted(actor) -> set[str]:
+    """The actions the server's pinned policy grants one of the person's roles (what the page offers; the
+    services still decide)."""
+    policy = load_policy()
+    return set().union(*(policy.granted(r) for r in actor.roles))
 
 
 def _review_page(request: Request, c: ConsoleCall, *, notice: str | None = None, problem: dict | None = None,
@@ -228,7 +241,28 @@ def audit(request: Request, action: str | None = Query(None, max_length=60), by:
     me, rows = _view(c, trail.read_log, action=action, by=by, obj=object, limit=limit)
     return page(request, "audit.html", {"me": me, "title": "Audit trail", "active": "audit", "rows": rows,
                                         "q": {"action": action or "", "by": by or "", "object": object or "",
-                                              "limit": limit}, "verified": None})
+                                              "limit": limit}, "verified": None,
+                                        "export_purposes": _export_purposes(me)})
+
+
+def _export_purposes(me: dict) -> list[str]:
+    """The purposes the person's roles that may export the trail serve ("external audit" first when there)."""
+    policy = load_policy()
+    found = []
+    for role in me["roles"]:
+        actions, purposes = policy.roles.get(role, (frozenset(), ()))
+        if "audit.export" in actions:
+            found += [p for p in purposes if p not in found]
+    return sorted(found, key=lambda p: (p != "external audit", p))
+
+
+@router.post("/audit/export")
+def export(request: Request, csrf: Csrf = "", purpose: Annotated[str, Form(min_length=1, max_length=200)] = "",
+           c: ConsoleCall = CC):
+    c.checked(csrf)
+    data = c.flow(trail.export_trail, purpose=purpose.strip() or "external audit")
+    return Response(data, media_type="application/gzip",
+                    headers={"Content-Disposition": 'attachment; filename="lawful-trail.tar.gz"'})
 
 
 @router.post("/audit/verify")
@@ -238,7 +272,7 @@ def verify(request: Request, csrf: Csrf = "", c: ConsoleCall = CC):
     me, rows = _view(c, trail.read_log, limit=20)
     return page(request, "audit.html", {"me": me, "title": "Audit trail", "active": "audit", "rows": rows,
                                         "q": {"action": "", "by": "", "object": "", "limit": 20},
-                                        "verified": result})
+                                        "verified": result, "export_purposes": _export_purposes(me)})
 
 
 # ---- registry -----------------------------------------------------------------------------------------------------
@@ -249,12 +283,101 @@ def registry(request: Request, c: ConsoleCall = CC):
                                            "entries": entries})
 
 
+RefPath = Annotated[str, Path(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._-]+(:[0-9]{1,9})?$")]
+# What can follow each lifecycle state (registry.MOVES, as steps a person takes), and the policy action each step
+# needs; the page offers a step when one of the person's roles is granted it (submitting: the owner or an admin).
+STATE_STEPS = {"draft": ("submit", "retire"), "submitted": ("approve", "refuse", "retire"),
+               "sandbox": ("approve", "suspend", "retire"), "approved": ("activate", "suspend", "retire"),
+               "active": ("suspend", "retire"), "suspended": ("reinstate", "retire"), "retired": ()}
+STEP_ACTION = {"approve": "models.approve", "refuse": "models.approve", "activate": "models.activate",
+               "suspend": "models.suspend", "reinstate": "models.reinstate", "retire": "models.retire"}
+STEP_DONE = {"submit": "submitted for approval", "approve": "approval recorded", "sandbox": "sandbox approval recorded",
+             "refuse": "sent back to its owner", "activate": "put into use", "suspend": "suspended",
+             "reinstate": "back to submitted for a new approval round", "retire": "retired"}
+
+
+def _entry_page(request: Request, c: ConsoleCall, ref: str, *, notice: str | None = None,
+                problem: dict | None = None, status: int = 200):
+    def both(session, *, actor):
+        return gov.entry_detail(session, actor=actor, ref=ref), gov.card_text(session, actor=actor, ref=ref)
+
+    me, (entry, card_md) = _view(c, both)
+    title, sections = present.card_sections(card_md["text"])
+    granted = me["granted"]
+    steps = [s for s in STATE_STEPS.get(entry["state"], ())
+             if (s == "submit" and (me["name"] == entry["owner"] or "admin" in me["roles"]))
+             or STEP_ACTION.get(s) in granted]
+    mine = next((a for a in entry["approvals"] if a["current"] and a["approver"] == me["name"]), None)
+    return page(request, "entry.html", {"me": me, "title": title or entry["ref"], "active": "registry",
+                                        "e": entry, "sections": sections, "steps": steps, "my_approval": mine,
+                                        "notice": notice, "problem": problem,
+                                        "self_approval": me["name"] in (entry["owner"], entry["submitted_by"])},
+                status=status)
+
+
 @router.get("/registry/{ref}")
-def card(request: Request, ref: Annotated[str, Path(min_length=1, max_length=120,
-                                                    pattern=r"^[A-Za-z0-9._-]+(:[0-9]{1,9})?$")],
-         c: ConsoleCall = CC):
-    me, result = _view(c, gov.card_text, ref=ref)
-    title, sections = present.card_sections(result["text"])
-    return page(request, "card.html", {"me": me, "title": title or result["ref"], "active": "registry",
-                                       "ref": result["ref"], "sections": sections})
+def card(request: Request, ref: RefPath, done: Literal[tuple(STEP_DONE)] | None = None, c: ConsoleCall = CC):
+    notice = f"{ref}: {STEP_DONE[done]}. The step and your reason are on the trail." if done else None
+    return _entry_page(request, c, ref, notice=notice)
+
+
+@router.post("/registry/{ref}/{step}")
+def registry_step(request: Request, ref: RefPath,
+                  step: Annotated[Literal["submit", "approve", "refuse", "activate", "suspend", "reinstate",
+                                          "retire"], Path()],
+                  csrf: Csrf = "", reason: Reason = "",
+                  purposes: Annotated[list[str], Form(max_length=50)] = [],  # noqa: B006 - checked against the card's
+                  areas: Annotated[str, Form(max_length=5000)] = "",
+                  expires: Annotated[str, Form(max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
+                  mode: Annotated[Literal["approved", "sandbox"], Form()] = "approved",
+                  c: ConsoleCall = CC):
+    c.checked(csrf)
+    try:
+        if step == "submit":
+            c.run(gov.submit, ref=ref, thresholds=Thresholds.from_env())
+        elif step == "approve":
+            try:
+                until = date.fromisoformat(expires) if expires else None
+            except ValueError:
+                raise LawfulError(f"the expiry {expires!r} is not a date", "give a date like 2027-06-30") from None
+            c.run(gov.approve, ref=ref, reason=reason, purposes=purposes,
+                  areas=[a.strip() for a in areas.split(",") if a.strip()], expires=until,
+                  sandbox=mode == "sandbox", thresholds=Thresholds.from_env())
+        elif step == "refuse":
+            c.run(gov.refuse, ref=ref, reason=reason)
+        else:
+            c.run(gov.move, ref=ref, step=step, reason=reason)
+    except LawfulError as exc:
+        if exc.kind not in ("invalid", "conflict"):
+            raise
+        return _entry_page(request, c, ref, problem={"step": step, "message": present.sentence(exc.message, exc.fix)},
+                           status=STATUS[exc.kind])
+    done = "sandbox" if step == "approve" and mode == "sandbox" else step
+    return RedirectResponse(f"{PREFIX}/registry/{quote(ref)}?done={done}", status_code=303)
+
+
+# ---- data protection ----------------------------------------------------------------------------------------------
+def _protection(session, *, actor) -> dict:
+    """Each section through its own privacy or access service, each a consultation on the trail."""
+    reqs = requests.list_requests(session, actor=actor)
+    found = breaches.list_breaches(session, actor=actor)
+    kept = retention.retention_report(session, actor=actor, purpose="data protection")
+    denied = access.denials_view(session, actor=actor, limit=15, purpose="data protection")
+    return {"requests": reqs, "breaches": found, "holds": kept["holds"], "retention": kept["rows"],
+            "denials": denied}
+
+
+@router.get("/privacy")
+def privacy(request: Request, c: ConsoleCall = CC):
+    me, data = _view(c, _protection)
+    now = present.utcnow()
+    for r in data["requests"]:
+        r["clock"] = present.clock(r["deadline"], now) if r["status"] == "open" else None
+    for b in data["breaches"]:
+        b["clock"] = present.clock(b["deadline"], now) if not b["notified_to"] else None
+    open_ = [r for r in data["requests"] if r["status"] == "open"]
+    return page(request, "privacy.html", {"me": me, "title": "Data protection", "active": "privacy", **data,
+                                          "open_requests": len(open_),
+                                          "overdue_requests": sum(r["overdue"] for r in open_),
+                                          "overdue_breaches": sum(b["overdue"] for b in data["breaches"])})
 

@@ -31,6 +31,27 @@ def when_us(at_us: int | None) -> str:
     return datetime.fromtimestamp(at_us / 1e6, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def clock(deadline_iso: str, now: datetime) -> dict:
+    """Time left to a deadline as a person reads it: {'overdue': bool, 'text': 'in 3 days 4 h' | 'overdue by 5 h'}
+    (days and hours from four days on, hours and minutes under that: a breach's 72-hour clock reads in hours)."""
+    left = datetime.fromisoformat(deadline_iso) - now
+    seconds = abs(left.total_seconds())
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    if seconds >= 4 * 86400:
+        span = f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    elif seconds >= 3600:
+        span = f"{days * 24 + hours} h {rest // 60} min"
+    else:
+        span = f"{rest // 60} min"
+    overdue = left.total_seconds() < 0
+    return {"overdue": overdue, "text": f"overdue by {span}" if overdue else f"{span} left"}
+
+
 def _num(v) -> float | None:
     try:
         f = float(v)
@@ -140,8 +161,11 @@ def details(value) -> dict:
 
 
 def sentence(message: str, fix: str | None = None) -> str:
-    """An error's message and fix as sentences a person reads ("Sign-in failed: …. Check them; ….")."""
+    """An error's message and fix as sentences a person reads ("Sign-in failed: …. Check them; …."); a fix that
+    names a command-line flag or command is left out."""
     def one(t: str) -> str:
         t = t.strip().rstrip(".")
         return t[:1].upper() + t[1:] + "." if t else ""
+    if fix and ("--" in fix or "`lawful " in fix):  # a hint written for the command line means nothing here
+        fix = ""
     return " ".join(x for x in (one(message), one(fix or "")) if x)
