@@ -91,7 +91,7 @@ def plan(forecast: Annotated[int, typer.Argument(help="An accepted forecast outp
     body = {"forecast": forecast, "planner": planner, "units": _units(units, base, unit), "shift": shift,
             "day": _date(day, "--day").isoformat() if day else None, "visit_min": visit, "speed_kmh": speed,
             "max_visits_per_place": max_visits, "max_area_share": max_area_share}
-    p = _api().post("/api/v1/patrol/plans", {k: v for k, v in body.items() if v is not None})
+    p = _api().post("/patrol/plans", {k: v for k, v in body.items() if v is not None})
     if as_json:
         out.print_json(json.dumps(p))
         return
@@ -101,7 +101,7 @@ def plan(forecast: Annotated[int, typer.Argument(help="An accepted forecast outp
 @patrol_app.command("show")
 def show(plan_id: PlanId, as_json: Json = False) -> None:
     """A plan with each assignment's reason."""
-    p = _api().get(f"/api/v1/patrol/plans/{plan_id}")
+    p = _api().get(f"/patrol/plans/{plan_id}")
     if as_json:
         out.print_json(json.dumps(p))
         return
@@ -115,7 +115,7 @@ def export(plan_id: PlanId,
     """Write an accepted plan for dispatch systems."""
     if format not in ("csv", "geojson"):
         raise InputError(f"--format {format!r} is not csv or geojson", "use --format csv or --format geojson")
-    r = _api().get(f"/api/v1/patrol/plans/{plan_id}/export", format=format)
+    r = _api().get(f"/patrol/plans/{plan_id}/export", format=format)
     to.write_text(r["text"] if format == "csv" else json.dumps(r["geojson"], indent=1), encoding="utf-8")
     out.print(f"wrote {to} ({format})", highlight=False)
 
@@ -140,7 +140,7 @@ def visits(plan_id: PlanId, file: Annotated[Path, typer.Argument(help="The visit
     from lawful.limits import read_bytes
 
     data = read_bytes(file, what="a visit log (CSV)", limit=16 * 2**20)
-    r = _api().request("POST", f"/api/v1/patrol/plans/{plan_id}/visits",
+    r = _api().request("POST", f"/patrol/plans/{plan_id}/visits",
                        files={"file": (file.name, data, "text/csv")}).json()
     if as_json:
         out.print_json(json.dumps(r))
@@ -151,7 +151,7 @@ def visits(plan_id: PlanId, file: Annotated[Path, typer.Argument(help="The visit
 @patrol_app.command("dosage")
 def dosage(plan_id: PlanId, as_json: Json = False) -> None:
     """Planned against delivered minutes per place and unit, places never visited, visits outside the plan."""
-    d = _api().get(f"/api/v1/patrol/plans/{plan_id}/dosage")
+    d = _api().get(f"/patrol/plans/{plan_id}/dosage")
     if as_json:
         out.print_json(json.dumps(d))
         return

@@ -1,0 +1,133 @@
+"""Plans through the services and the gate: only from an accepted forecast, within the approved limits, explained,
+decided by a supervisor, exported and measured against the visit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from lawful.errors import LawfulError
+from lawful.patrol import plan as solver
+from lawful.patrol import service
+from lawful.trail.models import TrailEntry
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG = (ROOT / "examples" / "patrol" / "visits.csv").read_text()
+
+
+def trail(patrol, action: str) -> list[TrailEntry]:
+    with patrol.tx() as s:
+        return list(s.scalars(select(TrailEntry).where(TrailEntry.action == action).order_by(TrailEntry.seq)))
+
+
+def test_a_plan_is_an_open_output_of_the_planner_with_a_reason_per_assignment(patrol):
+    p = patrol.plan()
+    assert (p["kind"], p["status"], p["issued_by"]) == ("plan", "open", "analyst")
+    pay = p["payload"]
+    assert pay["forecast"] == patrol.forecast and pay["planner"] == patrol.planner
+    assert len(p["explanation"]) == len(pay["assignments"]) > 0
+    first = p["explanation"][0]["sentence"]
+    assert first.startswith(f"cell {p['explanation'][0]['cell']}: ") and "of tonight's forecast risk; " in first
+    assert " of 15 min by unit-" in first and "3 break-ins within 200 m" in first
+    [issued] = [e for e in trail(patrol, "output.issue") if '"kind":"plan"' in e.details]
+    assert issued.actor == "analyst" and issued.object == f"output:{p['id']}"
+    assert pay["comparison"]["milp"]["covered_share"] >= pay["comparison"]["greedy"]["covered_share"]
+
+
+def test_the_plan_keeps_the_neighbourhood_cap_that_the_unconstrained_optimum_breaks(patrol):
+    p = patrol.plan()
+    shares = {a["area"]: a["visit_share"] for a in p["payload"]["areas"]}
+    assert max(shares.values()) <= 0.3 + 1e-9 and shares["077"] > 0
+    # the same places and units, without the policy limit: area 077 (74% of the risk) would take more
+    a = p["payload"]["assignments"]
+    cells = {x["cell"]: x for x in a}
+    from tests.patrol.conftest import CELLS, GX, GY, CELL
+    places = solver.Places([f"{ix},{iy}" for ix, iy, _, _ in CELLS],
+                           solver.np.array([GX + (ix + .5) * CELL for ix, _, _, _ in CELLS]),
+                           solver.np.array([GY + (iy + .5) * CELL for _, iy, _, _ in CELLS]),
+                           solver.np.array([s for _, _, s, _ in CELLS]), [ar for *_, ar in CELLS])
+    units = [solver.Unit(u["name"], *_xy(patrol, u)) for u in p["payload"]["units"]]
+    free = solver.solve(units, places, 480, solver.Config(max_area_share=1.0))
+    assert free.area_shares(places.area)["077"] > 0.3
+    assert set(cells) <= set(places.cell)
+
+
+def _xy(patrol, unit):
+    from lawful.incidents.validate import transformer
+
+    return transformer("EPSG:4326", patrol.settings.crs).transform(unit["lon"], unit["lat"])
+
+
+def test_only_an_accepted_forecast_can_be_planned(patrol):
+    fresh = patrol.issue_forecast()
+    with pytest.raises(LawfulError, match="is open: a plan is made only from a forecast a supervisor accepted"):
+        patrol.plan(forecast=fresh)
+    patrol.decide(fresh, "supervisor", "rejected")
+    with pytest.raises(LawfulError, match="is rejected"):
+        patrol.plan(forecast=fresh)
+
+
+def test_a_request_may_tighten_the_policy_limits_but_never_loosen_them(patrol):
+    with pytest.raises(LawfulError, match="above the approved limit of 0.3") as e:
+        patrol.plan(limits={"max_area_share": 0.9})
+    assert e.value.kind == "denied"
+    p = patrol.plan(limits={"max_area_share": 0.25, "max_visits_per_place": 1})
+    assert max(a["visit_share"] for a in p["payload"]["areas"]) <= 0.25 + 1e-9
+    assert all(a["visits"] == 1 for a in p["payload"]["assignments"])
+
+
+def test_a_suspended_planner_issues_nothing_and_the_refusal_is_on_the_trail(patrol):
+    from lawful.governance import registry
+
+    patrol.step(registry.suspend, patrol.planner, "ap1", reason="checking")
+    with pytest.raises(LawfulError, match="the gate refused: .* is suspended"):
+        patrol.plan()
+    assert any(patrol.planner in e.object for e in trail(patrol, "gate.refuse"))
+
+
+def test_a_decided_plan_is_exported_and_its_dosage_measured_from_the_visit_log(patrol):
+    p = patrol.plan()
+    with patrol.tx() as s:
+        with pytest.raises(LawfulError, match="is open: dispatch receives only a plan a supervisor accepted"):
+            service.export_plan(s, actor=patrol.actor(s, "analyst"), plan_id=p["id"], fmt="csv")
+    patrol.decide(p["id"], "supervisor", "accepted")
+    with patrol.tx() as s:
+        csv_text = service.export_plan(s, actor=patrol.actor(s, "analyst"), plan_id=p["id"], fmt="csv")["text"]
+        geo = service.export_plan(s, actor=patrol.actor(s, "analyst"), plan_id=p["id"], fmt="geojson")["geojson"]
+    lines = csv_text.splitlines()
+    assert lines[0] == "plan,unit,order,cell,lon,lat,arrive,depart,area,reason"
+    assert len(lines) - 1 == len(geo["features"]) == sum(len(u["stops"]) for u in p["payload"]["units"])
+    lon, lat = geo["features"][0]["geometry"]["coordinates"]
+    assert -79.7 < lon < -79.1 and 43.5 < lat < 43.9  # lon/lat, EPSG:4326
+    assert len(trail(patrol, "disclosure")) == 2
+    from zoneinfo import ZoneInfo
+
+    with patrol.tx() as s:
+        d = service.import_visits(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"], text=LOG,
+                                  source="visits.csv", tz=ZoneInfo("America/Toronto"))
+    rows = {(r["unit"], r["cell"]): r for r in d["rows"]}
+    assert rows[("unit-1", "106,46")]["delivered_min"] == 15.0 and rows[("unit-1", "106,46")]["planned_min"] == 15
+    assert rows[("unit-1", "104,46")]["delivered_min"] == 14.0  # from lon/lat inside the cell
+    assert rows[("unit-1", "105,46")]["delivered_min"] == 8.0
+    assert "111,52" in d["never_visited"] and "106,46" not in d["never_visited"]
+    why = {(v["unit"], v["cell"]): v["why"] for v in d["outside_plan"]}
+    assert why == {("unit-2", "120,70"): "cell not in the plan", ("unit-1", "98,40"): "cell planned for another unit"}
+    assert d["koper_bands"] == {"under 10 min": 1, "10-16 min": 6, "over 16 min": 1}
+    [collected] = [e for e in trail(patrol, "collection") if "visit log" in e.details]
+    assert collected.actor == "supervisor"
+
+
+def test_a_bad_visit_log_names_the_row_and_writes_nothing(patrol):
+    p = patrol.plan()
+    patrol.decide(p["id"], "supervisor", "accepted")
+    from zoneinfo import ZoneInfo
+
+    bad = "unit,cell,arrive,depart\nunit-1,106-46,2019-12-10T22:05,2019-12-10T22:20\n"
+    with patrol.tx() as s:
+        with pytest.raises(LawfulError, match=r"visits.csv row 2, field cell \('106-46'\): write the cell as col,row"):
+            service.import_visits(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"], text=bad,
+                                  source="visits.csv", tz=ZoneInfo("America/Toronto"))
+    with patrol.tx() as s:
+        assert service.dosage(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"])["visits"] == 0
