@@ -35,6 +35,7 @@ templates.env.filters["details"] = present.details
 
 SESSION_HOURS = 12.0
 REVIEW_SHOWN = 25  # outputs shown with their explanation on one page of the queue
+REVIEW_PLACES = 3  # places of each output explained in the queue (all of them on the output's page)
 STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "denied": 403, "unauthenticated": 401,
           "unavailable": 503}
 FORECAST_DECISIONS = (("accepted", "Accept"), ("amended", "Amend"), ("rejected", "Reject"))
@@ -169,7 +170,9 @@ def _queue(session, *, actor) -> dict:
     waiting = gov.open_outputs(session, actor=actor)
     shown = [gov.show_output(session, actor=actor, output_id=o["output"]) for o in waiting[:REVIEW_SHOWN]]
     for o in shown:
-        o["items"] = present.explanation(o.get("explanation"))
+        whole = o.get("explanation") or []
+        o["items"] = present.explanation(whole[:REVIEW_PLACES])  # the rest are on the output's own page
+        o["more"] = max(0, len(whole) - REVIEW_PLACES)
         o["choices"] = ALERT_VERDICTS if o["kind"] == "alert" else FORECAST_DECISIONS
     # a reviewer whose pattern trips the automation-bias warning sees it beside the buttons (their own figures)
     decides = bool(shown) and "outputs.decide" in _granted(actor)
