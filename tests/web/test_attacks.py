@@ -108,6 +108,12 @@ SAMPLES: dict[tuple[str, str], dict] = {
     ("POST", f"{API}/rules/runs"): {"json": {"bundle": {"name": "near-repeat.toml", "rules": RULES},
                                              "start": "2019-06-01", "end": "2019-06-15"}},
     ("GET", f"{API}/rules/verdicts"): {"params": {"rule": "r1"}},
+    ("POST", f"{API}/patrol/plans"): {"json": {"forecast": 1, "units": [{"name": "u1", "lon": -79.38, "lat": 43.65}]}},
+    ("GET", f"{API}/patrol/plans/{{plan_id}}"): {"path": {"plan_id": 1}},
+    ("GET", f"{API}/patrol/plans/{{plan_id}}/export"): {"path": {"plan_id": 1}},
+    ("POST", f"{API}/patrol/plans/{{plan_id}}/visits"): {"path": {"plan_id": 1},
+                                                          "files": {"file": ("v.csv", b"unit,place\n")}},
+    ("GET", f"{API}/patrol/plans/{{plan_id}}/dosage"): {"path": {"plan_id": 1}},
 }
 
 
@@ -147,7 +153,7 @@ def deny_log(server, dpo, **params) -> list[dict]:
 
 # ---- (a) the door: no route answers without a valid token but the open ones --------------------------------------
 def test_every_route_is_in_the_tables(server):
-    assert set(api_routes(server.app)) == set(SAMPLES)
+    assert set(api_routes(server.app)) - set(SAMPLES) == set(), "add a sample request for each new route"
 
 
 def test_no_route_but_the_open_ones_answers_without_a_valid_token(server, people, store):
@@ -183,7 +189,8 @@ def test_security_headers_on_every_answer_including_errors(server, people):
                server.get(f"{API}/audit/log", headers=ana), server.get(f"{API}/no-such-route"),
                server.put("/health"), server.post(f"{API}/models", json={"text": 1}, headers=ana),
                server.post(f"{API}/models", content=b"{not json", headers={**ana, "content-type": "application/json"}),
-               server.get(f"{API}/openapi.json"), server.get("/")]
+               server.get(f"{API}/openapi.json"), server.get("/"),
+               server.post(f"{API}/models", content=b"{}", headers={**ana, "content-length": str(1 << 40)})]
     for r in answers:
         for name in ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy",
                      "cache-control"):
@@ -308,3 +315,223 @@ def test_every_refusal_of_the_policy_is_a_403_on_the_trail_and_changes_nothing(s
         assert body["kind"] == "denied", body
         assert trail_refusals(server, dpo, person) == seen + 1, (method, route, "refusal not on the trail")
     assert store_fingerprint(store) == before
+
+
+# ---- (c) other people's things: jobs, outputs, tokens, enrolments -------------------------------------------------
+def test_a_job_is_seen_only_by_its_owner_and_admins(server, people):
+    ana, eve, adam = people("ana", "analyst"), people("eve", "analyst"), people("adam", "admin")
+    r = send(server, "POST", f"{API}/incidents/loads", ana)
+    assert r.status_code == 202, r.text
+    job = r.json()["id"]
+    assert server.get(f"{API}/jobs/{job}", headers=ana).status_code == 200
+    assert server.get(f"{API}/jobs/{job}", headers=adam).status_code == 200
+    theirs, none = server.get(f"{API}/jobs/{job}", headers=eve), server.get(f"{API}/jobs/{'0' * 16}", headers=eve)
+    assert (is_problem(theirs, 404)["detail"].replace(job, "ID")) == is_problem(none, 404)["detail"].replace("0" * 16, "ID")
+    assert job not in server.get(f"{API}/me", headers=eve).text
+
+
+def test_a_sandbox_output_is_refused_to_others_as_a_denial_on_the_trail(server, world, store, people):
+    from lawful.governance.models import Output
+
+    engine = db.open_store(store)
+    try:
+        with db.transaction(engine, settings=store) as s:
+            out = Output(entry_id=1, kind="forecast", purpose="patrol planning", subject="shadow", issued_by="olga",
+                         issued_at=datetime.now(timezone.utc), sandbox=True, payload={"cells": []},
+                         explanation=[{"cell": "c1", "sentence": "x"}], status="open")
+            s.add(out)
+            s.flush()
+            oid = out.id
+    finally:
+        engine.dispose()
+    assert server.get(f"{API}/review/outputs/{oid}", headers=world["owner"]).status_code == 200
+    for name, h in (("ana", world["analyst"]), ("otto", world["officer"])):  # (model-owners read sandbox outputs)
+        for method, route, body in (("GET", f"{API}/review/outputs/{oid}", None),
+                                    ("POST", f"{API}/review/outputs/{oid}/decision",
+                                     {"decision": "accepted", "reason": "x"})):
+            seen = trail_refusals(server, world["dpo"], name)
+            r = server.request(method, route, headers=h, json=body)
+            assert is_problem(r, 403)["kind"] == "denied"
+            assert trail_refusals(server, world["dpo"], name) == seen + 1
+        assert all(o["output"] != oid for o in server.get(f"{API}/review/outputs", headers=h).json())
+
+
+def test_nobody_revokes_or_lists_another_persons_tokens(server, people):
+    ana, eve = people("ana", "analyst"), people("eve", "analyst")
+    [eves] = [t["id"] for t in server.get(f"{API}/tokens", headers=eve).json()]
+    assert all(t["id"] != eves for t in server.get(f"{API}/tokens", headers=ana).json())
+    is_problem(server.delete(f"{API}/tokens/{eves}", headers=ana), 404)
+    assert server.get(f"{API}/me", headers=eve).status_code == 200  # still works
+    assert server.delete(f"{API}/tokens/{eves}", headers=people("adam", "admin")).status_code == 204
+    is_problem(server.get(f"{API}/me", headers=eve), 401)
+
+
+def test_nobody_enrols_as_someone_else(server, people):
+    adam = people("adam", "admin")
+    mine = server.post(f"{API}/users", json={"name": "mallory", "roles": ["analyst"]}, headers=adam).json()
+    theirs = server.post(f"{API}/users", json={"name": "alice", "roles": ["approver"]}, headers=adam).json()
+    ana = people("ana", "analyst")  # enrolled by token only: no code anyone knows
+    for name, code in (("alice", mine["enrolment_code"]), ("ana", mine["enrolment_code"]),
+                       ("alice", theirs["enrolment_code"].lower() + "X"), ("ana", "")):
+        r = server.post(f"{API}/enrolment", json={"name": name, "code": code or "A", "password": "p" * 14})
+        assert is_problem(r, 401)["kind"] == "unauthenticated"
+    assert server.get(f"{API}/me", headers=ana).status_code == 200
+    ok = server.post(f"{API}/enrolment", json={"name": "alice", "code": theirs["enrolment_code"], "password": "p" * 14})
+    assert ok.status_code == 200 and ok.json()["otpauth_uri"].startswith("otpauth://")
+    again = server.post(f"{API}/enrolment", json={"name": "alice", "code": theirs["enrolment_code"],
+                                                  "password": "q" * 14})
+    is_problem(again, 401)  # a code works once
+
+
+# ---- (d) a read-scoped token reads, and does nothing else -----------------------------------------------------------
+def test_a_read_token_makes_no_request_but_reads(server, people, store):
+    full = people("ana", "analyst")
+    r = server.post(f"{API}/tokens", json={"label": "dashboards", "scope": "read"}, headers=full)
+    assert r.status_code == 201, r.text
+    read = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert server.get(f"{API}/me", headers=read).status_code == 200
+    dpo = people("dora", "dpo")
+    before = store_fingerprint(store)
+    writes = [(m, p) for m, p in api_routes(server.app) if m not in ("GET", "HEAD") and (m, p) not in OPEN]
+    assert len(writes) > 40
+    for method, route in writes:
+        seen = len(deny_log(server, dpo, by="ana"))
+        body = is_problem(send(server, method, route, read), 403)
+        assert body["kind"] == "denied" and "read-only" in body["detail"], (method, route, body)
+        assert len(deny_log(server, dpo, by="ana")) == seen + 1, (method, route)
+    assert store_fingerprint(store) == before
+    assert server.get(f"{API}/me", headers=read).status_code == 200  # not even its own end
+
+
+# ---- (e) a revoked, expired or disabled person's token stops at once ------------------------------------------------
+def _fresh(server, headers) -> tuple[dict, int]:
+    r = server.post(f"{API}/tokens", json={"label": "x"}, headers=headers)
+    assert r.status_code == 201, r.text
+    tid = max(t["id"] for t in server.get(f"{API}/tokens", headers=headers).json())
+    return {"Authorization": f"Bearer {r.json()['token']}"}, tid
+
+
+def _stopped(server, h) -> None:
+    for method, path in (("GET", f"{API}/me"), ("GET", f"{API}/jobs/{'0' * 16}"), ("GET", f"{API}/models"),
+                         ("POST", f"{API}/tokens")):
+        r = server.request(method, path, headers=h, json={"label": "again"} if method == "POST" else None)
+        assert is_problem(r, 401)["kind"] == "unauthenticated", (method, path)
+
+
+def test_a_revoked_token_stops_at_once(server, people):
+    ana = people("ana", "analyst")
+    h, tid = _fresh(server, ana)
+    assert server.get(f"{API}/me", headers=h).status_code == 200
+    assert server.delete(f"{API}/tokens/{tid}", headers=ana).status_code == 204
+    _stopped(server, h)
+    s = server.post(f"{API}/tokens", json={"label": "s"}, headers=ana).json()["token"]  # signing out ends its token
+    assert server.delete(f"{API}/session", headers={"Authorization": f"Bearer {s}"}).status_code == 204
+    _stopped(server, {"Authorization": f"Bearer {s}"})
+
+
+def test_an_expired_token_stops_at_once(server, people, store):
+    from sqlalchemy import update
+
+    from lawful.access.models import Token
+
+    h, tid = _fresh(server, people("ana", "analyst"))
+    assert server.get(f"{API}/me", headers=h).status_code == 200
+    engine = db.open_store(store)
+    try:
+        with db.transaction(engine, settings=store) as s:
+            s.execute(update(Token).where(Token.id == tid).values(
+                expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    finally:
+        engine.dispose()
+    _stopped(server, h)
+
+
+@pytest.mark.parametrize("how", ["disable", "reset", "roles"])
+def test_a_disabled_reset_or_re_roled_persons_tokens_stop_at_once(server, people, how):
+    adam, victim = people("adam", "admin"), people("victim", "analyst")
+    second, _ = _fresh(server, victim)
+    assert server.get(f"{API}/me", headers=second).status_code == 200
+    if how == "disable":
+        r = server.post(f"{API}/users/victim/disable", json={"reason": "left"}, headers=adam)
+    elif how == "reset":
+        r = server.post(f"{API}/users/victim/reset", headers=adam)
+    else:  # roles are read on every request: what the old roles allowed stops at once
+        assert server.get(f"{API}/incidents/stats", headers=second).status_code == 200
+        r = server.put(f"{API}/users/victim/roles", json={"roles": ["officer"]}, headers=adam)
+        assert r.status_code == 200, r.text
+        assert is_problem(server.get(f"{API}/incidents/stats", headers=second), 403)["kind"] == "denied"
+        assert server.get(f"{API}/me", headers=victim).json()["roles"] == ["officer"]
+        return
+    assert r.status_code == 200, r.text
+    _stopped(server, victim)
+    _stopped(server, second)
+    if how == "disable":
+        assert server.post(f"{API}/users/victim/enable", json={"reason": "back"}, headers=adam).status_code == 200
+        _stopped(server, victim)  # enabling brings no old token back
+
+
+# ---- (i) huge and deeply nested bodies: a 4xx problem, never a 5xx, before any work ---------------------------------
+def _posts(app) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in api_routes(app) if m in ("POST", "PUT")]
+
+
+def test_a_body_larger_than_the_route_takes_is_a_413_before_it_is_read(server, people, store):
+    ana = people("ana", "analyst")
+    before = store_fingerprint(store)
+    for method, route in _posts(server.app):
+        sample = SAMPLES[(method, route)]
+        path = route.format(**sample.get("path", {}))
+        for headers in ({}, ana):  # a claimed 64 GB: refused on the header, before a byte is read
+            r = server.request(method, path, content=b"{}", headers={**headers, "content-type": "application/json",
+                                                                    "content-length": str(64 << 30)})
+            is_problem(r, 413)
+    assert store_fingerprint(store) == before
+
+
+def test_a_streamed_body_over_the_limit_is_a_413(server, people):
+    from lawful.web.app import BODY_LIMIT
+
+    def chunks():
+        block = b" " * (1 << 20)
+        for _ in range(BODY_LIMIT // len(block) + 2):
+            yield block
+
+    r = server.post(f"{API}/models", content=chunks(), headers={**people("olga", "model-owner"),
+                                                                "content-type": "application/json"})
+    is_problem(r, 413)
+
+
+@pytest.mark.parametrize("depth", [40, 5_000, 200_000])
+def test_deeply_nested_json_is_a_4xx_problem_on_every_route(server, people, depth):
+    ana = people("ana", "analyst")
+    nested = ("[" * depth + "]" * depth).encode()
+    wrapped = b'{"text": ' + nested + b', "bundle": ' + nested + b"}"
+    for method, route in _posts(server.app):
+        sample = SAMPLES[(method, route)]
+        path = route.format(**sample.get("path", {}))
+        for body in (nested, wrapped):
+            r = server.request(method, path, content=body, headers={**ana, "content-type": "application/json"})
+            assert 400 <= r.status_code < 500, (method, path, depth, r.status_code, r.text[:200])
+            assert r.headers["content-type"] == "application/problem+json", (method, path, r.headers)
+
+
+# ---- (f) the server opens no path a client names ---------------------------------------------------------------------
+def test_file_names_a_client_sends_are_never_opened_on_the_server(server, people, tmp_path):
+    secret = tmp_path / "server-only.txt"
+    secret.write_text("TOPSECRET-CONTENT")
+    ana, olga = people("ana", "analyst"), people("olga", "model-owner")
+    named = RULES.replace("[ruleset]\n", f'[ruleset]\nzones = "{secret}"\n', 1)
+    assert str(secret) in named
+    answers = [
+        server.post(f"{API}/rules/check", headers=ana, json={"bundle": {"name": str(secret), "rules": named}}),
+        server.post(f"{API}/rules/runs", headers=ana, json={"bundle": {"name": "r.toml", "rules": RULES},
+                                                            "events": {"name": str(secret), "text": ""}}),
+        server.post(f"{API}/models", headers=olga, json={"source": str(secret), "text": ""}),
+        server.post(f"{API}/incidents/loads", headers=ana, files={"file": (str(secret), b""),
+                                                                  "mapping": ("../../" + str(secret), b"")}),
+        server.post(f"{API}/privacy/fields", headers=people("dora", "dpo"),
+                    json={"mappings": [{"name": str(secret), "text": ""}]}),
+    ]
+    assert "was not sent with it" in is_problem(answers[0], 422)["detail"]
+    for r in answers:
+        assert r.status_code < 500 and "TOPSECRET" not in r.text, (r.request.url.path, r.status_code, r.text[:200])

@@ -11,17 +11,56 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lawful.access.decide import DEFAULT_POLICY, load_policy, pin_policy
 from lawful.access.door import policy_fingerprint, record_start
 from lawful.db import Store
 from lawful.jobs import Jobs
+from lawful.limits import CONFIG_BYTES, EVENT_BYTES, ZONE_BYTES
 from lawful.server_files import refuse_shared
 from lawful.settings import Settings
 from lawful.web import problems
 from lawful.web.deps import Door
+from lawful.web.routers.incidents import MAX_UPLOAD
 
 API = "/api/v1"
+# The most a request body may hold (413 beyond, refused on its Content-Length before a byte is read, and counted
+# while streamed; authentication comes after the body is read, so this bounds what anyone can make the server
+# read): the largest JSON documents (two 16 MB attachments and a card, escaped) fit. The routes that take more:
+# uploads of incident files and rule runs with event and zone files.
+BODY_LIMIT = 64 * 2**20
+LARGE_BODIES = {f"{API}/incidents/loads": 2 * MAX_UPLOAD + 2**20,
+                f"{API}/rules/runs": 2 * (EVENT_BYTES + 8 * ZONE_BYTES + CONFIG_BYTES),
+                f"{API}/rules/check": 2 * (8 * ZONE_BYTES + CONFIG_BYTES)}
+
+
+class BodyLimit:
+    """Refuse a request body over its route's limit with a 413 problem: on its declared length at once, or when
+    the bytes streamed in pass it (raised into the request's reading of its body, answered by problems.py)."""
+
+    def __init__(self, app, *, default: int, limits: dict[str, int]):
+        self.app, self.default, self.limits = app, default, limits
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.limits.get(scope["path"], self.default)
+        detail = f"the request body is larger than the {limit >> 20} MB this route takes"
+        declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            return await problems.problem(413, detail, fix="send less", kind="invalid")(scope, receive, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if seen > limit:
+                raise StarletteHTTPException(413, detail)
+            return message
+
+        await self.app(scope, counted, send)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -79,6 +118,8 @@ def create_app(settings: Settings | None = None, *, door: Door | None = None, ho
     async def _os_failed(_request: Request, exc: OSError):
         return problems.problem(503, f"the server could not complete the request ({exc.strerror or exc}); "
                                      "nothing was committed", fix="tell the operator", kind="unavailable")
+
+    app.add_middleware(BodyLimit, default=BODY_LIMIT, limits=LARGE_BODIES)  # inside _headers: its 413s get them
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):

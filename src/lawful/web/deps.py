@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from lawful.access.credentials import authenticate
 from lawful.access.decide import Policy
 from lawful.access.door import READ_METHODS, record_refusal, record_request
-from lawful.access.service import Actor
+from lawful.access.service import Actor, require_write
 from lawful.db import Store
 from lawful.errors import LawfulError, StoreError, Unauthenticated
 from lawful.jobs import Jobs
@@ -61,9 +61,8 @@ class Call:
             if exc.kind == "invalid":  # a bad token is a failed authentication, whatever the service calls it
                 raise Unauthenticated(exc.message, exc.fix) from None
             raise
-        if self.method not in READ_METHODS and getattr(actor, "scope", "full") == "read":
-            raise LawfulError("this token may only read", "create a token with write scope for this",
-                              kind="denied")
+        if self.method not in READ_METHODS:  # a refusal in the token holder's name (on the trail as theirs)
+            require_write(actor, f"{self.method} {self.path[:200]}")
         return actor
 
     def run(self, fn: Callable[..., Any], /, **kwargs) -> Any:
