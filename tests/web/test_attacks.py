@@ -392,7 +392,8 @@ def test_a_read_token_makes_no_request_but_reads(server, people, store):
     assert server.get(f"{API}/me", headers=read).status_code == 200
     dpo = people("dora", "dpo")
     before = store_fingerprint(store)
-    writes = [(m, p) for m, p in api_routes(server.app) if m not in ("GET", "HEAD") and (m, p) not in OPEN]
+    writes = [(m, p) for m, p in api_routes(server.app) if m not in ("GET", "HEAD") and (m, p) not in OPEN
+              and (m, p) != ("DELETE", f"{API}/session")]
     assert len(writes) > 40
     for method, route in writes:
         seen = len(deny_log(server, dpo, by="ana"))
@@ -400,7 +401,9 @@ def test_a_read_token_makes_no_request_but_reads(server, people, store):
         assert body["kind"] == "denied" and "read-only" in body["detail"], (method, route, body)
         assert len(deny_log(server, dpo, by="ana")) == seen + 1, (method, route)
     assert store_fingerprint(store) == before
-    assert server.get(f"{API}/me", headers=read).status_code == 200  # not even its own end
+    assert server.get(f"{API}/me", headers=read).status_code == 200
+    assert server.delete(f"{API}/session", headers=read).status_code == 204  # but it may end itself
+    assert server.get(f"{API}/me", headers=read).status_code == 401
 
 
 # ---- (e) a revoked, expired or disabled person's token stops at once ------------------------------------------------

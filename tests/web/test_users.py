@@ -203,3 +203,13 @@ def test_nothing_a_client_sets_changes_what_the_server_decides(store, capsys, mo
     code, _, err = run_cli(["users", "enrol", "eve", "--code", "AAAA-BBBB-CCCC-DDDD-EEEE", "--password-stdin"],
                            capsys, stdin=PASSWORD + "\n")
     assert code == 2 and "enrolment failed" in err  # eve was never created
+
+
+def test_an_admin_cannot_grant_more_clearance_than_they_hold(server, people):
+    """Otherwise an internal-clearance admin could create a secret-cleared person, receive their enrolment code and
+    enrol as them."""
+    admin = people("ida", "admin", clearance="internal")
+    r = server.post("/api/v1/users", json={"name": "sam", "roles": ["analyst"], "clearance": "secret"}, headers=admin)
+    assert r.status_code == 403 and "cannot grant clearance secret" in r.json()["detail"]
+    r = server.post("/api/v1/users", json={"name": "sam", "roles": ["analyst"], "clearance": "internal"}, headers=admin)
+    assert r.status_code == 201, r.text

@@ -87,7 +87,7 @@ def create(session: Session, *, creator: Actor | None, name: str, roles: list[st
     password: the second value is their one-time enrolment code (valid 72 hours), with which the person sets their
     own password and, for roles that need them, one-time codes (`credentials.enrol`)."""
     from lawful.access.credentials import ENROL_HOURS, new_enrolment, new_seed, set_password
-    from lawful.access.decide import LEVELS, Resource, require
+    from lawful.access.decide import LEVELS, AccessDenied, Resource, require
     from lawful.trail import audit
 
     if clearance not in LEVELS:
@@ -112,6 +112,9 @@ def create(session: Session, *, creator: Actor | None, name: str, roles: list[st
                               "add the user without one; they set their own with the enrolment code")
         require(creator, "users.create", Resource("user", name), "administration")
         require_write(creator, "users.create")
+        if LEVELS.index(clearance) > LEVELS.index(creator.clearance):  # else an admin could enrol as the new person
+            raise AccessDenied(creator.name, "users.create", Resource("user", name, clearance), "administration",
+                               f"{creator.name} (clearance {creator.clearance}) cannot grant clearance {clearance}")
     actor = name if first_admin else creator.name
     user = User(name=name, roles=roles, clearance=clearance, created_at=datetime.now(timezone.utc),
                 created_by=actor, failed_logins=0)
