@@ -136,7 +136,8 @@ def main() -> None:
         exc.show()
         sys.exit(2)
     if code == INTERRUPTED:
-        err.print("[bold red]interrupted:[/] the transaction was rolled back; the store is as it was before.")
+        err.print("[bold red]interrupted:[/] stopped here. A request the server had not answered was either done "
+                  "whole or not at all (each is one transaction); a job it had started goes on there.")
     if isinstance(code, int) and code:
         sys.exit(code)
 

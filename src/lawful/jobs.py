@@ -70,6 +70,10 @@ class Jobs:
         except Exception as exc:  # a job must never take the server down; the operator's log gets the trace
             traceback.print_exc()
             job.state, job.error = "failed", {"detail": f"internal error: {type(exc).__name__}", "kind": "unavailable"}
+        except BaseException:  # interrupted (the server stopping): its transaction rolled back as it unwound
+            job.state, job.error = "failed", {"detail": "the job was interrupted; its transaction was rolled back and "
+                                                        "nothing of it was committed", "kind": "unavailable",
+                                              "fix": "run it again"}
         finally:
             job.finished = time.time()
 
