@@ -155,3 +155,40 @@ def test_an_operational_forecast_leaves_only_through_the_gate(loaded, server):  
     [refusal] = log(server, dpo, "gate.refuse")
     assert refusal["actor"] == "analyst" and refusal["purpose"] == "investigation 2019-1"
     assert len(log(server, dpo, "output.issue")) == 1
+
+
+def test_a_days_surface_exports_as_geojson_and_csv_inside_the_jurisdiction(loaded, server, people):  # noqa: F811
+    from lawful.settings import TORONTO_BOUNDS
+
+    ana = people("ana", "analyst")
+    q = {"day": "2019-12-24", "model": "naive-all", "top": 5, **SMALL}
+    r = server.post("/api/v1/forecast/map", json=q, headers=ana)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["surface"]) == body["cells_valid"] and [p["rank"] for p in body["places"]] == [1, 2, 3, 4, 5]
+    assert body["recent"] and all(e["at"] < "2019-12-24" and e["at"] >= "2019-12-17" for e in body["recent"])
+    r = server.get("/api/v1/forecast/export/surface.geojson", params=q, headers=ana)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/geo+json")
+    fc = json.loads(r.text)
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == body["cells_valid"]
+    lo_lon, lo_lat, hi_lon, hi_lat = TORONTO_BOUNDS
+    for f in fc["features"]:
+        ring = f["geometry"]["coordinates"][0]
+        assert f["geometry"]["type"] == "Polygon" and len(ring) == 5 and ring[0] == ring[-1]
+        assert all(lo_lon <= lon <= hi_lon and lo_lat <= lat <= hi_lat for lon, lat in ring)
+    first = min(fc["features"], key=lambda f: f["properties"]["rank"])["properties"]
+    assert first["score"] == body["places"][0]["score"] and first["sentence"] == body["places"][0]["sentence"]
+    r = server.get("/api/v1/forecast/export/places.csv", params=q, headers=ana)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0] == "rank,score,sentence,cell,lon,lat,wkt" and len(lines) == 6 and "POLYGON((" in lines[1]
+    analyses = [e["details"]["analysis"] for e in log(server, people("dee", "dpo"), "development")]
+    assert analyses.count("forecast map") == 3
+    # a role the policy refuses incidents.read, and bad input
+    dpo = people("dee2", "dpo")
+    r = server.get("/api/v1/forecast/export/places.geojson", params=q, headers=dpo)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
+    assert any(e["actor"] == "dee2" for e in log(server, dpo, "access.deny"))
+    assert server.get("/api/v1/forecast/export/places.kml", params=q, headers=ana).status_code == 422
+    assert server.get("/api/v1/forecast/export/places.csv", params={**q, "top": 0}, headers=ana).status_code == 422

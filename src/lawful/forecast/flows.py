@@ -43,6 +43,13 @@ def _models(text: str) -> list[str]:
         raise LawfulError(str(exc), "e.g. --models all or --models naive-all,features") from None
 
 
+def model_names() -> dict[str, str]:
+    """The named model configurations and what each is (for a form's choices)."""
+    from lawful.forecast.models import MODELS
+
+    return {name: what for name, (what, _build) in MODELS.items()}
+
+
 def _one_model(text: str) -> str:
     names = _models(text)
     if len(names) != 1:
@@ -218,6 +225,94 @@ def forecast_run(store: Store, *, actor, category: str, day: date, model: str, t
               for i, c in enumerate(s.top(top))]
     return finite({"category": fc.category, "day": fc.day, "model": fc.model, "cell": s.grid.cell,
                    "cells_valid": int(s.grid.n_valid), "places": places})
+
+
+# ---- a day's whole surface: the console's map and the GIS exports ------------------------------------------------
+RECENT_DAYS = 7  # the incidents of this many days before the forecast day are overlaid on its map
+COORD_DIGITS = 6  # lon/lat decimals in exports (about 0.1 m)
+
+
+def forecast_surface(store: Store, *, actor, category: str, day: date, model: str, top: int, window_days: int,
+                     cell: float, since: date, purpose: str, recent_days: int = RECENT_DAYS) -> dict:
+    """One day's whole risk surface (every valid cell: its box in projected metres, its outline in lon/lat, rank,
+    score and sentence), the top places with the terms of their scores, and the incidents of the `recent_days`
+    before the day. Development activity like `forecast_run`: the access decision (incidents.read) and the
+    `development` entry (naming the recent days read) come first, in one transaction."""
+    name = _one_model(model)
+    cell = _cell(cell)
+    if not 0 <= recent_days <= 31:
+        raise LawfulError(f"recent_days {recent_days} is out of range", "give 0 to 31 days")
+    _check(store, actor=actor, purpose=purpose, category=category, analysis="forecast map",
+           details={"date": day.isoformat(), "model": name, "top": top, "window_days": window_days, "cell": cell,
+                    "since": since.isoformat(), "recent_days": recent_days})
+    tz = _tz(store)
+    with store.transaction(readonly=True) as session:
+        fc = service.forecast(session, category=category, day=day, model=name, cell=cell, window_days=window_days,
+                              since=since, tz=tz)
+        recent = service.recent_events(session, category=category, day=day, days=recent_days, tz=tz)
+    import numpy as np
+
+    from lawful.incidents.validate import transformer
+
+    s, g = fc.surface, fc.surface.grid
+    to_lonlat = transformer(store.settings.crs, "EPSG:4326").transform
+    iy, ix = np.divmod(g.valid, g.nx)
+    x0, y0 = g.x0 + ix * g.cell, g.y0 + iy * g.cell
+    x1, y1 = x0 + g.cell, y0 + g.cell
+    # the four corners, counter-clockwise from the south-west (RFC 7946's exterior ring), in lon/lat
+    corners = [np.round(np.asarray(to_lonlat(cx, cy)), COORD_DIGITS) for cx, cy in
+               ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+    order_ = s.ranking()
+    rank = np.empty(g.n_valid, dtype=np.int64)
+    rank[order_] = np.arange(1, g.n_valid + 1)
+
+    def place(c: int) -> dict:
+        ring = [[float(k[0][c]), float(k[1][c])] for k in corners]
+        return {"rank": int(rank[c]), "cell": g.label(c), "score": round(float(s.values[c]), 6),
+                "x0": float(x0[c]), "y0": float(y0[c]), "x1": float(x1[c]), "y1": float(y1[c]),
+                "ring": ring + [ring[0]], "sentence": s.sentence(c)}
+
+    surface = [place(int(c)) for c in order_]
+    places = [{**surface[i], "terms": [{"label": t.label, "value": t.value, "share": t.share, "events": t.events}
+                                       for t in s.explain(int(c))]}
+              for i, c in enumerate(order_[:top])]
+    lon, lat = to_lonlat(recent.x, recent.y) if len(recent) else ([], [])
+    events = [{"x": float(a), "y": float(b), "lon": round(float(o), COORD_DIGITS), "lat": round(float(t), COORD_DIGITS),
+               "at": str(w)[:16]} for a, b, o, t, w in zip(recent.x, recent.y, lon, lat, recent.t)]
+    return finite({"category": fc.category, "day": fc.day, "model": fc.model, "cell": g.cell,
+                   "cells_valid": int(g.n_valid), "crs": store.settings.crs, "bounds": list(store.settings.bounds),
+                   "recent_days": recent_days, "places": places, "surface": surface, "recent": events})
+
+
+def surface_geojson(result: dict, layer: str) -> dict:
+    """The surface or the top places of `forecast_surface` as a GeoJSON FeatureCollection (RFC 7946: EPSG:4326
+    lon/lat polygons), each cell's properties its rank, score and sentence, for QGIS or ArcGIS."""
+    cells = result["places"] if layer == "places" else result["surface"]
+    meta = {"category": result["category"], "day": result["day"], "model": result["model"]}
+    return {"type": "FeatureCollection", "name": f"lawful-{layer}-{result['day']}",
+            "features": [{"type": "Feature", "id": c["rank"],
+                          "geometry": {"type": "Polygon", "coordinates": [c["ring"]]},
+                          "properties": {"rank": c["rank"], "score": c["score"], "sentence": c["sentence"],
+                                         "cell": c["cell"], **meta}} for c in cells]}
+
+
+def surface_csv(result: dict, layer: str) -> str:
+    """The same cells as CSV: rank, score, sentence, the cell's centre in lon/lat and its outline as WKT (QGIS's
+    delimited-text layer reads the `wkt` column as geometry, EPSG:4326)."""
+    import csv
+    import io
+
+    cells = result["places"] if layer == "places" else result["surface"]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["rank", "score", "sentence", "cell", "lon", "lat", "wkt"])
+    for c in cells:
+        ring = c["ring"]
+        lon = round(sum(p[0] for p in ring[:4]) / 4, COORD_DIGITS)
+        lat = round(sum(p[1] for p in ring[:4]) / 4, COORD_DIGITS)
+        wkt = "POLYGON((" + ", ".join(f"{p[0]} {p[1]}" for p in ring) + "))"
+        w.writerow([c["rank"], c["score"], c["sentence"], c["cell"], lon, lat, wkt])
+    return out.getvalue()
 
 
 # ---- exposure audit ---------------------------------------------------------------------------------------------

@@ -117,6 +117,13 @@ def forecast(session: Session, *, category: str, day: date, model: str, cell: fl
     return Forecast(category, day.isoformat(), model, est.predict(data.grid, at), est)
 
 
+def recent_events(session: Session, *, category: str, day: date, days: int, tz: ZoneInfo):
+    """The incidents of `category` in the `days` local days before `day` (what a forecast map overlays). Reading
+    them is the caller's access decision: `require_forecast_read`, in the flow's checked, logged transaction."""
+    start = datetime.combine(day - timedelta(days=days), time(0), tz)
+    return fetch_events(session, category=category, start=start, end=datetime.combine(day, time(0), tz))
+
+
 def exposure_audit(session: Session, *, category: str, start: date, end: date, every_days: int, model: str,
                    coverage: float, cell: float, window_days: float, since: date, tz: ZoneInfo,
                    progress=None) -> ExposureAudit:

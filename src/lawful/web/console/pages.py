@@ -4,6 +4,7 @@ sends the person to the sign-in page."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Annotated, Literal
@@ -19,6 +20,7 @@ from lawful.access import credentials
 from lawful.access import service as access
 from lawful.access.decide import load_policy
 from lawful.errors import LawfulError
+from lawful.forecast import flows as fc_flows
 from lawful.governance import flows as gov_flows
 from lawful.governance import service as gov
 from lawful.governance.policy import Thresholds
@@ -43,6 +45,7 @@ ALERT_VERDICTS = (("confirmed", "Confirmed"), ("false-alarm", "False alarm"), ("
 # Navigation: a page appears for a person when one of their roles is granted one of its actions in the server's
 # pinned policy (the pages themselves still ask the services, which decide).
 NAV = (("review", "Review queue", ("outputs.read", "outputs.decide", "outputs.read-sandbox")),
+       ("forecasts", "Forecasts", ("incidents.read",)),
        ("registry", "Registry", None),
        ("audit", "Audit trail", ("audit.read",)),
        ("privacy", "Data protection", ("privacy.requests",)))
@@ -233,6 +236,72 @@ def output(request: Request, output_id: Annotated[int, Path(ge=1, le=2**62)], c:
     return page(request, "output.html", {"me": me, "title": f"Output {output_id}", "active": "review", "o": o,
                                          "items": items, "map": present.forecast_map(payload), "rows": rows,
                                          "payload": payload})
+
+
+# ---- forecasts (an analyst's one-day forecast: the whole surface, its top places, recent incidents, exports) -------
+FORECAST_DEFAULTS = {"category": "Break and Enter", "day": date(2019, 12, 24), "model": "features", "top": 10,
+                     "purpose": "crime analysis"}
+MODELS = fc_flows.model_names()
+Model = Literal[tuple(MODELS)]
+
+
+def _purposes(me: dict, action: str, first: str) -> list[str]:
+    """The purposes served by the person's roles that are granted `action` (`first` first when there)."""
+    policy = load_policy()
+    found: list[str] = []
+    for role in me["roles"]:
+        actions, purposes = policy.roles.get(role, (frozenset(), ()))
+        if action in actions:
+            found += [p for p in purposes if p not in found]
+    return sorted(found, key=lambda p: (p != first, p))
+
+
+def _forecast_query(category: str, day: date, model: str, top: int, purpose: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"category": category, "day": day.isoformat(), "model": model, "top": top, "purpose": purpose})
+
+
+@router.get("/forecasts")
+def forecasts(request: Request, category: str = Query(FORECAST_DEFAULTS["category"], min_length=1, max_length=200),
+              day: date = Query(FORECAST_DEFAULTS["day"]), model: Model = Query(FORECAST_DEFAULTS["model"]),
+              top: int = Query(FORECAST_DEFAULTS["top"], ge=1, le=50),
+              purpose: str = Query(FORECAST_DEFAULTS["purpose"], min_length=1, max_length=200),
+              run: Literal["1"] | None = None, c: ConsoleCall = CC):
+    """The form; with `run`, the day's forecast through `forecast.flows.forecast_surface`, as POST
+    /api/v1/forecast/map (access decided and a `development` entry written before anything is read)."""
+    if run:
+        me, result = c.flow(lambda store, *, actor: (_me(c, actor), fc_flows.forecast_surface(
+            store, actor=actor, category=category, day=day, model=model, top=top, window_days=365, cell=200.0,
+            since=date(2014, 1, 1), purpose=purpose)))
+    else:
+        me, result = _view(c, lambda session, *, actor: None)
+    places = []
+    if result:
+        for p, item in zip(result["places"], present.explanation(result["places"])):
+            places.append({**p, "item": item})
+    return page(request, "forecasts.html", {
+        "me": me, "title": "Forecasts", "active": "forecasts", "models": MODELS, "result": result,
+        "map": present.surface_map(result) if result else None, "places": places,
+        "purposes": _purposes(me, "incidents.read", "crime analysis") or [purpose],
+        "q": {"category": category, "day": day.isoformat(), "model": model, "top": top, "purpose": purpose},
+        "query": _forecast_query(category, day, model, top, purpose)})
+
+
+@router.get("/forecasts/export/{layer}.{fmt}")
+def forecasts_export(request: Request, layer: Literal["surface", "places"], fmt: Literal["geojson", "csv"],
+                     category: str = Query(..., min_length=1, max_length=200), day: date = Query(...),
+                     model: Model = Query(...), top: int = Query(10, ge=1, le=50),
+                     purpose: str = Query("crime analysis", min_length=1, max_length=200), c: ConsoleCall = CC):
+    """The surface or the top places as GeoJSON or CSV: the same files as GET /api/v1/forecast/export/..."""
+    result = c.flow(fc_flows.forecast_surface, category=category, day=day, model=model, top=top, window_days=365,
+                    cell=200.0, since=date(2014, 1, 1), purpose=purpose, recent_days=0)
+    if fmt == "geojson":
+        body, kind = json.dumps(fc_flows.surface_geojson(result, layer)), "application/geo+json"
+    else:
+        body, kind = fc_flows.surface_csv(result, layer), "text/csv; charset=utf-8"
+    name = f"lawful-{layer}-{result['day']}.{fmt}"
+    return Response(body, media_type=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # ---- audit --------------------------------------------------------------------------------------------------------

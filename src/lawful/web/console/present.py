@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from datetime import datetime, timezone
 
 DETAIL_CHARS = 240  # a trail entry's detail value shown in the table, cut with an ellipsis beyond
 MAP_WIDTH = 640  # the SVG's user units across; its height follows the cells' extent
+SURFACE_WIDTH = 760  # a day's whole surface (the Forecasts page)
 
 
 def when(iso: str | None) -> str:
@@ -85,44 +87,98 @@ def explanation(items) -> list[dict]:
     return out
 
 
-def forecast_map(payload: dict | None) -> dict | None:
-    """A forecast's flagged cells (boxes in projected metres) as SVG rectangles, north up, shaded in five classes by
-    score; None when the payload has no cells with coordinates."""
-    cells = []
-    for c in (payload or {}).get("cells") or []:
+def _boxes(cells) -> list[tuple[dict, list[float]]]:
+    out = []
+    for c in cells or []:
         box = [_num(c.get(k)) for k in ("x0", "y0", "x1", "y1")]
         if None in box or box[2] <= box[0] or box[3] <= box[1]:
             continue
-        cells.append((c, box))
-    if not cells:
+        out.append((c, box))
+    return out
+
+
+class _Frame:
+    """Projected metres -> SVG user units, north up, with a margin; the scale bar's length; score quintiles."""
+
+    def __init__(self, boxes: list[tuple[dict, list[float]]], width: float):
+        minx = min(b[0] for _, b in boxes)
+        miny = min(b[1] for _, b in boxes)
+        maxx = max(b[2] for _, b in boxes)
+        maxy = max(b[3] for _, b in boxes)
+        span_x, span_y = maxx - minx, maxy - miny
+        pad = 0.06 * max(span_x, span_y)
+        self.minx, self.maxy = minx - pad, maxy + pad
+        self.scale = width / (maxx - minx + 2 * pad)
+        self.width = width
+        self.height = round(max(160.0, (maxy - miny + 2 * pad) * self.scale), 2)
+        km = max(span_x, span_y) / 1000
+        self.bar_m = next((m for m in (100, 200, 500, 1000, 2000, 5000, 10000, 20000) if m >= km * 1000 / 5), 50000)
+        self.scores = sorted(_num(c.get("score")) or 0.0 for c, _ in boxes)
+
+    def level(self, score: float) -> int:
+        """Quintile of the score among the cells drawn (ties share the higher class)."""
+        return 1 + min(4, int(5 * bisect_left(self.scores, score) / len(self.scores)))
+
+    def px(self, x: float) -> float:
+        return round((x - self.minx) * self.scale, 2)
+
+    def py(self, y: float) -> float:
+        return round((self.maxy - y) * self.scale, 2)
+
+    def common(self) -> dict:
+        return {"width": self.width, "height": self.height, "scale_px": round(self.bar_m * self.scale, 2),
+                "scale_label": f"{self.bar_m / 1000:g} km" if self.bar_m >= 1000 else f"{self.bar_m} m"}
+
+
+def _rect(frame: _Frame, c: dict, box: list[float]) -> dict:
+    x0, y0, x1, y1 = box
+    score = _num(c.get("score")) or 0.0
+    return {"x": frame.px(x0), "y": frame.py(y1), "w": round((x1 - x0) * frame.scale, 2),
+            "h": round((y1 - y0) * frame.scale, 2), "level": frame.level(score), "rank": c.get("rank"),
+            "cell": c.get("cell"), "score": score, "cx": frame.px((x0 + x1) / 2), "cy": frame.py((y0 + y1) / 2)}
+
+
+def forecast_map(payload: dict | None) -> dict | None:
+    """A forecast's flagged cells (boxes in projected metres) as SVG rectangles, north up, shaded in five classes by
+    score; None when the payload has no cells with coordinates."""
+    boxes = _boxes((payload or {}).get("cells"))
+    if not boxes:
         return None
-    minx = min(b[0] for _, b in cells)
-    miny = min(b[1] for _, b in cells)
-    maxx = max(b[2] for _, b in cells)
-    maxy = max(b[3] for _, b in cells)
-    span_x, span_y = maxx - minx, maxy - miny
-    pad = 0.06 * max(span_x, span_y)
-    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    scale = MAP_WIDTH / (maxx - minx)
-    height = max(160.0, (maxy - miny) * scale)
-    scores = sorted(_num(c.get("score")) or 0.0 for c, _ in cells)
+    frame = _Frame(boxes, MAP_WIDTH)
+    return {**frame.common(), "cells": [_rect(frame, c, b) for c, b in boxes]}
 
-    def level(s: float) -> int:  # quintile of the score among the flagged cells (ties share the higher class)
-        below = sum(1 for v in scores if v < s)
-        return 1 + min(4, int(5 * below / len(scores)))
 
-    rects = []
-    for c, (x0, y0, x1, y1) in cells:
-        score = _num(c.get("score")) or 0.0
-        rects.append({"x": round((x0 - minx) * scale, 2), "y": round((maxy - y1) * scale, 2),
-                      "w": round((x1 - x0) * scale, 2), "h": round((y1 - y0) * scale, 2),
-                      "level": level(score), "rank": c.get("rank"), "cell": c.get("cell"), "score": score,
-                      "cx": round((x0 + x1 - 2 * minx) / 2 * scale, 2),
-                      "cy": round((2 * maxy - y0 - y1) / 2 * scale, 2)})
-    km = max(span_x, span_y) / 1000
-    bar_m = next((m for m in (100, 200, 500, 1000, 2000, 5000, 10000, 20000) if m >= km * 1000 / 5), 50000)
-    return {"width": MAP_WIDTH, "height": round(height, 2), "cells": rects,
-            "scale_px": round(bar_m * scale, 2), "scale_label": f"{bar_m / 1000:g} km" if bar_m >= 1000 else f"{bar_m} m"}
+def surface_map(result: dict | None, *, labelled: int = 10) -> dict | None:
+    """A day's whole risk surface (`forecast.flows.forecast_surface`): every valid cell shaded by its score's
+    quintile, with neighbouring cells of one class in a row drawn as one rectangle (a city's 10,000 cells become a
+    few thousand shapes); the top places outlined and the first `labelled` numbered; the recent incidents as dots."""
+    boxes = _boxes((result or {}).get("surface"))
+    if not boxes:
+        return None
+    frame = _Frame(boxes, SURFACE_WIDTH)
+    rows: dict[float, list] = {}
+    for c, b in boxes:
+        rows.setdefault(b[1], []).append((b[0], b[2], b[3], frame.level(_num(c.get("score")) or 0.0)))
+    runs = []
+    for y0, row in rows.items():
+        row.sort()
+        start, end, top, lvl = row[0]
+        for x0, x1, y1, level in row[1:]:
+            if level == lvl and abs(x0 - end) < 1e-6:
+                end = x1
+                continue
+            runs.append((start, y0, end, top, lvl))
+            start, end, top, lvl = x0, x1, y1, level
+        runs.append((start, y0, end, top, lvl))
+    bands = [{"x": frame.px(x0), "y": frame.py(y1), "w": round((x1 - x0) * frame.scale, 2),
+              "h": round((y1 - y0) * frame.scale, 2), "level": lvl} for x0, y0, x1, y1, lvl in runs]
+    places = [_rect(frame, c, b) for c, b in _boxes(result.get("places"))]
+    for p in places:  # a number beside its cell, kept inside the frame
+        p["lx"] = min(max(p["cx"] + 9, 8), frame.width - 8)
+        p["ly"] = min(max(p["cy"] - 9, 10), frame.height - 6)
+    events = [{"x": frame.px(e["x"]), "y": frame.py(e["y"])} for e in result.get("recent") or []
+              if _num(e.get("x")) is not None and _num(e.get("y")) is not None]
+    return {**frame.common(), "bands": bands, "places": places, "labelled": labelled, "events": events}
 
 
 def card_sections(markdown: str) -> tuple[str, list[dict]]:

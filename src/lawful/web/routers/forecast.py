@@ -3,9 +3,12 @@ forecast through the governance gate. Each parses, calls a flow of `lawful.forec
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from lawful.forecast import flows
@@ -92,6 +95,32 @@ def backtest(body: BacktestIn, c: Call = CallDep) -> dict:
 def run(body: RunIn, c: Call = CallDep) -> dict:
     """One day's top places, each with the terms of its score (development activity, not an operational output)."""
     return c.flow(flows.forecast_run, **body.model_dump())
+
+
+class MapIn(RunIn):
+    recent_days: int = Field(flows.RECENT_DAYS, ge=0, le=31, description="days of incidents before the day to overlay")
+
+
+@router.post("/map")
+def surface_map(body: MapIn, c: Call = CallDep) -> dict:
+    """One day's whole risk surface (each cell's box in projected metres and outline in lon/lat, rank, score,
+    sentence), the top places with their terms, and the incidents of the days before (development activity)."""
+    return c.flow(flows.forecast_surface, **body.model_dump())
+
+
+EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/export/{layer}.{fmt}")
+def export(layer: Literal["surface", "places"], fmt: Literal["geojson", "csv"], q: Annotated[RunIn, Query()],
+           c: Call = CallDep) -> Response:
+    """The day's surface or its top places for QGIS or ArcGIS: GeoJSON (EPSG:4326 polygons with rank, score and
+    sentence) or CSV (the same, with the outline as WKT). Query parameters as POST /forecast/run."""
+    result = c.flow(flows.forecast_surface, **q.model_dump(), recent_days=0)
+    body = (json.dumps(flows.surface_geojson(result, layer)) if fmt == "geojson"
+            else flows.surface_csv(result, layer))
+    name = f"lawful-{layer}-{result['day']}.{fmt}"
+    return Response(body, media_type=EXPORT_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/audit", status_code=202)
