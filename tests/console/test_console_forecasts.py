@@ -93,3 +93,45 @@ def test_a_forecast_for_a_category_not_stored_says_so_and_a_dpo_is_refused(loade
     other.goto(f"{console.base}/console/forecasts?run=1")
     assert other.get_by_role("heading", name="Refused").is_visible()
     assert any(e["actor"] == "dpo" for e in console.trail("access.deny"))
+
+
+def test_an_analyst_starts_a_backtest_and_reads_pai_by_coverage_as_a_chart(loaded, console, browser, shot):  # noqa: F811
+    console.enrol("analyst")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch(page)
+    sign_in(page, console, "analyst", next_="?next=/console/backtests")
+    form = page.get_by_role("form", name="Start a backtest")
+    form.get_by_label("First day").fill("2019-11-01")
+    form.get_by_label("End (not forecast)").fill("2019-12-25")
+    form.get_by_label("Every how many days").fill("14")
+    for name in ("kde", "prospective"):
+        form.get_by_label(name, exact=True).uncheck()
+    form.get_by_label("naive", exact=True).check()  # naive and naive-all
+    form.get_by_role("button", name="Start the backtest").click()
+    assert "/console/backtests?job=" in page.url
+    # the job runs in the server; the page says how far it is and the person checks again (no script, no timed
+    # refresh): a bounded number of reloads, each a full request, never a sleep
+    for _ in range(2000):
+        if page.get_by_role("link", name="Check again").count() == 0:
+            break
+        page.get_by_role("link", name="Check again").click()
+    chart = page.get_by_role("img", name="PAI by share of the area flagged, per model, with 95% intervals")
+    assert chart.is_visible()
+    assert page.locator(".pai-chart .series").count() == 2
+    assert page.locator(".pai-chart .series-0 circle").count() == 5  # 1%, 2%, 5%, 10%, 20%
+    assert page.locator(".pai-chart .whisker").count() > 0
+    table = page.get_by_role("table")
+    assert table.get_by_role("row").count() == 1 + 10
+    assert table.get_by_role("row", name="naive-all 5%").is_visible()
+    assert page.get_by_text("4, 2019-11-01 to 2019-12-13").is_visible()
+    assert page.locator(".facts dd").first.inner_text() == "Break and Enter"
+    shot(page, "21-backtests")
+    [entry] = console.trail("development")
+    assert entry["details"]["analysis"] == "backtest" and entry["details"]["models"] == ["naive", "naive-all"]
+    assert errors == []
+    # someone else's job does not exist for them
+    console.enrol("supervisor")
+    other = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(other, console, "supervisor")
+    other.goto(page.url)
+    assert other.get_by_text("No job").is_visible()

@@ -46,6 +46,7 @@ ALERT_VERDICTS = (("confirmed", "Confirmed"), ("false-alarm", "False alarm"), ("
 # pinned policy (the pages themselves still ask the services, which decide).
 NAV = (("review", "Review queue", ("outputs.read", "outputs.decide", "outputs.read-sandbox")),
        ("forecasts", "Forecasts", ("incidents.read",)),
+       ("backtests", "Backtests", ("incidents.read",)),
        ("registry", "Registry", None),
        ("audit", "Audit trail", ("audit.read",)),
        ("privacy", "Data protection", ("privacy.requests",)))
@@ -302,6 +303,48 @@ def forecasts_export(request: Request, layer: Literal["surface", "places"], fmt:
         body, kind = fc_flows.surface_csv(result, layer), "text/csv; charset=utf-8"
     name = f"lawful-{layer}-{result['day']}.{fmt}"
     return Response(body, media_type=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# ---- backtests (a job started from the page; the page shows its progress, then PAI by coverage as a chart) ---------
+BACKTEST_MODELS = ("naive-all", "kde", "prospective")  # checked by default: quick on the full Toronto data
+
+
+@router.get("/backtests")
+def backtests(request: Request, job: str | None = Query(None, max_length=40, pattern=r"^[0-9a-f]+$"),
+              c: ConsoleCall = CC):
+    """The form, and with `job` the person's backtest job: its progress while it runs (the person reloads; the
+    Content-Security-Policy allows no script and a timed refresh would fail WCAG 2.2.1), its chart and table once
+    done. Reading a job is read-only, like GET /api/v1/jobs/ID: its `development` entry was written when it started."""
+    actor = c.actor()
+    me = _me(c, actor)
+    found = c.door.jobs.get(job, owner=actor.name).view() if job else None
+    result = found["result"] if found and found["state"] == "done" else None
+    return page(request, "backtests.html", {
+        "me": me, "title": "Backtests", "active": "backtests", "models": MODELS, "job": found,
+        "result": result, "chart": present.pai_chart(result["summaries"]) if result else None,
+        "defaults": BACKTEST_MODELS, "purposes": _purposes(me, "incidents.read", "crime analysis")})
+
+
+@router.post("/backtests")
+def backtest_start(request: Request, csrf: Csrf = "",
+                   category: Annotated[str, Form(min_length=1, max_length=200)] = "Break and Enter",
+                   start: Annotated[date, Form()] = date(2019, 1, 1), end: Annotated[date, Form()] = date(2019, 12, 31),
+                   every_days: Annotated[int, Form(ge=1, le=3_660)] = 7,
+                   models: Annotated[list[Model], Form(max_length=len(MODELS))] = [],  # noqa: B006
+                   purpose: Annotated[str, Form(min_length=1, max_length=200)] = "crime analysis",
+                   c: ConsoleCall = CC):
+    """Start a rolling backtest as POST /api/v1/forecast/backtests does (checked and on the trail now, computed as
+    a job), then show its page."""
+    c.checked(csrf)
+    if not models:
+        raise LawfulError("choose at least one model to compare", "tick one or more models and start again")
+    actor, plan = c.flow(lambda store, *, actor: (actor, fc_flows.start_backtest(
+        store, actor=actor, category=category, start=start, end=end, every_days=every_days, window_days=365,
+        cell=200.0, models=",".join(models), since=date(2014, 1, 1), purpose=purpose)))
+    store = c.store
+    job = c.door.jobs.submit(kind="forecast.backtest", owner=actor.name, work=lambda job: fc_flows.backtest_result(
+        fc_flows.run_backtest(store, plan, progress=job.progress)))
+    return RedirectResponse(f"{PREFIX}/backtests?job={job.id}", status_code=303)
 
 
 # ---- audit --------------------------------------------------------------------------------------------------------

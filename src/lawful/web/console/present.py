@@ -225,3 +225,47 @@ def sentence(message: str, fix: str | None = None) -> str:
     if fix and ("--" in fix or "`lawful " in fix):  # a hint written for the command line means nothing here
         fix = ""
     return " ".join(x for x in (one(message), one(fix or "")) if x)
+
+
+CHART_COLOURS = ("#1f5fa8", "#b3411a", "#1e6b3a", "#6a3d9a", "#8a5a00", "#0f6e7a")  # 3:1 or more on white
+
+
+def pai_chart(summaries: list[dict], *, width: float = 720, height: float = 340) -> dict | None:
+    """A backtest's PAI by coverage, one line per model with each point's 95% interval as a whisker, as SVG
+    geometry: {width, height, plot box, x ticks (coverage %), y ticks, series: [{model, colour, path, points}]}.
+    Coverage on a log scale (1% to 20% are the protocol's levels); None without any finite PAI."""
+    rows = [s for s in summaries or [] if _num(s.get("pai")) is not None and (_num(s.get("coverage")) or 0) > 0]
+    if not rows:
+        return None
+    left, right, top, bottom = 56.0, 16.0, 16.0, 44.0
+    pw, ph = width - left - right, height - top - bottom
+    covs = sorted({float(s["coverage"]) for s in rows})
+    lo_c, hi_c = math.log(covs[0]), math.log(covs[-1])
+    highs = [_num(s.get("pai_high")) or _num(s["pai"]) for s in rows]
+    y_max = max(max(highs), 1.0)
+    step = next(m for m in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 1e9) if y_max / m <= 6)
+    y_max = math.ceil(y_max / step) * step
+
+    def x(c: float) -> float:
+        return round(left + (pw / 2 if hi_c == lo_c else (math.log(c) - lo_c) / (hi_c - lo_c) * pw), 2)
+
+    def y(v: float) -> float:
+        return round(top + ph - max(0.0, min(v, y_max)) / y_max * ph, 2)
+
+    series = []
+    names = list(dict.fromkeys(s["model"] for s in rows))
+    for i, model in enumerate(names):
+        pts = []
+        dodge = (i - (len(names) - 1) / 2) * 5  # models side by side at each coverage, so equal ones both show
+        for s in sorted((s for s in rows if s["model"] == model), key=lambda s: s["coverage"]):
+            pai, low, high = _num(s["pai"]), _num(s.get("pai_low")), _num(s.get("pai_high"))
+            pts.append({"x": round(x(float(s["coverage"])) + dodge, 2), "y": y(pai), "pai": pai, "coverage": float(s["coverage"]),
+                        "low": low, "high": high, "y_low": y(low) if low is not None else None,
+                        "y_high": y(high) if high is not None else None})
+        path = "M" + " L".join(f"{p['x']} {p['y']}" for p in pts)
+        series.append({"model": model, "colour": i % len(CHART_COLOURS), "path": path, "points": pts,
+                       "dash": i >= len(CHART_COLOURS)})
+    y_ticks = [{"v": f"{k * step:g}", "y": y(k * step)} for k in range(int(y_max / step) + 1)]
+    return {"width": width, "height": height, "left": left, "top": top, "pw": pw, "ph": ph, "bottom": top + ph,
+            "x_ticks": [{"v": f"{c * 100:g}%", "x": x(c)} for c in covs], "y_ticks": y_ticks, "series": series,
+            "one": y(1.0)}
