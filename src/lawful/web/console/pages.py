@@ -175,6 +175,9 @@ def _queue(session, *, actor) -> dict:
     shown = [gov.show_output(session, actor=actor, output_id=o["output"]) for o in waiting[:REVIEW_SHOWN]]
     for o in shown:
         whole = o.get("explanation") or []
+        o["alert"] = present.alert_conditions(whole) if o["kind"] == "alert" else None
+        if o["alert"]:
+            whole = []  # the conditions as a sentence and a table instead of generic items
         o["items"] = present.explanation(whole[:REVIEW_PLACES])  # the rest are on the output's own page
         o["more"] = max(0, len(whole) - REVIEW_PLACES)
         o["choices"] = ALERT_VERDICTS if o["kind"] == "alert" else FORECAST_DECISIONS

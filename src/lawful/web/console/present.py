@@ -269,3 +269,30 @@ def pai_chart(summaries: list[dict], *, width: float = 720, height: float = 340)
     return {"width": width, "height": height, "left": left, "top": top, "pw": pw, "ph": ph, "bottom": top + ph,
             "x_ticks": [{"v": f"{c * 100:g}%", "x": x(c)} for c in covs], "y_ticks": y_ticks, "series": series,
             "one": y(1.0)}
+
+
+def alert_conditions(items) -> dict | None:
+    """An alert's explanation (as `rules.service.issue_alerts` stores it: the engine's sentence, then each condition
+    {when, weight, held, value}) for a person: the conditions that fired as one sentence ("It fired because local
+    time after 21:00 (22:40), items contains 'mist net' (mist net, torch) and ..."), and every condition with whether
+    it held and its weight. None when the items are not an alert's."""
+    conditions = [i for i in items or [] if isinstance(i, dict) and "when" in i and "held" in i]
+    if not conditions:
+        return None
+    rows = [{"text": str(c["when"]), "value": "" if c.get("value") in (None, "") else str(c["value"]),
+             "held": bool(c["held"]), "weight": _num(c.get("weight"))} for c in conditions]
+
+    def said(r: dict) -> str:
+        return r["text"] + (f" ({r['value']})" if r["value"] else "")
+
+    held = [said(r) for r in rows if r["held"]]
+    if not held:
+        because = "None of its conditions held."
+    else:
+        listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+        because = f"It fired because {listed}."
+    missed = [said(r) for r in rows if not r["held"]]
+    if missed:
+        because += " Not met: " + "; ".join(missed) + "."
+    engine = next((i.get("sentence") for i in items if isinstance(i, dict) and i.get("sentence")), None)
+    return {"because": because, "conditions": rows, "detail": engine}
