@@ -123,6 +123,7 @@ def main() -> None:
     ap.add_argument("--cells", type=int, default=400)
     ap.add_argument("--trail", type=int, default=3000, help="extra trail entries (searches) before measuring")
     ap.add_argument("--postgres")
+    ap.add_argument("--profile", metavar="PAGE", help="print where the server's time goes for one page (its label)")
     args = ap.parse_args()
     tmp = fresh_sqlite_env()
     if args.postgres:
@@ -153,6 +154,25 @@ def main() -> None:
                 ("audit verify (POST)", "dpo", "POST", "/console/audit/verify", "/console/audit"),
                 ("audit export (POST)", "dpo", "POST", "/console/audit/export", "/console/audit")]
         times: dict[str, list[float]] = {}
+        if args.profile == "review queue":  # where the queue's server time goes (in this thread: services + template)
+            import cProfile
+            import pstats
+
+            from lawful import db
+            from lawful.access.service import get_actor
+            from lawful.web.console import pages
+
+            engine = db.open_store(settings)
+            prof = cProfile.Profile()
+            for _ in range(args.rounds):
+                with db.transaction(engine, settings=settings) as session:
+                    prof.enable()
+                    queue = pages._queue(session, actor=get_actor(session, name="sue"))
+                    pages.templates.get_template("review.html").render(
+                        prefix="/console", me={"name": "sue", "roles": [], "nav": [], "csrf": "x"}, **queue)
+                    prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+            return
         for label, who, method, path, form_page in plan:
             as_(who)
             data = {"csrf": csrf(form_page), "purpose": "governance"} if form_page else None

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from statistics import median
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from lawful.access.service import Actor
 from lawful.errors import Conflict, LawfulError, NotFound
@@ -39,7 +39,9 @@ def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
     policy = load_policy()
     if not any(policy.granted(r) & READS for r in actor.roles):
         require(actor, "outputs.read", Resource("output", "open"), "governance", policy)
+    # payloads and explanations stay in the database until someone reads them (hundreds of kB of JSON each)
     rows = session.execute(select(Output, Entry).join(Entry, Output.entry_id == Entry.id)
+                           .options(defer(Output.payload), defer(Output.explanation))
                            .where(Output.status == "open").order_by(Output.id)).all()
     sees_sandbox = _sees_sandbox(actor)
 

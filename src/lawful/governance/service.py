@@ -203,6 +203,34 @@ def show_output(session: Session, *, actor: Actor, output_id: int) -> dict:
     return output_view(o, e, full=True)
 
 
+def queue_outputs(session: Session, *, actor: Actor, limit: int, places: int,
+                  whole: tuple[str, ...] = ("alert",)) -> tuple[int, list[dict]]:
+    """What a review queue shows: (how many open outputs this person may read, the oldest `limit` of them, each with
+    only its first `places` explanation entries and `explanation_count`, without its payload; outputs of the kinds
+    in `whole`, whose explanations are short, with all of it). The database hands over just those entries, so a
+    queue of forecasts of 400 places each does not decode megabytes of JSON. Each output shown is a consultation on
+    the trail, as with show_output."""
+    from sqlalchemy import func, select
+
+    from lawful.governance.models import Output
+
+    waiting = review.get_open(session, actor=actor)
+    length = func.jsonb_array_length if session.get_bind().dialect.name == "postgresql" else func.json_array_length
+    shown = []
+    for o, e in waiting[:limit]:
+        if o.kind in whole:
+            head = list(o.explanation or [])
+            count = len(head)
+        else:
+            row = session.execute(select(length(Output.explanation), *(Output.explanation[i] for i in range(places)))
+                                  .where(Output.id == o.id)).one()
+            head, count = [item for item in row[1:] if item is not None], int(row[0] or 0)
+        audit.append(session, actor=actor.name, action="consultation", obj=f"output:{o.id}", purpose=o.purpose,
+                     details={"model": e.ref})
+        shown.append({**output_view(o, e), "explanation": head, "explanation_count": count})
+    return len(waiting), shown
+
+
 def review_stats(session: Session, *, actor: Actor, by: str, thresholds: Thresholds) -> list[dict]:
     """Acceptance rate and time to decision per reviewer or per model, with automation-bias warnings. Figures
     about named reviewers: for oversight only, and a consultation on the trail."""

@@ -171,20 +171,19 @@ def sign_out(request: Request, csrf: Csrf = "", c: ConsoleCall = CC):
 
 # ---- review -------------------------------------------------------------------------------------------------------
 def _queue(session, *, actor) -> dict:
-    waiting = gov.open_outputs(session, actor=actor)
-    shown = [gov.show_output(session, actor=actor, output_id=o["output"]) for o in waiting[:REVIEW_SHOWN]]
+    # only what the page shows: the oldest outputs, each with its first places' explanations, no payloads
+    total, shown = gov.queue_outputs(session, actor=actor, limit=REVIEW_SHOWN, places=REVIEW_PLACES)
     for o in shown:
-        whole = o.get("explanation") or []
-        o["alert"] = present.alert_conditions(whole) if o["kind"] == "alert" else None
-        if o["alert"]:
-            whole = []  # the conditions as a sentence and a table instead of generic items
-        o["items"] = present.explanation(whole[:REVIEW_PLACES])  # the rest are on the output's own page
-        o["more"] = max(0, len(whole) - REVIEW_PLACES)
+        head = o.get("explanation") or []
+        # an alert's explanation (whole): the engine's sentence, then one entry per condition
+        o["alert"] = present.alert_conditions(head) if o["kind"] == "alert" else None
+        o["items"] = [] if o["alert"] else present.explanation(head)  # the rest are on the output's own page
+        o["more"] = 0 if o["alert"] else max(0, o["explanation_count"] - len(head))
         o["choices"] = ALERT_VERDICTS if o["kind"] == "alert" else FORECAST_DECISIONS
     # a reviewer whose pattern trips the automation-bias warning sees it beside the buttons (their own figures)
     decides = bool(shown) and "outputs.decide" in _granted(actor)
     mine = gov.own_review_figures(session, actor=actor, thresholds=Thresholds.from_env()) if decides else None
-    return {"total": len(waiting), "outputs": shown, "mine": mine}
+    return {"total": total, "outputs": shown, "mine": mine}
 
 
 def _granted(actor) -> set[str]:
