@@ -241,3 +241,4 @@ def _goodbye(out, made: dict[str, tuple[str, str | None]]) -> None:
         if uri:
             line += f"\n  {'':17s} {'':12s} one-time codes: add {uri} to an authenticator app"
         out.print(line, highlight=False)
+    out.print("\n[bold]The console:[/] http://127.0.0.1:8000/console (after `make serve`; sign in as above)", highlight=False)
