@@ -146,7 +146,7 @@ def test_suspended_model_is_refused_with_the_reason_and_reinstating_needs_approv
     ref = gov.active()
     code, out, err = run_cli(["models", "suspend", ref, "--reason", "complaint under review", "--as", "analyst"], capsys)
     assert code == 2 and "no role of analyst (analyst) grants models.suspend" in err
-    code, out, _ = run_cli(["audit", "log", "--action", "access.deny"], capsys)
+    code, out, _ = run_cli(["audit", "log", "--action", "access.deny", "--as", "dpo"], capsys)
     assert "analyst" in out and "access.deny" in out  # the denial is on the trail
     code, out, err = run_cli(["models", "suspend", ref, "--reason", "complaint under review", "--as", "dpo"], capsys)
     assert code == 0, err
