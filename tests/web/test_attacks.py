@@ -71,6 +71,8 @@ SAMPLES: dict[tuple[str, str], dict] = {
     ("GET", f"{API}/reports/weekly"): {},
     ("POST", f"{API}/forecast/backtests"): {"json": {}},
     ("POST", f"{API}/forecast/run"): {"json": {}},
+    ("POST", f"{API}/forecast/map"): {"json": {}},
+    ("GET", f"{API}/forecast/export/{{layer}}.{{fmt}}"): {"path": {"layer": "places", "fmt": "geojson"}},
     ("POST", f"{API}/forecast/audit"): {"json": {}},
     ("POST", f"{API}/forecast/feedback"): {"json": {}},
     ("POST", f"{API}/forecast/issue"): {"json": {"ref": REF, "purpose": "patrol planning"}},
@@ -261,7 +263,8 @@ def trail_refusals(server, dpo, name: str) -> int:
 G, P = "GET", "POST"
 REFUSED = {  # person -> the routes the shipped policy refuses them (with the world above)
     "ana": [  # an analyst with internal clearance: nothing secret, nothing of the trail, people or privacy
-        (G, "/incidents/stats"), (G, "/incidents/quarantine"), (P, "/forecast/run"), (P, "/forecast/backtests"),
+        (G, "/incidents/stats"), (G, "/incidents/quarantine"), (P, "/forecast/run"), (P, "/forecast/map"),
+        (G, "/forecast/export/{layer}.{fmt}"), (P, "/forecast/backtests"),
         (P, "/forecast/audit"), (P, "/forecast/feedback"), (P, "/forecast/issue"), (P, "/rules/check"),
         (P, "/rules/runs"), (P, "/privacy/reidentify"), (P, "/datasets/{name}/load"),
         (G, "/audit/log"), (G, "/audit/verify"), (P, "/audit/export"), (G, "/access/denials"),
