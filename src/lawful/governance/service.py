@@ -295,6 +295,21 @@ def mark_reported(session: Session, *, actor: Actor, incident_id: int, to: str) 
     return incident_view(inc, entry.ref, datetime.now(timezone.utc))
 
 
+# ---- the circuit breaker's events -----------------------------------------------------------------------------------
+def breaker_events(session: Session, *, actor: Actor, limit: int = 50) -> list[dict]:
+    """Every suspension (the breaker's, automatic, or a person's stop button) and every reinstatement asked after
+    one, newest first, from the registry's lifecycle history; for oversight, and a consultation on the trail."""
+    require_oversight(actor, "breaker events")
+    refs = {e.id: e.ref for e in registry.get_all(session)}
+    moves = [c for c in registry.get_state_changes(session)
+             if c.to_state == "suspended" or (c.from_state == "suspended" and c.to_state == "submitted")]
+    moves = sorted(moves, key=lambda c: c.id, reverse=True)[:limit]
+    audit.append(session, actor=actor.name, action="consultation", obj="governance:breaker", purpose=GOVERNANCE,
+                 details={"events": len(moves)})
+    return [{"model": refs[c.entry_id], "event": "suspended" if c.to_state == "suspended" else "reinstatement asked",
+             "actor": c.actor, "automatic": c.automatic, "reason": c.reason, "at": _iso(c.at)} for c in moves]
+
+
 # ---- reports ------------------------------------------------------------------------------------------------------
 def weekly_report(session: Session, *, actor: Actor, tz: ZoneInfo, thresholds: Thresholds,
                   week_ending: date | None = None) -> dict:

@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -474,19 +475,27 @@ def registry_step(request: Request, ref: RefPath,
 
 
 # ---- data protection ----------------------------------------------------------------------------------------------
-def _protection(session, *, actor) -> dict:
-    """Each section through its own privacy or access service, each a consultation on the trail."""
+def _protection(session, *, actor, tz: ZoneInfo) -> dict:
+    """Each section through its own privacy, access or governance service, each a consultation on the trail (the
+    oversight sections, breaker events, every reviewer's figures and the weekly report, are the DPO's as an
+    oversight role)."""
     reqs = requests.list_requests(session, actor=actor)
     found = breaches.list_breaches(session, actor=actor)
     kept = retention.retention_report(session, actor=actor, purpose="data protection")
     denied = access.denials_view(session, actor=actor, limit=15, purpose="data protection")
+    thresholds = Thresholds.from_env()
+    events = gov.breaker_events(session, actor=actor)
+    reviewers = gov.review_stats(session, actor=actor, by="reviewer", thresholds=thresholds)
+    report = gov.weekly_report(session, actor=actor, tz=tz, thresholds=thresholds)
     return {"requests": reqs, "breaches": found, "holds": kept["holds"], "retention": kept["rows"],
-            "denials": denied}
+            "denials": denied, "breaker": events, "reviewers": reviewers, "report": report,
+            "bias_rule": {"decisions": thresholds.bias_min_decisions, "acceptance": thresholds.bias_acceptance,
+                          "seconds": thresholds.bias_seconds}}
 
 
 @router.get("/privacy")
 def privacy(request: Request, c: ConsoleCall = CC):
-    me, data = _view(c, _protection)
+    me, data = _view(c, _protection, tz=ZoneInfo(c.store.settings.timezone))
     now = present.utcnow()
     for r in data["requests"]:
         r["clock"] = present.clock(r["deadline"], now) if r["status"] == "open" else None
