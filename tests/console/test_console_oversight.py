@@ -4,7 +4,13 @@ searched by time; an analyst runs the exposure audit. Every page is checked with
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import httpx
+
+from lawful.access import credentials
 from lawful.governance import registry, review
+from lawful.trail import audit
 from tests.console.test_console import sign_in, watch
 
 
@@ -57,4 +63,67 @@ def test_a_dpo_reads_breaker_events_every_reviewers_bias_figures_and_the_weekly_
     seen = {e["object"] for e in console.trail("consultation") if e["actor"] == "dpo"}
     assert {"governance:breaker", "review:stats:reviewer"} <= seen
     assert any(o.startswith("report:weekly:") for o in seen)
+    assert errors == []
+
+
+class Clock:
+    """time.time_ns for lawful.trail.audit, fixed at a moment: entries written meanwhile carry that time."""
+
+    def __init__(self, when: datetime):
+        self.ns = int(when.timestamp()) * 1_000_000_000
+
+    def time_ns(self) -> int:
+        return self.ns
+
+
+def test_the_audit_trail_is_searched_by_day_in_the_console_and_the_api(console, browser, shot, monkeypatch):
+    gov = console.gov
+    with monkeypatch.context() as m:  # the owner registered on 2 March 2025 and submitted on 5 March
+        m.setattr(audit, "time", Clock(datetime(2025, 3, 2, 12, 0, tzinfo=timezone.utc)))
+        ref = gov.register("high")
+        m.setattr(audit, "time", Clock(datetime(2025, 3, 5, 9, 30, tzinfo=timezone.utc)))
+        gov.step(registry.submit, ref, "owner", thresholds=gov.t)
+    console.enrol("dpo")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch(page)
+    sign_in(page, console, "dpo", code=console.code("dpo"), next_="?next=/console/audit")
+    search = page.get_by_role("search", name="Search the trail")
+    search.get_by_label("Actor").fill("owner")
+    search.get_by_label("From (day, UTC)").fill("2025-03-01")
+    search.get_by_label("To (day, UTC, included)").fill("2025-03-02")
+    search.get_by_role("button", name="Search").click()
+    assert "from=2025-03-01" in page.url and "to=2025-03-02" in page.url
+    rows = page.get_by_role("table").get_by_role("row").all_inner_texts()[1:]
+    assert rows and all("2025-03-02 12:00:00 UTC" in r for r in rows), rows
+    assert any("model.register" in r for r in rows) and not any("model.submit" in r for r in rows)
+    # the fields keep the days searched
+    assert search.get_by_label("From (day, UTC)").input_value() == "2025-03-01"
+    shot(page, "25-audit-by-day")
+
+    # "to" includes the whole day: the submission at 09:30 on 5 March is found, the registration is not
+    page.goto(f"{console.base}/console/audit?by=owner&from=2025-03-05&to=2025-03-05")
+    rows = page.get_by_role("table").get_by_role("row").all_inner_texts()[1:]
+    assert rows and all("2025-03-05 09:30:00 UTC" in r for r in rows), rows
+    assert any("model.submit" in r for r in rows)
+    # a day that is not one is said so, and the search is not run
+    page.goto(f"{console.base}/console/audit?from=2025-13-40")
+    assert page.get_by_role("heading", name="Problem").is_visible()
+    assert page.get_by_text("from: '2025-13-40' is not a day").is_visible()
+
+    # the API's GET /api/v1/audit/log takes the same bounds as since (inclusive) and until (exclusive)
+    with gov.tx() as s:
+        token = credentials.create_api_token(s, actor=gov.actor(s, "dpo"), label="search", days=1, scope="read")
+    api = httpx.Client(base_url=f"{console.base}/api/v1", headers={"Authorization": f"Bearer {token}"})
+    found = api.get("/audit/log", params={"by": "owner", "since": "2025-03-04", "until": "2025-03-06T00:00:00Z",
+                                          "limit": 100}).json()
+    assert found and {e["action"] for e in found} >= {"model.submit"}
+    assert "model.register" not in {e["action"] for e in found}
+    everything = api.get("/audit/log", params={"by": "owner", "limit": 100}).json()  # no bounds: as before
+    assert {"model.register", "model.submit"} <= {e["action"] for e in everything}
+    bad = api.get("/audit/log", params={"since": "2025-03-06", "until": "2025-03-04"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert "before the end" in bad.json().get("fix", bad.text)
+    assert api.get("/audit/log", params={"since": "last week"}).status_code == 422
+    searches = [e for e in console.trail("consultation") if e["object"] == "trail:log" and e["actor"] == "dpo"]
+    assert any(e["details"].get("since") == "2025-03-04T00:00:00+00:00" for e in searches)
     assert errors == []

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -409,9 +410,14 @@ def get_checkpoints(session: Session) -> list[tuple]:
 
 
 def get_all(session: Session, *, action: str | None = None, obj: str | None = None, actor: str | None = None,
-            limit: int = 50) -> list[TrailEntry]:
-    """The newest entries, optionally filtered."""
+            limit: int = 50, since: datetime | None = None, until: datetime | None = None) -> list[TrailEntry]:
+    """The newest entries, optionally filtered; since (inclusive) and until (exclusive) bound the time recorded
+    (a naive datetime is UTC)."""
     q = select(TrailEntry).order_by(TrailEntry.seq.desc()).limit(limit)
+    if since is not None:
+        q = q.where(TrailEntry.at_us >= _micros(since))
+    if until is not None:
+        q = q.where(TrailEntry.at_us < _micros(until))
     if action:
         q = q.where(TrailEntry.action == action)
     if obj:
@@ -419,6 +425,12 @@ def get_all(session: Session, *, action: str | None = None, obj: str | None = No
     if actor:
         q = q.where(TrailEntry.actor == actor)
     return list(session.scalars(q))
+
+
+def _micros(t: datetime) -> int:
+    """Microseconds since the epoch, as entries record their time (a naive datetime is UTC)."""
+    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return (t - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
 
 
 def verify(session: Session, *, settings: Settings, public_key_path: Path | None = None,

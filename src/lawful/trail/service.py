@@ -6,24 +6,38 @@ from __future__ import annotations
 import io
 import tarfile
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
 from lawful.db import Store
+from lawful.errors import InputError
 from lawful.trail import audit
 
 
 def read_log(session: Session, *, actor, action: str | None = None, by: str | None = None, obj: str | None = None,
-             limit: int = 50, purpose: str = "governance") -> list[dict]:
-    """The newest entries (filtered), for whoever the policy lets read the trail; the reading is a consultation."""
+             limit: int = 50, purpose: str = "governance", since: datetime | None = None,
+             until: datetime | None = None) -> list[dict]:
+    """The newest entries (filtered; since inclusive, until exclusive, a naive time is UTC), for whoever the policy
+    lets read the trail; the reading is a consultation."""
     require(actor, "audit.read", Resource("trail", "log"), purpose)
-    rows = audit.get_all(session, action=action, actor=by, obj=obj, limit=max(1, min(limit, 1000)))
+    if since is not None and until is not None and _utc(since) >= _utc(until):
+        raise InputError(f"the search starts ({_utc(since).isoformat()}) at or after it ends "
+                         f"({_utc(until).isoformat()})", "give a start before the end")
+    rows = audit.get_all(session, action=action, actor=by, obj=obj, limit=max(1, min(limit, 1000)), since=since,
+                         until=until)
+    window = {"since": _utc(since).isoformat() if since else None, "until": _utc(until).isoformat() if until else None}
     audit.append(session, actor=actor.name, action="consultation", obj="trail:log", purpose=purpose,
-                 details={"entries": len(rows), "action": action, "by": by})
+                 details={"entries": len(rows), "action": action, "by": by,
+                          **({k: v for k, v in window.items() if v})})
     return [{"seq": e.seq, "at_us": e.at_us, "actor": e.actor, "action": e.action, "object": e.object,
              "purpose": e.purpose, "details": e.details} for e in rows]
+
+
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def verify_trail(store: Store, *, actor, purpose: str = "governance") -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -354,13 +354,30 @@ def backtest_start(request: Request, csrf: Csrf = "",
 @router.get("/audit")
 def audit(request: Request, action: str | None = Query(None, max_length=60), by: str | None = Query(None, max_length=100),
           object: str | None = Query(None, max_length=300), limit: int = Query(50, ge=1, le=500),
-          c: ConsoleCall = CC):
+          from_: str | None = Query(None, alias="from", max_length=10),
+          to: str | None = Query(None, max_length=10), c: ConsoleCall = CC):
+    """Search the trail; `from` and `to` are whole UTC days (a blank date field is no bound), as since (inclusive)
+    and until (exclusive: the day after `to`) of GET /api/v1/audit/log."""
     action, by, object = (v.strip() or None if v else None for v in (action, by, object))
-    me, rows = _view(c, trail.read_log, action=action, by=by, obj=object, limit=limit)
+    first, last = _day(from_, "from"), _day(to, "to")
+    since = datetime(first.year, first.month, first.day, tzinfo=timezone.utc) if first else None
+    until = (datetime(last.year, last.month, last.day, tzinfo=timezone.utc) + timedelta(days=1)) if last else None
+    me, rows = _view(c, trail.read_log, action=action, by=by, obj=object, limit=limit, since=since, until=until)
     return page(request, "audit.html", {"me": me, "title": "Audit trail", "active": "audit", "rows": rows,
                                         "q": {"action": action or "", "by": by or "", "object": object or "",
-                                              "limit": limit}, "verified": None,
+                                              "limit": limit, "from": first.isoformat() if first else "",
+                                              "to": last.isoformat() if last else ""}, "verified": None,
                                         "export_purposes": _export_purposes(me)})
+
+
+def _day(value: str | None, field: str) -> date | None:
+    """A date field's value: blank is no bound, anything but YYYY-MM-DD is said so."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise LawfulError(f"{field}: {value.strip()!r} is not a day", "give the day as YYYY-MM-DD") from None
 
 
 def _export_purposes(me: dict) -> list[str]:
@@ -389,7 +406,8 @@ def verify(request: Request, csrf: Csrf = "", c: ConsoleCall = CC):
     result = c.flow(trail.verify_trail)
     me, rows = _view(c, trail.read_log, limit=20)
     return page(request, "audit.html", {"me": me, "title": "Audit trail", "active": "audit", "rows": rows,
-                                        "q": {"action": "", "by": "", "object": "", "limit": 20},
+                                        "q": {"action": "", "by": "", "object": "", "limit": 20, "from": "",
+                                              "to": ""},
                                         "verified": result, "export_purposes": _export_purposes(me)})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -14,9 +16,13 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get("/log")
 def log(limit: int = Query(20, ge=1, le=1000), action: str | None = Query(None, max_length=60),
         by: str | None = Query(None, max_length=100), object: str | None = Query(None, max_length=300),
+        since: datetime | None = Query(None, description="entries recorded at or after this time (ISO 8601; "
+                                                         "without a zone: UTC)"),
+        until: datetime | None = Query(None, description="entries recorded before this time (ISO 8601; without a "
+                                                         "zone: UTC)"),
         c: Call = CallDep) -> list[dict]:
-    """The newest trail entries, optionally filtered by action, actor or object."""
-    return c.run(service.read_log, action=action, by=by, obj=object, limit=limit)
+    """The newest trail entries, optionally filtered by action, actor, object and time."""
+    return c.run(service.read_log, action=action, by=by, obj=object, limit=limit, since=since, until=until)
 
 
 @router.get("/verify")
