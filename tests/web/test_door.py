@@ -80,7 +80,7 @@ def test_the_server_refuses_to_start_with_files_others_can_read(store):
     from lawful.web.app import create_app
 
     mint_token(store, "x")  # creates the key files
-    (store.data_dir / "lawful.db").chmod(0o644)  # as a careless copy or a default umask would leave it
-    with pytest.raises(ConfigError, match="open to other accounts"):
+    store.audit_key_path.chmod(0o644)  # as a careless copy or a default umask would leave it
+    with pytest.raises(ConfigError, match="open to other accounts.*trail-ed25519.pem"):
         with TestClient(create_app(store)):
             pass
