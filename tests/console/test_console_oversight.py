@@ -12,6 +12,7 @@ from lawful.access import credentials
 from lawful.governance import registry, review
 from lawful.trail import audit
 from tests.console.test_console import sign_in, watch
+from tests.forecast.test_cli_forecast import loaded  # noqa: F401  (fixture: two years of synthetic incidents)
 
 
 def test_a_dpo_reads_breaker_events_every_reviewers_bias_figures_and_the_weekly_report(console, browser, shot):
@@ -127,3 +128,73 @@ def test_the_audit_trail_is_searched_by_day_in_the_console_and_the_api(console, 
     searches = [e for e in console.trail("consultation") if e["object"] == "trail:log" and e["actor"] == "dpo"]
     assert any(e["details"].get("since") == "2025-03-04T00:00:00+00:00" for e in searches)
     assert errors == []
+
+
+def _share(text: str) -> float:
+    return float(text.strip().rstrip("%")) / 100
+
+
+def test_an_analyst_runs_the_exposure_audit_and_reads_flagged_against_incident_share(loaded, console, browser,  # noqa: F811
+                                                                                       shot):
+    console.enrol("analyst")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch(page)
+    sign_in(page, console, "analyst", next_="?next=/console/exposure")
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Exposure audit").get_attribute(
+        "aria-current") == "page"
+    form = page.get_by_role("form", name="Start an exposure audit")
+    form.get_by_label("First day").fill("2019-11-01")
+    form.get_by_label("End (not forecast)").fill("2019-12-25")
+    form.get_by_label("Every how many days").fill("14")
+    form.get_by_label("Model").select_option("naive-all")
+    form.get_by_label("Share flagged each day (%)").fill("5")
+    form.get_by_label("Areas listed each way").fill("3")
+    form.get_by_role("button", name="Start the exposure audit").click()
+    assert "/console/exposure?job=" in page.url
+    # the job runs in the server; a bounded number of reloads through the Check again link, never a sleep
+    for _ in range(2000):
+        if page.get_by_role("link", name="Check again").count() == 0:
+            break
+        page.get_by_role("link", name="Check again").click()
+    chart = page.get_by_role("img", name="Flagged share against incident share, most over- and under-exposed areas")
+    assert chart.is_visible()
+
+    over = page.get_by_role("region", name="Most over-exposed areas").get_by_role("table")
+    under = page.get_by_role("region", name="Most under-exposed areas").get_by_role("table")
+    over_rows = over.get_by_role("row").all()[1:]
+    under_rows = under.get_by_role("row").all()[1:]
+    assert 1 <= len(over_rows) <= 3 and 1 <= len(under_rows) <= 3
+    # an area is listed on the side it is on: over-exposed above 1, under-exposed below
+    assert all(float(r.get_by_role("cell").all_inner_texts()[4]) > 1 for r in over_rows)
+    assert all(float(r.get_by_role("cell").all_inner_texts()[4]) < 1 for r in under_rows)
+    first_over = over_rows[0].get_by_role("cell").all_inner_texts()  # cell-days, flagged, incidents, incident share
+    first_under = under_rows[0].get_by_role("cell").all_inner_texts()
+    assert _share(first_over[1]) > _share(first_over[3])  # flagged more than its incidents warrant
+    assert _share(first_under[1]) < _share(first_under[3])  # incidents with too little attention
+    # the chart draws the same areas, two bars each, the most over-exposed first with the longer flagged bar
+    areas = {r.get_by_role("rowheader").inner_text() for r in over_rows + under_rows}
+    assert page.locator(".exposure-chart .bar-flagged").count() == len(areas)
+    assert page.locator(".exposure-chart .bar-incidents").count() == len(areas)
+    top = page.locator(".exposure-chart .area").first
+    assert float(top.locator(".bar-flagged").get_attribute("width")) > float(
+        top.locator(".bar-incidents").get_attribute("width"))
+    assert page.get_by_text("Attention misplaced", exact=True).is_visible()
+    shot(page, "26-exposure-audit")
+    [entry] = console.trail("development")
+    assert entry["actor"] == "analyst" and entry["details"]["analysis"] == "exposure audit"
+    assert entry["details"]["coverage"] == 0.05  # the percentage the page asked for, as a share
+    assert errors == []
+
+    # the job is the analyst's: another person is told there is no such job of theirs, and a DPO may not start one
+    console.enrol("supervisor")
+    other = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(other, console, "supervisor")
+    other.goto(page.url)
+    assert other.get_by_text("No job").is_visible()
+    console.enrol("dpo")
+    dpo = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(dpo, console, "dpo", code=console.code("dpo"), next_="?next=/console/exposure")
+    assert dpo.get_by_role("navigation", name="Main").get_by_role("link", name="Exposure audit").count() == 0
+    dpo.get_by_role("form", name="Start an exposure audit").get_by_role("button").click()
+    assert dpo.get_by_role("heading", name="Refused").is_visible()
+    assert any(e["actor"] == "dpo" for e in console.trail("access.deny"))

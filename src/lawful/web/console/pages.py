@@ -48,6 +48,7 @@ ALERT_VERDICTS = (("confirmed", "Confirmed"), ("false-alarm", "False alarm"), ("
 NAV = (("review", "Review queue", ("outputs.read", "outputs.decide", "outputs.read-sandbox")),
        ("forecasts", "Forecasts", ("incidents.read",)),
        ("backtests", "Backtests", ("incidents.read",)),
+       ("exposure", "Exposure audit", ("incidents.read",)),
        ("registry", "Registry", None),
        ("audit", "Audit trail", ("audit.read",)),
        ("privacy", "Data protection", ("privacy.requests",)))
@@ -348,6 +349,50 @@ def backtest_start(request: Request, csrf: Csrf = "",
     job = c.door.jobs.submit(kind="forecast.backtest", owner=actor.name, work=lambda job: fc_flows.backtest_result(
         fc_flows.run_backtest(store, plan, progress=job.progress)))
     return RedirectResponse(f"{PREFIX}/backtests?job={job.id}", status_code=303)
+
+
+# ---- exposure audit (a job started from the page; per area, flagged share against incident share) --------------
+@router.get("/exposure")
+def exposure(request: Request, job: str | None = Query(None, max_length=40, pattern=r"^[0-9a-f]+$"),
+             c: ConsoleCall = CC):
+    """The form, and with `job` the person's exposure-audit job: its progress while it runs (a Check again link, as
+    on the Backtests page), then per area the flagged share against the incident share as a chart and tables.
+    Reading a job is read-only, like GET /api/v1/jobs/ID: its `development` entry was written when it started."""
+    actor = c.actor()
+    me = _me(c, actor)
+    found = c.door.jobs.get(job, owner=actor.name).view() if job else None
+    if found and found["kind"] != "forecast.audit":
+        raise LawfulError(f"job {job} is not an exposure audit", "open it on the page that started it")
+    result = found["result"] if found and found["state"] == "done" else None
+    if result:  # listed as over-exposed only when flagged above its incident share, under-exposed only below it
+        result = {**result, "most_over": [r for r in result["most_over"] if r["disparity"] is None or r["disparity"] > 1],
+                  "most_under": [r for r in result["most_under"] if r["disparity"] is not None and r["disparity"] < 1]}
+    return page(request, "exposure.html", {
+        "me": me, "title": "Exposure audit", "active": "exposure", "models": MODELS, "job": found,
+        "result": result, "chart": present.exposure_chart(result["most_over"], result["most_under"]) if result
+        else None, "purposes": _purposes(me, "incidents.read", "crime analysis")})
+
+
+@router.post("/exposure")
+def exposure_start(request: Request, csrf: Csrf = "",
+                   category: Annotated[str, Form(min_length=1, max_length=200)] = "Break and Enter",
+                   start: Annotated[date, Form()] = date(2019, 1, 1), end: Annotated[date, Form()] = date(2019, 12, 31),
+                   every_days: Annotated[int, Form(ge=1, le=3_660)] = 7,
+                   model: Annotated[Model, Form()] = "naive-all",
+                   coverage: Annotated[float, Form(gt=0, le=100, allow_inf_nan=False)] = 5.0,
+                   top: Annotated[int, Form(ge=1, le=50)] = 5,
+                   purpose: Annotated[str, Form(min_length=1, max_length=200)] = "crime analysis",
+                   c: ConsoleCall = CC):
+    """Start an exposure audit as POST /api/v1/forecast/audit does (checked and on the trail now, computed as a
+    job), then show its page. Coverage is a percentage of the area flagged each day."""
+    c.checked(csrf)
+    actor, plan = c.flow(lambda store, *, actor: (actor, fc_flows.start_exposure_audit(
+        store, actor=actor, category=category, start=start, end=end, every_days=every_days, model=model,
+        coverage=coverage / 100, cell=200.0, window_days=365, since=date(2014, 1, 1), top=top, purpose=purpose)))
+    store = c.store
+    job = c.door.jobs.submit(kind="forecast.audit", owner=actor.name,
+                             work=lambda job: fc_flows.run_exposure_audit(store, plan, progress=job.progress))
+    return RedirectResponse(f"{PREFIX}/exposure?job={job.id}", status_code=303)
 
 
 # ---- audit --------------------------------------------------------------------------------------------------------

@@ -296,3 +296,44 @@ def alert_conditions(items) -> dict | None:
         because += " Not met: " + "; ".join(missed) + "."
     engine = next((i.get("sentence") for i in items if isinstance(i, dict) and i.get("sentence")), None)
     return {"because": because, "conditions": rows, "detail": engine}
+
+
+def exposure_chart(over: list[dict], under: list[dict], *, width: float = 720, bar: float = 9.0) -> dict | None:
+    """An exposure audit's most over- and under-exposed areas as a horizontal bar chart: per area two bars, its share
+    of the flagged cell-days and its share of the period's incidents, on one 0..max share scale, as SVG geometry:
+    {width, height, plot box, x ticks (%), rows: [{area, y, label_y, flagged: {w, share}, incidents: {w, share},
+    group}]}. Over-exposed areas first (most first), then the under-exposed; None without any area."""
+    seen, rows = set(), []
+    for group, found in (("over", over), ("under", under)):
+        for r in found or []:
+            if r.get("area") in seen:
+                continue
+            seen.add(r.get("area"))
+            rows.append((group, r))
+    if not rows:
+        return None
+    left, right, top, bottom = 150.0, 16.0, 8.0, 40.0
+    pw = width - left - right
+    step = 2 * bar + 12  # the two bars of an area and the gap after them
+    ph = step * len(rows)
+    top_share = max(max(_num(r.get("flagged_share")) or 0.0, _num(r.get("incident_share")) or 0.0) for _, r in rows)
+    tick = next(m for m in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if top_share / m <= 5) if top_share else 0.1
+    x_max = max(tick, math.ceil(top_share / tick) * tick)
+
+    def w(v) -> float:
+        return round(max(0.0, min(_num(v) or 0.0, x_max)) / x_max * pw, 2)
+
+    out = []
+    for i, (group, r) in enumerate(rows):
+        y = top + i * step
+        area = str(r.get("area"))
+        out.append({"area": area, "label": area if len(area) <= 22 else area[:21] + "…", "group": group, "y": y,
+                    "label_y": round(y + bar, 2), "flagged": {"w": w(r.get("flagged_share")),
+                                                              "share": _num(r.get("flagged_share")) or 0.0},
+                    "incidents": {"y": y + bar, "w": w(r.get("incident_share")),
+                                  "share": _num(r.get("incident_share")) or 0.0}})
+    ticks = [{"v": f"{k * tick * 100:g}%", "x": round(left + k * tick / x_max * pw, 2)}
+             for k in range(int(round(x_max / tick)) + 1)]
+    return {"width": width, "height": top + ph + bottom, "left": left, "top": top, "pw": pw, "ph": ph,
+            "bottom": top + ph, "bar": bar, "x_ticks": ticks, "rows": out,
+            "split": top + sum(1 for g, _ in rows if g == "over") * step - 6}
