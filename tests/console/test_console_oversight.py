@@ -54,15 +54,21 @@ def test_a_dpo_reads_breaker_events_every_reviewers_bias_figures_and_the_weekly_
     assert "0%" in off.inner_text() and "automation bias" not in off.inner_text()
     assert page.get_by_label("At a glance").get_by_text("1 reviewer with an automation-bias warning").is_visible()
 
-    report = page.get_by_role("region", name="Weekly report")
-    text = report.locator("pre").inner_text()
-    assert "## What needs attention" in text
-    assert "misjudgment 40% over the <b>25%</b> threshold" in text  # the report's Markdown, escaped
-    assert report.locator("pre b").count() == 0
     shot(page, "24-data-protection-oversight")
-
     seen = {e["object"] for e in console.trail("consultation") if e["actor"] == "dpo"}
     assert {"governance:breaker", "review:stats:reviewer"} <= seen
+    assert not any(o.startswith("report:weekly:") for o in seen)  # the report is read when opened, not before
+
+    page.get_by_role("link", name="Read this week's report").click()
+    assert page.url.endswith("/console/privacy/report")
+    report = page.get_by_role("region", name=page.locator("#wk-h").inner_text())
+    text = report.locator("pre").inner_text()
+    assert "## What needs attention" in text
+    assert "Reviewer supervisor accepts 100% of 10 outputs" in text
+    assert "misjudgment 40% over the <b>25%</b> threshold" in text  # the report's Markdown, escaped
+    assert report.locator("pre b").count() == 0
+    shot(page, "24b-weekly-report")
+    seen = {e["object"] for e in console.trail("consultation") if e["actor"] == "dpo"}
     assert any(o.startswith("report:weekly:") for o in seen)
     assert errors == []
 

@@ -538,10 +538,11 @@ def registry_step(request: Request, ref: RefPath,
 
 
 # ---- data protection ----------------------------------------------------------------------------------------------
-def _protection(session, *, actor, tz: ZoneInfo) -> dict:
+def _protection(session, *, actor) -> dict:
     """Each section through its own privacy, access or governance service, each a consultation on the trail (the
-    oversight sections, breaker events, every reviewer's figures and the weekly report, are the DPO's as an
-    oversight role)."""
+    oversight sections, breaker events and every reviewer's figures, are the DPO's as an oversight role). The weekly
+    report is a page of its own: it reads every output of the week and of the 28 days of realised accuracy, about
+    0.3 s on demo data, which would put this page over its 200 ms."""
     reqs = requests.list_requests(session, actor=actor)
     found = breaches.list_breaches(session, actor=actor)
     kept = retention.retention_report(session, actor=actor, purpose="data protection")
@@ -549,16 +550,15 @@ def _protection(session, *, actor, tz: ZoneInfo) -> dict:
     thresholds = Thresholds.from_env()
     events = gov.breaker_events(session, actor=actor)
     reviewers = gov.review_stats(session, actor=actor, by="reviewer", thresholds=thresholds)
-    report = gov.weekly_report(session, actor=actor, tz=tz, thresholds=thresholds)
     return {"requests": reqs, "breaches": found, "holds": kept["holds"], "retention": kept["rows"],
-            "denials": denied, "breaker": events, "reviewers": reviewers, "report": report,
+            "denials": denied, "breaker": events, "reviewers": reviewers,
             "bias_rule": {"decisions": thresholds.bias_min_decisions, "acceptance": thresholds.bias_acceptance,
                           "seconds": thresholds.bias_seconds}}
 
 
 @router.get("/privacy")
 def privacy(request: Request, c: ConsoleCall = CC):
-    me, data = _view(c, _protection, tz=ZoneInfo(c.store.settings.timezone))
+    me, data = _view(c, _protection)
     now = present.utcnow()
     for r in data["requests"]:
         r["clock"] = present.clock(r["deadline"], now) if r["status"] == "open" else None
@@ -570,3 +570,9 @@ def privacy(request: Request, c: ConsoleCall = CC):
                                           "overdue_requests": sum(r["overdue"] for r in open_),
                                           "overdue_breaches": sum(b["overdue"] for b in data["breaches"])})
 
+
+@router.get("/privacy/report")
+def weekly_report(request: Request, c: ConsoleCall = CC):
+    """This week's monitoring report, for oversight (as GET /api/v1/reports/weekly): its Markdown as escaped text."""
+    me, report = _view(c, gov.weekly_report, tz=ZoneInfo(c.store.settings.timezone), thresholds=Thresholds.from_env())
+    return page(request, "report.html", {"me": me, "title": "Weekly report", "active": "privacy", "report": report})
