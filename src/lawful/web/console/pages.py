@@ -322,6 +322,8 @@ def backtests(request: Request, job: str | None = Query(None, max_length=40, pat
     actor = c.actor()
     me = _me(c, actor)
     found = c.door.jobs.get(job, owner=actor.name).view() if job else None
+    if found and found["kind"] != "forecast.backtest":
+        raise LawfulError(f"job {job} is not a backtest", "open it on the page that started it")
     result = found["result"] if found and found["state"] == "done" else None
     return page(request, "backtests.html", {
         "me": me, "title": "Backtests", "active": "backtests", "models": MODELS, "job": found,
