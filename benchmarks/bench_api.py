@@ -97,7 +97,8 @@ def main() -> None:
     tokens = setup(tmp)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "lawful.cli", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy(), text=True)
+                              stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"), env=os.environ.copy(),
+                              text=True)  # the server's own log, for the errors a client sees only as 503
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -128,6 +129,9 @@ def main() -> None:
                 print(f"  {name:28s} n={len(v):5d}  p50 {q[49] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms")
         for e in errors[:5]:
             print("  error:", e)
+    log = (tmp / "server.log").read_text().splitlines()
+    if log:
+        print(f"server log ({tmp / 'server.log'}): {len(log)} lines; first: {log[0][:300]}")
     print("target (issue 12): p99 < 100 ms on SQLite")
 
 

@@ -53,7 +53,12 @@ def _sqlite_begin(conn) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    if make_url(url).get_backend_name() == "postgresql":
+        # More connections than the server's request threads (anyio's 40): with fewer, requests that queue on the
+        # trail's advisory lock hold every pooled connection and the rest time out of the pool (503s at 50 clients).
+        engine = create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_manual_transactions)

@@ -273,6 +273,9 @@ def authenticate(session: Session, *, token: str) -> Actor:
         raise Unauthenticated("the account is locked", f"wait {LOCK_MINUTES} minutes or ask an admin")
     if not session.info.get("readonly") and (row.last_used_at is None or now - row.last_used_at > LAST_USED_STEP):
         row.last_used_at = now  # to the minute: an UPDATE on every request would cost more than the request
+        # Now, not at commit: the row lock must come before the trail's lock, in every transaction, or two requests
+        # with one token deadlock on PostgreSQL (one holds the row, the other the trail's advisory lock).
+        session.flush()
     return Actor(user.name, frozenset(user.roles), user.clearance, row.scope)
 
 

@@ -4,12 +4,12 @@ call services through `deps.Call`."""
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +25,7 @@ from lawful.web.deps import Door
 from lawful.web.routers.incidents import MAX_UPLOAD
 
 API = "/api/v1"
+log = logging.getLogger("lawful.server")  # the operator's log: what a client is told only as "503"
 # The most a request body may hold (413 beyond, refused on its Content-Length before a byte is read, and counted
 # while streamed; authentication comes after the body is read, so this bounds what anyone can make the server
 # read): the largest JSON documents (two 16 MB attachments and a card, escaped) fit. The routes that take more:
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, door: Door | None = None, ho
 
     @app.exception_handler(SQLAlchemyError)
     async def _store_failed(_request: Request, exc: SQLAlchemyError):
+        log.error("store error on %s %s: %s", _request.method, _request.url.path, " ".join(str(exc).split())[:500])
         return problems.problem(503, "the store could not complete the request; nothing was committed",
                                 fix="try again; if it persists, tell the operator", kind="unavailable")
 
