@@ -22,7 +22,7 @@ from lawful.server_files import refuse_shared
 from lawful.settings import Settings
 from lawful.web import problems
 from lawful.web.deps import Door
-from lawful.web.routers.incidents import MAX_UPLOAD
+from lawful.incidents.flows import upload_limit
 
 API = "/api/v1"
 log = logging.getLogger("lawful.server")  # the operator's log: what a client is told only as "503"
@@ -31,9 +31,12 @@ log = logging.getLogger("lawful.server")  # the operator's log: what a client is
 # read): the largest JSON documents (two 16 MB attachments and a card, escaped) fit. The routes that take more:
 # uploads of incident files and rule runs with event and zone files.
 BODY_LIMIT = 64 * 2**20
-LARGE_BODIES = {f"{API}/incidents/loads": 2 * MAX_UPLOAD + 2**20,
-                f"{API}/rules/runs": 2 * (EVENT_BYTES + 8 * ZONE_BYTES + CONFIG_BYTES),
-                f"{API}/rules/check": 2 * (8 * ZONE_BYTES + CONFIG_BYTES)}
+
+
+def large_bodies() -> dict[str, int]:
+    return {f"{API}/incidents/loads": 2 * upload_limit() + 2**20,
+            f"{API}/rules/runs": 2 * (EVENT_BYTES + 8 * ZONE_BYTES + CONFIG_BYTES),
+            f"{API}/rules/check": 2 * (8 * ZONE_BYTES + CONFIG_BYTES)}
 
 
 class BodyLimit:
@@ -121,7 +124,7 @@ def create_app(settings: Settings | None = None, *, door: Door | None = None, ho
         return problems.problem(503, f"the server could not complete the request ({exc.strerror or exc}); "
                                      "nothing was committed", fix="tell the operator", kind="unavailable")
 
-    app.add_middleware(BodyLimit, default=BODY_LIMIT, limits=LARGE_BODIES)  # inside _headers: its 413s get them
+    app.add_middleware(BodyLimit, default=BODY_LIMIT, limits=large_bodies())  # inside _headers: its 413s get them
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):

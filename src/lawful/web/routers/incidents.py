@@ -3,8 +3,6 @@ refused (quarantine)."""
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from lawful.errors import InputError
@@ -15,7 +13,6 @@ from lawful.web.deps import CallDep, Call
 router = APIRouter(tags=["incidents"])
 
 Purpose = Query("crime analysis", min_length=1, max_length=200, description="why you are reading (the policy checks it)")
-MAX_UPLOAD = int(os.environ.get("LAWFUL_MAX_UPLOAD_MB", "2048")) * 2**20  # read by the server at start
 
 
 def stats_json(stats) -> dict:
@@ -46,19 +43,6 @@ def quarantine(load: int | None = Query(None, ge=1, le=2**62), limit: int = Quer
     return c.run(flows.quarantined, load_id=load, limit=limit, purpose=purpose)
 
 
-def _save(upload: UploadFile, to, what: str) -> None:
-    written = 0
-    with open(to, "wb") as f:
-        while chunk := upload.file.read(1 << 20):
-            written += len(chunk)
-            if written > MAX_UPLOAD:
-                raise InputError(f"the uploaded {what} is larger than {MAX_UPLOAD >> 20} MB",
-                                 "split it, or ask the operator to raise LAWFUL_MAX_UPLOAD_MB")
-            f.write(chunk)
-    if written == 0:
-        raise InputError(f"the uploaded {what} ({upload.filename or 'no name'}) is empty", f"send the {what} itself")
-
-
 @router.post("/incidents/loads", status_code=202)
 def load(file: UploadFile = File(..., description="CSV, Parquet or GeoJSON"),
          mapping: UploadFile = File(..., description="the TOML mapping"),
@@ -67,25 +51,10 @@ def load(file: UploadFile = File(..., description="CSV, Parquet or GeoJSON"),
     """Load an uploaded file through an uploaded mapping, as a job: `GET /jobs/ID` for progress and the summary.
     Refused before the upload is stored unless the policy grants `incidents.load` for the purpose."""
     actor = c.flow(flows.check_load, source=file.filename or "upload", purpose=purpose)
-    staged = flows.staging(c.store)
-    tmp = staged.__enter__()
-    try:
-        _save(file, tmp / "data", "file")
-        _save(mapping, tmp / "mapping.toml", "mapping")
-    except BaseException:
-        staged.__exit__(None, None, None)
-        raise
-    name = file.filename or "upload"
-
-    def work(job):
-        try:
-            return flows.load_upload(c.store, actor=actor, data=tmp / "data", file_name=name,
-                                     mapping=tmp / "mapping.toml", strict=strict, purpose=purpose,
-                                     progress=job.progress)
-        finally:
-            staged.__exit__(None, None, None)
-
-    return c.door.jobs.submit(kind="load", owner=actor.name, work=work).view()
+    staged = flows.stage_upload(c.store, data=file.file, file_name=file.filename or "upload", mapping=mapping.file)
+    store = c.store
+    return c.door.jobs.submit(kind="load", owner=actor.name, work=lambda job: flows.load_staged(
+        store, actor=actor, staged=staged, strict=strict, purpose=purpose, progress=job.progress)).view()
 
 
 @router.get("/datasets")
