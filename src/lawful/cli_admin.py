@@ -98,12 +98,8 @@ def admin_create_admin(name: Annotated[str, typer.Argument(help="The first admin
 
     settings = operator_settings()
     password = _password(password_stdin, f"password for {name}")
-    engine = db.open_store(settings)
-    try:
-        with db.transaction(engine, settings=settings) as session:
-            _, uri = create(session, creator=None, name=name, roles=["admin"], first_admin=True, password=password)
-    finally:
-        engine.dispose()
+    with db.Store(settings) as store, store.transaction() as session:
+        _, uri = create(session, creator=None, name=name, roles=["admin"], first_admin=True, password=password)
     out.print(f"Created admin {name}.")
     _show_code_enrolment(name, uri)
 
@@ -119,24 +115,9 @@ def admin_load_dataset(name: Annotated[str, typer.Argument(help="Dataset name: t
     from lawful.incidents.datasets import load_dataset
 
     settings = operator_settings()
-    with _store(settings)() as session, _Reporter() as progress:
+    with db.Store(settings) as store, store.transaction() as session, _Reporter() as progress:
         summary = load_dataset(session, name=name, settings=settings, actor="operator", progress=progress)
     _print_dataset({"loads": [asdict(s) for s in summary.loads], "quirks": summary.quirks})
-
-
-def _store(settings: Settings):
-    from contextlib import contextmanager
-
-    @contextmanager
-    def opened(readonly: bool = False):
-        engine = db.open_store(settings)
-        try:
-            with db.transaction(engine, readonly=readonly, settings=settings) as session:
-                yield session
-        finally:
-            engine.dispose()
-
-    return opened
 
 
 @admin_app.command("witness")
@@ -149,7 +130,7 @@ def admin_witness(dest: Annotated[Path, typer.Argument(help="Outside the data di
     from lawful.trail import witness
 
     settings = operator_settings()
-    with _store(settings)(readonly=True) as session:
+    with db.Store(settings) as store, store.transaction(readonly=True) as session:
         h = witness.publish(session, settings=settings, dest=dest)
     out.print(f"Published head entry {h['seq']} ({h['hash'][:16]}...), key {h['key_id']}, to {dest}.", highlight=False)
 
@@ -162,7 +143,7 @@ def admin_rotate_key() -> None:
     from lawful.trail import audit
 
     settings = operator_settings()
-    with _store(settings)() as session:
+    with db.Store(settings) as store, store.transaction() as session:
         old, new = audit.rotate_key(session, settings=settings, actor=Actor("operator", frozenset({"admin"}), "secret"))
     out.print(f"The trail's key is now {new} (was {old}); back up {settings.audit_key_path}.", highlight=False)
 
@@ -182,7 +163,7 @@ def admin_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify
     from lawful.trail import audit
 
     settings = operator_settings()
-    with _store(settings)(readonly=True) as session:
+    with db.Store(settings) as store, store.transaction(readonly=True) as session:
         v = audit.verify(session, settings=settings, public_key_path=public_key, witness=witness)
     if v.ok:
         keys = ", then ".join(f"{kid} (from entry {start + 1})" if start else kid for start, kid in v.keys)

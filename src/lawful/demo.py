@@ -37,30 +37,26 @@ def people(settings) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]
     from lawful.access.service import create, get_actor, get_all
 
     made: dict[str, tuple[str, str | None]] = {}
-    engine = db.open_store(settings)
-    try:
-        with db.transaction(engine, settings=settings) as session:
-            existing = {u.name for u in get_all(session)}
-            for name, roles in PEOPLE.items():
-                if name in existing:
-                    continue
-                password = secrets.token_urlsafe(12)
-                if name == "demo-admin":
-                    _, uri = create(session, creator=None, name=name, roles=roles, first_admin=True,
-                                    password=password, clearance=CLEARANCE[name])
-                    made[name] = (password, uri)
-                    continue
-                admin = get_actor(session, name="demo-admin")
-                _, code = create(session, creator=admin, name=name, roles=roles,
-                                 clearance=CLEARANCE.get(name, "internal"))
-                done = enrol(session, name=name, code=code, password=password)
-                if isinstance(done, SignInFailed):
-                    raise done
-                made[name] = (password, done.uri)
-            tokens = {name: create_api_token(session, actor=get_actor(session, name=name), label="lawful demo run",
-                                             days=1) for name in PEOPLE}
-    finally:
-        engine.dispose()
+    with db.Store(settings) as store, store.transaction() as session:
+        existing = {u.name for u in get_all(session)}
+        for name, roles in PEOPLE.items():
+            if name in existing:
+                continue
+            password = secrets.token_urlsafe(12)
+            if name == "demo-admin":
+                _, uri = create(session, creator=None, name=name, roles=roles, first_admin=True,
+                                password=password, clearance=CLEARANCE[name])
+                made[name] = (password, uri)
+                continue
+            admin = get_actor(session, name="demo-admin")
+            _, code = create(session, creator=admin, name=name, roles=roles,
+                             clearance=CLEARANCE.get(name, "internal"))
+            done = enrol(session, name=name, code=code, password=password)
+            if isinstance(done, SignInFailed):
+                raise done
+            made[name] = (password, done.uri)
+        tokens = {name: create_api_token(session, actor=get_actor(session, name=name), label="lawful demo run",
+                                         days=1) for name in PEOPLE}
     return made, tokens
 
 

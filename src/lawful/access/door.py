@@ -5,7 +5,6 @@ the trail; the web layer only calls these."""
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import unicodedata
 from dataclasses import asdict
@@ -80,6 +79,3 @@ def _version() -> str:
     except PackageNotFoundError:
         return "unknown"
 
-
-def dumps(value) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

@@ -306,15 +306,6 @@ def fetch_incident_frame(session: Session, *, start: datetime, end: datetime) ->
     return frame
 
 
-def _occurrences(session: Session) -> pd.DataFrame:
-    """Category and UTC occurrence time of every stored incident."""
-    dialect = session.get_bind().dialect.name
-    rows = _query(session, f"SELECT category, {_time_select(dialect)} FROM incidents", {})
-    categories, times = zip(*rows) if rows else ((), ())
-    return pd.DataFrame({"category": pd.Series(categories, dtype="str"),
-                         "occurred_at": pd.Series(_to_datetime64(times, dialect)).dt.tz_localize("UTC")})
-
-
 # Bulk reads go straight to the driver: per-row ORM processing would dominate on large windows. Times come back
 # in each driver's cheapest form: SQLite's stored UTC text, which numpy parses directly, and PostgreSQL's epoch
 # microseconds, which avoids building one Python datetime per row (measured 57 -> 27 ms on a year of burglaries).
