@@ -163,9 +163,12 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
     def bad(where: str, problem: str, fix: str):
         raise ConfigError(f"{source}, {where}: {problem}", fix)
 
-    def table(value, where: str) -> dict:
+    def table(value, where: str, keys: tuple[str, ...] | None = None, holds: str = "") -> dict:
+        """value as a table; with keys, one holding no others (holds says what it may hold)."""
         if not isinstance(value, dict):
             bad(where, f"expected a table, got {value!r}"[:200], f"write it as [{where}]")
+        if keys is not None and set(value) - set(keys):
+            bad(f"[{where}]", f"unknown key(s) {', '.join(sorted(set(value) - set(keys)))}", f"it holds only {holds}")
         return value
 
     def words(value, where: str, *, known=None, what: str = "") -> tuple[str, ...]:
@@ -191,35 +194,23 @@ def parse_policy(text: str, source: str = "policy.toml") -> Policy:
         where = f"[roles.{name}]"
         if name not in ROLES:
             bad(where, f"unknown role {name!r}", f"use one of {', '.join(ROLES)}")
-        r = table(r, f"roles.{name}")
-        if set(r) - {"actions", "purposes"}:
-            bad(where, f"unknown key(s) {', '.join(sorted(set(r) - {'actions', 'purposes'}))}",
-                "a role holds only actions = [...] and purposes = [...]")
+        r = table(r, f"roles.{name}", ("actions", "purposes"), "actions = [...] and purposes = [...]")
         roles[name] = (frozenset(words(r.get("actions", []), f"{where} actions", known=ACTIONS, what="action")),
                        words(r.get("purposes", []), f"{where} purposes"))
     models = {}
     for name, m in table(raw.get("models", {}), "models").items():
-        m = table(m, f"models.{name}")
-        if set(m) - {"purposes"}:
-            bad(f"[models.{name}]", f"unknown key(s) {', '.join(sorted(set(m) - {'purposes'}))}",
-                "a model holds only purposes = [...]")
+        m = table(m, f"models.{name}", ("purposes",), "purposes = [...]")
         models[name] = words(m.get("purposes", []), f"[models.{name}] purposes")
     actions = {}
     for name, a in table(raw.get("actions", {}), "actions").items():
         if name not in ACTIONS:
             bad(f'[actions."{name}"]', f"unknown action {name!r}", f"use one of {', '.join(sorted(ACTIONS))}")
-        a = table(a, f'actions."{name}"')
-        if set(a) - {"purposes"}:
-            bad(f'[actions."{name}"]', f"unknown key(s) {', '.join(sorted(set(a) - {'purposes'}))}",
-                "an action holds only purposes = [...]")
+        a = table(a, f'actions."{name}"', ("purposes",), "purposes = [...]")
         actions[name] = words(a.get("purposes", []), f'[actions."{name}"] purposes')
     purposes = {}
     for name, p in table(raw.get("purposes", {}), "purposes").items():
         where = f'[purposes."{name}"]'
-        p = table(p, f'purposes."{name}"')
-        if set(p) - {"sub", "reference"}:
-            bad(where, f"unknown key(s) {', '.join(sorted(set(p) - {'sub', 'reference'}))}",
-                "a purpose holds only sub = [...] and reference = true/false")
+        p = table(p, f'purposes."{name}"', ("sub", "reference"), "sub = [...] and reference = true/false")
         if not isinstance(p.get("reference", False), bool):
             bad(f"{where} reference", f"{p['reference']!r} is not true or false", "write reference = true")
         subs = words(p.get("sub", []), f"{where} sub")
