@@ -119,6 +119,16 @@ SAMPLES: dict[tuple[str, str], dict] = {
 }
 
 
+# Each domain added later keeps its table in tests/web/attack_samples_<domain>.py (SAMPLES, and OPEN for public
+# routes), so parallel work on different domains never edits this file.
+for _module in sorted(Path(__file__).parent.glob("attack_samples_*.py")):
+    import importlib
+
+    _extra = importlib.import_module(f"tests.web.{_module.stem}")
+    SAMPLES.update(_extra.SAMPLES)
+    OPEN |= getattr(_extra, "OPEN", set())
+
+
 def api_routes(app) -> list[tuple[str, str]]:
     """Every (method, path) the application answers, but the browser console's (a cookie session of its own,
     tested in tests/web/console)."""

@@ -17,5 +17,8 @@ def register(app: FastAPI, *, prefix: str) -> None:
     from lawful.web.routers import rules
     app.include_router(rules.router, prefix=prefix, responses=RESPONSES)
     from lawful.web.routers import patrol; app.include_router(patrol.router, prefix=prefix, responses=RESPONSES)
+    from lawful.web.routers import casefiles, transparency
+    app.include_router(casefiles.router, prefix=prefix, responses=RESPONSES)
+    transparency.mount(app, prefix=prefix)  # the public register's routes: no sign-in (docs/transparency.md)
     from lawful.web import console
     console.mount(app)  # the browser console's pages, under /console

@@ -1,0 +1,1 @@
+"""Tables of the case-file domain (cases, statements, suggestions and decisions)."""

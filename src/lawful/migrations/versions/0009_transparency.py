@@ -1,0 +1,17 @@
+"""transparency (reserved; empty until its issue's tables land)
+
+Revision ID: 0009
+Revises: 0008
+"""
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

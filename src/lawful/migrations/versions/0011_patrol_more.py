@@ -1,0 +1,17 @@
+"""patrol_more (reserved; empty until its issue's tables land)
+
+Revision ID: 0011
+Revises: 0010
+"""
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

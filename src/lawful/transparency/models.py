@@ -1,0 +1,1 @@
+"""Tables of the transparency domain (complaints, appeals, published heads)."""
