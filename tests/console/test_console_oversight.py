@@ -4,7 +4,9 @@ searched by time; an analyst runs the exposure audit. Every page is checked with
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 
@@ -204,3 +206,77 @@ def test_an_analyst_runs_the_exposure_audit_and_reads_flagged_against_incident_s
     dpo.get_by_role("form", name="Start an exposure audit").get_by_role("button").click()
     assert dpo.get_by_role("heading", name="Refused").is_visible()
     assert any(e["actor"] == "dpo" for e in console.trail("access.deny"))
+
+
+def test_a_dpo_answers_a_request_records_a_breach_and_places_a_hold_from_the_browser(console, browser, shot):
+    """The data-protection officer's steps, each through the same privacy service as the API: a request registered
+    (only its pseudonym kept) and answered with a download, a mistyped breach window refused beside its form with
+    nothing recorded, a breach recorded and notified, a hold placed and released, an earlier week's report."""
+    console.enrol("dpo")
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    errors = watch(page)
+    sign_in(page, console, "dpo", code=console.code("dpo"), next_="?next=/console/privacy")
+    assert page.url.endswith("/console/privacy")
+
+    page.get_by_text("Register a request").click()
+    page.get_by_label("Identity as the records hold it").fill("Jane Q. Roe")
+    page.get_by_role("button", name="Register the request").click()
+    assert "The request is registered" in page.get_by_role("status").inner_text()
+    requests_table = page.get_by_role("region", name="Subject requests").get_by_role("table")
+    row = requests_table.get_by_role("row").filter(has_text="access")
+    assert "open" in row.inner_text() and "29 days 23 h left" in row.inner_text()
+    assert "Jane Q. Roe" not in page.content()  # the identity is never shown or kept, only its pseudonym
+    opened = [e for e in console.trail("config.change") if e["object"].startswith("subject-request:")]
+    assert len(opened) == 1 and "Jane" not in json.dumps(opened)
+
+    with page.expect_download() as got:
+        row.get_by_role("button", name="Export and close #1").click()
+    answer = json.loads(Path(got.value.path()).read_text())
+    assert answer["request"] == 1 and answer["outcome"] == "no records matched"
+    page.goto(f"{console.base}/console/privacy")
+    row = page.get_by_role("region", name="Subject requests").get_by_role("row").filter(has_text="access")
+    assert "done" in row.inner_text() and "Export and close" not in row.inner_text()
+
+    breaches = page.get_by_role("region", name="Breaches")
+    breaches.get_by_text("Record a suspected breach").click()
+    breaches.get_by_label("What happened").fill("A laptop with an export was left on a train")
+    breaches.get_by_label("Examine from").fill("2026-11-02T10:00")
+    breaches.get_by_label("Until").fill("2026-11-01T10:00")  # before the start: refused, nothing recorded
+    breaches.get_by_role("button", name="Record the breach").click()
+    assert "the window is empty" in page.get_by_role("alert").inner_text().lower()
+    assert "No breaches are recorded" in page.get_by_role("region", name="Breaches").inner_text()
+    breaches = page.get_by_role("region", name="Breaches")
+    breaches.get_by_label("What happened").fill("A laptop with an export was left on a train")
+    breaches.get_by_label("Examine from").fill("2026-11-01T10:00")
+    breaches.get_by_label("Until").fill("2026-11-02T10:00")
+    breaches.get_by_role("button", name="Record the breach").click()
+    assert "notification clock is running" in page.get_by_role("status").inner_text()
+    row = page.get_by_role("region", name="Breaches").get_by_role("row").filter(has_text="laptop")
+    assert "not yet" in row.inner_text() and " h" in row.inner_text()
+    shot(page, "25-data-protection-steps")
+    row.get_by_label("Notified to").fill("Information and Privacy Commissioner")
+    row.get_by_role("button", name="Mark notified").click()
+    row = page.get_by_role("region", name="Breaches").get_by_role("row").filter(has_text="laptop")
+    assert "notified" in row.inner_text() and "Information and Privacy Commissioner" in row.inner_text()
+
+    holds = page.get_by_role("region", name="Legal holds")
+    holds.get_by_text("Place a legal hold").click()
+    holds.get_by_label("Reason").fill("Complaint C-2026-17")
+    holds.get_by_label("Incidents from").fill("2019-01-01")
+    holds.get_by_label("To (inclusive)").fill("2019-12-31")
+    holds.get_by_role("button", name="Place the hold").click()
+    assert "The legal hold is placed" in page.get_by_role("status").inner_text()
+    assert "Complaint C-2026-17" in page.get_by_role("region", name="Legal holds").inner_text()
+    page.get_by_role("button", name="Release hold 1").click()
+    assert "released" in page.get_by_role("status").inner_text()
+    assert "No legal hold is active" in page.get_by_role("region", name="Legal holds").inner_text()
+    steps = {(e["action"], e["object"]) for e in console.trail("config.change") + console.trail("disclosure")}
+    assert {("config.change", "breach:1"), ("disclosure", "breach:1"), ("config.change", "legal-hold:1")} <= steps
+
+    page.goto(f"{console.base}/console/privacy/report")
+    this_week = page.locator("#wk-h").inner_text()
+    page.get_by_role("link", name="The week before").click()
+    assert page.locator("#wk-h").inner_text() != this_week
+    assert "week_ending=" in page.url and page.get_by_role("link", name="The week after").is_visible()
+    shot(page, "25b-weekly-report-earlier-week")
+    assert errors == []

@@ -558,8 +558,15 @@ def _protection(session, *, actor) -> dict:
                           "seconds": thresholds.bias_seconds}}
 
 
-@router.get("/privacy")
-def privacy(request: Request, c: ConsoleCall = CC):
+PRIVACY_DONE = {"request": "The request is registered; its deadline runs from now.",
+                "deletion": "The deletion request is answered.", "correction": "The record is corrected.",
+                "breach": "The breach is recorded; its notification clock is running.",
+                "notified": "The breach is marked as notified.", "hold": "The legal hold is placed.",
+                "released": "The legal hold is released."}
+
+
+def _privacy_page(request: Request, c: ConsoleCall, *, notice: str | None = None, problem: dict | None = None,
+                  status: int = 200):
     me, data = _view(c, _protection)
     now = present.utcnow()
     for r in data["requests"]:
@@ -568,13 +575,151 @@ def privacy(request: Request, c: ConsoleCall = CC):
         b["clock"] = present.clock(b["deadline"], now) if not b["notified_to"] else None
     open_ = [r for r in data["requests"] if r["status"] == "open"]
     return page(request, "privacy.html", {"me": me, "title": "Data protection", "active": "privacy", **data,
-                                          "open_requests": len(open_),
+                                          "open_requests": len(open_), "notice": notice, "problem": problem,
                                           "overdue_requests": sum(r["overdue"] for r in open_),
-                                          "overdue_breaches": sum(b["overdue"] for b in data["breaches"])})
+                                          "overdue_breaches": sum(b["overdue"] for b in data["breaches"]),
+                                          "today": date.today().isoformat()}, status=status)
+
+
+@router.get("/privacy")
+def privacy(request: Request, done: Literal[tuple(PRIVACY_DONE)] | None = None, c: ConsoleCall = CC):
+    return _privacy_page(request, c, notice=PRIVACY_DONE[done] if done else None)
+
+
+def _privacy_action(request: Request, c: ConsoleCall, csrf: str, where: str, done: str, fn, **kw):
+    """A data-protection step: the CSRF token checked, the same privacy service as the API called (it decides and
+    writes the trail), then back to the page; a mistake the person can fix is shown beside the form it came from."""
+    c.checked(csrf)
+    try:
+        c.run(fn, **kw)
+    except LawfulError as exc:
+        if exc.kind not in ("invalid", "conflict", "not_found"):
+            raise
+        return _privacy_page(request, c, problem={"where": where, "message": present.sentence(exc.message, exc.fix)},
+                             status=STATUS[exc.kind])
+    return RedirectResponse(f"{PREFIX}/privacy?done={done}#{where}", status_code=303)
+
+
+def _local(value: str, field: str, tz: ZoneInfo) -> datetime:
+    """A date (YYYY-MM-DD, local midnight) or a datetime-local (YYYY-MM-DDTHH:MM) from a form, in the
+    jurisdiction's zone."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise LawfulError(f"the {field} {value!r} is not a date", "give a date like 2026-11-30 (and a time "
+                                                                    "like 14:30 where asked)") from None
+    return at.replace(tzinfo=tz) if at.tzinfo is None else at
+
+
+Identity = Annotated[str, Form(max_length=500)]
+FieldName = Annotated[str, Form(max_length=100, pattern=r"^[A-Za-z0-9_.-]*$")]
+When = Annotated[str, Form(max_length=20)]
+PathId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post("/privacy/requests")
+def privacy_request_open(request: Request, csrf: Csrf = "",
+                         kind: Annotated[Literal["access", "correction", "deletion"], Form()] = "access",
+                         field: FieldName = "", value: Identity = "",
+                         note: Annotated[str, Form(max_length=5000)] = "", c: ConsoleCall = CC):
+    """Register a data-subject request (as POST /api/v1/privacy/requests): only the requester's pseudonym is kept."""
+    if not field:
+        return _privacy_page(request, c, problem={"where": "req-new", "message": "Name the field that identifies the "
+                                                  "person in the records, e.g. victim_name."}, status=422)
+    return _privacy_action(request, c, csrf, "req-new", "request",
+                           lambda session, *, actor: requests.open_request(
+                               session, actor=actor, kind=kind, field=field, value=value,
+                               settings=c.store.settings, note=note))
+
+
+@router.post("/privacy/requests/{request_id}/export")
+def privacy_request_export(request: Request, request_id: PathId, csrf: Csrf = "", c: ConsoleCall = CC):
+    """Answer an access request: the person's export as a JSON file (records, their trail entries, and what is
+    withheld and why). Closes the request; the disclosure is on the trail (as POST .../requests/ID/export)."""
+    c.checked(csrf)
+    try:
+        view = c.run(lambda session, *, actor: requests.answer_access(
+            session, actor=actor, request_id=request_id).view(request_id))
+    except LawfulError as exc:
+        if exc.kind not in ("invalid", "conflict", "not_found"):
+            raise
+        return _privacy_page(request, c, problem={"where": f"req-{request_id}",
+                                                  "message": present.sentence(exc.message, exc.fix)},
+                             status=STATUS[exc.kind])
+    return Response(json.dumps(view, indent=2, default=str), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="subject-request-{request_id}.json"'})
+
+
+@router.post("/privacy/requests/{request_id}/deletion")
+def privacy_request_delete(request: Request, request_id: PathId, csrf: Csrf = "", c: ConsoleCall = CC):
+    return _privacy_action(request, c, csrf, f"req-{request_id}", "deletion", requests.answer_deletion,
+                           request_id=request_id)
+
+
+@router.post("/privacy/requests/{request_id}/correction")
+def privacy_request_correct(request: Request, request_id: PathId, csrf: Csrf = "",
+                            incident: Annotated[int, Form(ge=1, le=2**62)] = 1,
+                            field: Annotated[Literal["category", "area", "premises"], Form()] = "category",
+                            value: Annotated[str, Form(min_length=1, max_length=200)] = "-", c: ConsoleCall = CC):
+    return _privacy_action(request, c, csrf, f"req-{request_id}", "correction", requests.answer_correction,
+                           request_id=request_id, incident_id=incident, field=field, value=value)
+
+
+@router.post("/privacy/breaches")
+def privacy_breach(request: Request, csrf: Csrf = "", description: Annotated[str, Form(max_length=10_000)] = "",
+                   start: When = "", end: When = "", suspect: Annotated[str, Form(max_length=100)] = "",
+                   c: ConsoleCall = CC):
+    """Record a suspected breach (as POST /api/v1/privacy/breaches): the trail says whom and what it touched."""
+    tz = ZoneInfo(c.store.settings.timezone)
+    try:
+        window = (_local(start, "window's start", tz), _local(end, "window's end", tz))
+    except LawfulError as exc:
+        return _privacy_page(request, c, problem={"where": "br-new", "message": present.sentence(exc.message, exc.fix)},
+                             status=422)
+    return _privacy_action(request, c, csrf, "br-new", "breach", breaches.record, description=description,
+                           start=window[0], end=window[1], suspect=suspect.strip() or None)
+
+
+@router.post("/privacy/breaches/{breach_id}/notified")
+def privacy_breach_notified(request: Request, breach_id: PathId, csrf: Csrf = "",
+                            to: Annotated[str, Form(max_length=200)] = "", c: ConsoleCall = CC):
+    return _privacy_action(request, c, csrf, f"br-{breach_id}", "notified", breaches.mark_notified,
+                           breach_id=breach_id, to=to)
+
+
+@router.post("/privacy/holds")
+def privacy_hold(request: Request, csrf: Csrf = "", reason: Reason = "", start: When = "", end: When = "",
+                 category: Annotated[str, Form(max_length=100)] = "", area: Annotated[str, Form(max_length=200)] = "",
+                 c: ConsoleCall = CC):
+    """Place a legal hold (as POST /api/v1/privacy/holds): the records it covers are never purged or deleted."""
+    tz = ZoneInfo(c.store.settings.timezone)
+    try:
+        window = (_local(start, "hold's first day", tz), _local(end, "hold's last day", tz) + timedelta(days=1))
+    except LawfulError as exc:
+        return _privacy_page(request, c, problem={"where": "hold-new",
+                                                  "message": present.sentence(exc.message, exc.fix)}, status=422)
+    return _privacy_action(request, c, csrf, "hold-new", "hold", retention.add_hold, reason=reason,
+                           occurred_from=window[0], occurred_to=window[1], category=category.strip() or None,
+                           area=area.strip() or None)
+
+
+@router.post("/privacy/holds/{hold_id}/release")
+def privacy_hold_release(request: Request, hold_id: PathId, csrf: Csrf = "", c: ConsoleCall = CC):
+    return _privacy_action(request, c, csrf, f"hold-{hold_id}", "released", retention.release_hold, hold_id=hold_id)
 
 
 @router.get("/privacy/report")
-def weekly_report(request: Request, c: ConsoleCall = CC):
-    """This week's monitoring report, for oversight (as GET /api/v1/reports/weekly): its Markdown as escaped text."""
-    me, report = _view(c, gov.weekly_report, tz=ZoneInfo(c.store.settings.timezone), thresholds=Thresholds.from_env())
-    return page(request, "report.html", {"me": me, "title": "Weekly report", "active": "privacy", "report": report})
+def weekly_report(request: Request, week_ending: date | None = Query(None), c: ConsoleCall = CC):
+    """A week's monitoring report, for oversight (as GET /api/v1/reports/weekly): its Markdown as escaped text. The
+    seven days ending `week_ending` (default today); links step a week back or forward."""
+    tz = ZoneInfo(c.store.settings.timezone)
+    today = datetime.now(tz).date()
+    if week_ending is not None and week_ending > today:
+        week_ending = today  # a week not yet lived: the current one
+    me, report = _view(c, gov.weekly_report, tz=tz, thresholds=Thresholds.from_env(), week_ending=week_ending)
+    ending = date.fromisoformat(str(report["week_ending"]))
+    later = ending + timedelta(days=7)
+    return page(request, "report.html", {"me": me, "title": "Weekly report", "active": "privacy", "report": report,
+                                         "earlier": (ending - timedelta(days=7)).isoformat(),
+                                         "later": later.isoformat() if later <= today else None,
+                                         "today": today.isoformat()})
