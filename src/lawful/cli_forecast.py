@@ -76,6 +76,9 @@ def backtest_cmd(
                                                           "it must be the one the server's operator configured "
                                                           "(LAWFUL_DASK_SCHEDULER), e.g. tcp://10.0.0.5:8786.")] = None,
     purpose: Purpose = "crime analysis",
+    baseline: Annotated[Optional[str], typer.Option(help="Compare every model with this one, day by day: the mean "
+                                                         "difference in daily PAI and its 95% interval (better = "
+                                                         "the interval above 0), e.g. naive-all.")] = None,
 ) -> dict:
     """Rolling backtest: forecast each day from what came before it, score against what happened.
 
@@ -85,13 +88,15 @@ def backtest_cmd(
     files are written here, by this command.
 
     Example: lawful forecast backtest --models naive-all,features --start 2019-06-01 --end 2019-06-30 --out bt/
+
+    Telling models apart: lawful forecast backtest --every 1d --models ensemble --baseline naive-all
     """
     from lawful import client
 
     body = {"category": category, "start": _date(start, "--start").isoformat(), "end": _date(end, "--end").isoformat(),
             "every_days": _days(every, "--every"), "window_days": _days(window, "--window"), "cell": cell,
             "models": models, "since": _date(since, "--since").isoformat(), "purpose": purpose,
-            "scheduler": scheduler, "report": out_dir is not None}
+            "scheduler": scheduler, "report": out_dir is not None, "baseline": baseline}
     result = _wait(client.connect().post("/forecast/backtests", body))
     show_backtest(result, as_json=as_json, out_dir=out_dir)
     return result
@@ -121,16 +126,27 @@ def _print_summary(r: dict) -> None:
     table = _table(f"{r['category']}: {r['days']} days, {r['first_day']} to {r['last_day']}, {r['events_scored']:,} "
                    f"incidents; {r['cell']:g} m cells ({r['cells_valid']:,}); window {r['window_days']:g} d",
                    ["model"], ["coverage", "hit rate", "PAI", "PAI 95%", "PEI", "fit s/day", "predict s/day"])
+    base = r.get("baseline")
+    if base:
+        table.add_column(f"PAI - {base}", justify="right")
+        table.add_column("diff 95%", justify="right")
     last = None
     for s in r["summaries"]:
-        table.add_row(s["model"] if s["model"] != last else "", f"{s['coverage']:.0%}", _f(s["hit_rate_pooled"], ".3f"),
-                      _f(s["pai"], ".2f"), f"{_f(s['pai_low'], '.2f')}-{_f(s['pai_high'], '.2f')}", _f(s["pei"], ".3f"),
-                      _f(s["fit_seconds"], ".2f"), _f(s["predict_seconds"], ".3f"),
-                      end_section=s["coverage"] == r["coverages"][-1])
+        cells = [s["model"] if s["model"] != last else "", f"{s['coverage']:.0%}", _f(s["hit_rate_pooled"], ".3f"),
+                 _f(s["pai"], ".2f"), f"{_f(s['pai_low'], '.2f')}-{_f(s['pai_high'], '.2f')}", _f(s["pei"], ".3f"),
+                 _f(s["fit_seconds"], ".2f"), _f(s["predict_seconds"], ".3f")]
+        if base:
+            cells += ["", ""] if s["model"] == base else [
+                _f(s["pai_diff"], "+.2f"), f"{_f(s['pai_diff_low'], '+.2f')} to {_f(s['pai_diff_high'], '+.2f')}"]
+        table.add_row(*cells, end_section=s["coverage"] == r["coverages"][-1])
         last = s["model"]
-    _wide(112).print(table)
+    _wide(140 if base else 112).print(table)
     out.print("Hit rate pooled over days; PAI mean over days with its 95% interval. Random ranking: PAI 1.",
               highlight=False)
+    if base:
+        out.print(f"PAI - {base}: the mean over days of each day's PAI minus {base}'s on the same day, with a 95% "
+                  "t-interval of that mean; an interval wholly above 0 means better than it on these days.",
+                  highlight=False)
 
 
 @forecast_app.command("run")

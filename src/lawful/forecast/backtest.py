@@ -27,6 +27,15 @@ class Job:
     end: np.datetime64  # the next local midnight, as UTC (23 or 25 h later on DST days)
     window_days: float | None
 
+    @property
+    def cost(self) -> float:
+        """Relative time of the job, for evening out a cluster's work (executors.batches)."""
+        return JOB_COST.get(self.model, 1.0)
+
+
+# s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~2.3 s, sepp ~0.16 s
+JOB_COST = {"features": 200.0, "sepp": 15.0}
+
 
 @dataclass(frozen=True)
 class DayResult:
@@ -54,13 +63,23 @@ class Summary:
     pei: float
     fit_seconds: float  # mean per day
     predict_seconds: float
+    # The paired comparison with a named baseline model (None without one): the mean over days of this model's
+    # daily PAI minus the baseline's on the same day, with a 95% t-interval of that mean (see `paired`).
+    baseline: str | None = None
+    pai_diff: float = math.nan
+    pai_diff_low: float = math.nan
+    pai_diff_high: float = math.nan
 
     def record(self) -> dict:
         """The --json record."""
-        return {"model": self.model, "coverage": self.coverage, "hit_rate": self.hit_rate, "pai": self.pai,
-                "pei": self.pei, "days": self.days, "fit_seconds": self.fit_seconds,
-                "predict_seconds": self.predict_seconds, "hit_rate_pooled": self.hit_rate_pooled,
-                "pai_low": self.pai_low, "pai_high": self.pai_high}
+        out = {"model": self.model, "coverage": self.coverage, "hit_rate": self.hit_rate, "pai": self.pai,
+               "pei": self.pei, "days": self.days, "fit_seconds": self.fit_seconds,
+               "predict_seconds": self.predict_seconds, "hit_rate_pooled": self.hit_rate_pooled,
+               "pai_low": self.pai_low, "pai_high": self.pai_high}
+        if self.baseline is not None:
+            out.update(baseline=self.baseline, pai_diff=self.pai_diff, pai_diff_low=self.pai_diff_low,
+                       pai_diff_high=self.pai_diff_high)
+        return out
 
 
 @dataclass(frozen=True)
@@ -93,10 +112,34 @@ def jobs_for(models: list[str], days: list[tuple[str, np.datetime64, np.datetime
     return [Job(m, d, at, end, window_days) for m in models for d, at, end in days]
 
 
-def summarise(results: list[DayResult], coverages=COVERAGES) -> list[Summary]:
-    """Per model and coverage: means over the days with events, a 95% interval for PAI, the pooled hit rate."""
+def paired(differences: np.ndarray) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of per-day differences with its 95% t-interval (Student's t on the paired
+    differences, n - 1 degrees of freedom). Pairing by day removes what every model shares on a day (how many
+    incidents, how concentrated), which is most of a PAI's day-to-day spread, so the interval of the difference
+    is much narrower than the two models' own intervals suggest."""
     from scipy import stats
 
+    d = np.asarray(differences, float)
+    n = len(d)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(d.mean())
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def summarise(results: list[DayResult], coverages=COVERAGES, baseline: str | None = None) -> list[Summary]:
+    """Per model and coverage: means over the days with events, a 95% interval for PAI, the pooled hit rate, and
+    with `baseline` (a model among the results) the paired difference in daily PAI against it."""
+    from dataclasses import replace
+
+    from scipy import stats
+
+    if baseline is not None and not any(r.model == baseline for r in results):
+        raise ValueError(f"the baseline {baseline!r} is not among the backtest's models")
+    base_pai = {r.day: r.pai for r in results if r.model == baseline and r.events > 0}
     out = []
     models = list(dict.fromkeys(r.model for r in results))
     for model in models:
@@ -119,6 +162,11 @@ def summarise(results: list[DayResult], coverages=COVERAGES) -> list[Summary]:
                 fit_seconds=float(np.mean([r.fit_seconds for r in rows])) if n else math.nan,
                 predict_seconds=float(np.mean([r.predict_seconds for r in rows])) if n else math.nan,
             ))
+            if baseline is not None:
+                diff = np.array([r.pai[i] - base_pai[r.day][i] for r in rows if r.day in base_pai])
+                mean_d, low_d, high_d = paired(diff)
+                out[-1] = replace(out[-1], baseline=baseline, pai_diff=mean_d, pai_diff_low=low_d,
+                                  pai_diff_high=high_d)
     return out
 
 

@@ -119,13 +119,19 @@ class BacktestPlan:
     models: list[str]
     since: date
     executor: Any = field(default=None, repr=False)
+    baseline: str | None = None
 
 
 def start_backtest(store: Store, *, actor, category: str, start: date, end: date, every_days: int,
                    window_days: int, cell: float, models: str, since: date, purpose: str,
-                   scheduler: str | None = None) -> BacktestPlan:
-    """Check a backtest and put it on the trail; connect to the server's Dask scheduler if one was asked for."""
+                   scheduler: str | None = None, baseline: str | None = None) -> BacktestPlan:
+    """Check a backtest and put it on the trail; connect to the server's Dask scheduler if one was asked for.
+    With `baseline` (a model name), every model is also compared with it day by day; it is run if not listed."""
     plan = BacktestPlan(category, start, end, every_days, window_days, _cell(cell), _models(models), since)
+    if baseline:
+        plan.baseline = _one_model(baseline)
+        if plan.baseline not in plan.models:
+            plan.models.append(plan.baseline)
     tz = _tz(store)
     address = allowed_scheduler(scheduler)
     if address:
@@ -141,7 +147,8 @@ def start_backtest(store: Store, *, actor, category: str, start: date, end: date
         _check(store, actor=actor, purpose=purpose, category=category, analysis="backtest",
                details={"start": start.isoformat(), "end": end.isoformat(), "every_days": every_days,
                         "window_days": window_days, "cell": plan.cell, "models": plan.models,
-                        "since": since.isoformat(), "executor": address or "in-process"},
+                        "since": since.isoformat(), "executor": address or "in-process",
+                        **({"baseline": plan.baseline} if plan.baseline else {})},
                validate=lambda _s: service.local_days(start, end, every_days, tz))
     except BaseException:
         if plan.executor:
@@ -157,7 +164,8 @@ def run_backtest(store: Store, plan: BacktestPlan, *, progress: Progress = None)
             return service.backtest(session, category=plan.category, start=plan.start, end=plan.end,
                                     every_days=plan.every_days, window_days=plan.window_days, cell=plan.cell,
                                     models=plan.models, since=plan.since, tz=_tz(store), executor=plan.executor,
-                                    progress=(lambda d, t: progress("forecasting", d, t)) if progress else None)
+                                    progress=(lambda d, t: progress("forecasting", d, t)) if progress else None,
+                                    baseline=plan.baseline)
     finally:
         if plan.executor:
             plan.executor.close()
@@ -165,11 +173,11 @@ def run_backtest(store: Store, plan: BacktestPlan, *, progress: Progress = None)
 
 def backtest_job(store: Store, *, actor, category: str, start: date, end: date, every_days: int, window_days: int,
                  cell: float, models: str, since: date, purpose: str, scheduler: str | None = None,
-                 progress: Progress = None) -> service.BacktestReport:
+                 progress: Progress = None, baseline: str | None = None) -> service.BacktestReport:
     """Rolling backtest: check and log, then compute (the server runs the second half as a job)."""
     plan = start_backtest(store, actor=actor, category=category, start=start, end=end, every_days=every_days,
                           window_days=window_days, cell=cell, models=models, since=since, purpose=purpose,
-                          scheduler=scheduler)
+                          scheduler=scheduler, baseline=baseline)
     return run_backtest(store, plan, progress=progress)
 
 
@@ -184,7 +192,7 @@ def backtest_result(report: service.BacktestReport, *, files: bool = False, prog
         "last_day": d[-1][0], "window_days": report.window_days, "cell": report.data.grid.cell,
         "cells_valid": int(report.data.grid.n_valid), "events_scored": int(report.events_scored),
         "executor": report.executor, "coverages": [float(c) for c in report.data.coverages],
-        "summaries": [s.record() for s in report.summaries],
+        "baseline": report.baseline, "summaries": [s.record() for s in report.summaries],
     }
     if files:
         if progress:

@@ -77,6 +77,7 @@ class BacktestReport:
     results: list[DayResult]
     summaries: list[Summary]
     executor: str
+    baseline: str | None = None  # the model the paired differences are against
 
     @property
     def events_scored(self) -> int:
@@ -85,8 +86,10 @@ class BacktestReport:
 
 
 def backtest(session: Session, *, category: str, start: date, end: date, every_days: int, window_days: float,
-             cell: float, models: list[str], since: date, tz: ZoneInfo, executor=None, progress=None) -> BacktestReport:
-    """Rolling-origin backtest: every `every_days` from start to end, each model fitted on what came before."""
+             cell: float, models: list[str], since: date, tz: ZoneInfo, executor=None, progress=None,
+             baseline: str | None = None) -> BacktestReport:
+    """Rolling-origin backtest: every `every_days` from start to end, each model fitted on what came before; with
+    `baseline` (one of `models`), each model's daily PAI is also compared with that model's, day by day."""
     days = local_days(start, end, every_days, tz)
     data = load_data(session, category=category, since=since, cell=cell, tz=tz)
     if data.events.t[0] > days[0][1] - np.timedelta64(int(window_days), "D"):
@@ -96,7 +99,8 @@ def backtest(session: Session, *, category: str, start: date, end: date, every_d
     executor = executor or LocalExecutor()
     jobs = jobs_for(models, days, window_days)
     results = order(executor.run(run_job, jobs, data, progress), models)
-    return BacktestReport(category, models, days, window_days, data, results, summarise(results), executor.name)
+    return BacktestReport(category, models, days, window_days, data, results,
+                          summarise(results, baseline=baseline), executor.name, baseline)
 
 
 @dataclass(frozen=True)

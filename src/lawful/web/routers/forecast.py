@@ -35,6 +35,9 @@ class BacktestIn(Analysis):
     end: date = Field(date(2019, 12, 31), description="exclusive")
     every_days: int = Field(7, ge=1, le=3_660)
     models: str = Field("all", min_length=1, max_length=200, description="'all' or a comma-separated list")
+    baseline: str | None = Field(None, min_length=1, max_length=50,
+                                 description="compare every model with this one day by day (paired PAI difference "
+                                             "with its 95% interval); run too if not among `models`")
     scheduler: str | None = Field(None, max_length=300,
                                   description="only the Dask scheduler the server's operator configured")
     report: bool = Field(False, description="also return days.csv, summary.csv, report.md and map.png (base64)")
