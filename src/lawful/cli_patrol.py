@@ -56,13 +56,23 @@ def _units(units: int, base: list[str], unit: list[str]) -> list[dict]:
 def _print_plan(p: dict) -> None:
     pay = p["payload"]
     c = pay["comparison"]
+    best = c.get("optimiser") or c["milp"]  # plans made before the key was renamed
     out.print(f"Plan {p['id']} ({p['status']}): {pay['shift']['text']} on {pay['day']} over forecast "
-              f"{pay['forecast']}, {len(pay['units'])} units, {c['milp']['visits']} visits", highlight=False)
-    out.print(f"  covers {c['milp']['covered_share']:.1%} of the forecast risk, {c['milp']['minutes_driven']:.0f} min "
-              f"driven ({c['milp']['status']}, {c['milp']['seconds']:.2f} s); greedy: "
+              f"{pay['forecast']}, {len(pay['units'])} units, {best['visits']} visits", highlight=False)
+    out.print(f"  covers {best['covered_share']:.1%} of the forecast risk, {best['minutes_driven']:.0f} min "
+              f"driven ({best['status']}, {best['seconds']:.2f} s); greedy: "
               f"{c['greedy']['covered_share']:.1%}, {c['greedy']['minutes_driven']:.0f} min", highlight=False)
-    out.print(f"  largest neighbourhood share of visits: {c['milp']['largest_area_share']:.0%} (limit "
+    if best.get("bound_share") is not None:
+        out.print(f"  bound: no plan within these limits covers more than {best['bound_share']:.1%} "
+                  f"(this plan is within {best['gap']:.1%} of it)", highlight=False)
+    out.print(f"  largest neighbourhood share of visits: {best['largest_area_share']:.0%} (limit "
               f"{pay['config']['max_area_share']:.0%})", highlight=False)
+    week = pay.get("week")
+    if week:
+        out.print(f"  weekly cap: {week['cap']} visits per place, {week['from']} to {week['to']}; counted plans: "
+                  f"{', '.join(map(str, week['plans'])) or 'none'}"
+                  + (f"; still open: {', '.join(map(str, week['open_plans']))}" if week["open_plans"] else ""),
+                  highlight=False)
     for e in p["explanation"]:
         out.print(f"  - {e['sentence']}", highlight=False)
 
@@ -81,6 +91,9 @@ def plan(forecast: Annotated[int, typer.Argument(help="An accepted forecast outp
          = None,
          max_visits: Annotated[Optional[int], typer.Option("--max-visits", help="Tighter cap of visits per place.")]
          = None,
+         max_visits_week: Annotated[Optional[int], typer.Option("--max-visits-week", help="Tighter cap of visits "
+                                                                "per place per week (counting the week's accepted "
+                                                                "plans).")] = None,
          max_area_share: Annotated[Optional[float], typer.Option("--max-area-share", help="Tighter share of "
                                                                   "visits in one neighbourhood.")] = None,
          planner: Annotated[str, typer.Option(help="The planner's registry entry.")] = "toronto-patrol-planner",
@@ -90,7 +103,8 @@ def plan(forecast: Annotated[int, typer.Argument(help="An accepted forecast outp
 
     body = {"forecast": forecast, "planner": planner, "units": _units(units, base, unit), "shift": shift,
             "day": _date(day, "--day").isoformat() if day else None, "visit_min": visit, "speed_kmh": speed,
-            "max_visits_per_place": max_visits, "max_area_share": max_area_share}
+            "max_visits_per_place": max_visits, "max_visits_per_place_week": max_visits_week,
+            "max_area_share": max_area_share}
     p = _api().post("/patrol/plans", {k: v for k, v in body.items() if v is not None})
     if as_json:
         out.print_json(json.dumps(p))

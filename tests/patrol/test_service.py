@@ -27,13 +27,13 @@ def test_a_plan_is_an_open_output_of_the_planner_with_a_reason_per_assignment(pa
     assert (p["kind"], p["status"], p["issued_by"]) == ("plan", "open", "analyst")
     pay = p["payload"]
     assert pay["forecast"] == patrol.forecast and pay["planner"] == patrol.planner
-    assert len(p["explanation"]) == len(pay["assignments"]) > 0
+    assert len(p["explanation"]) == len(pay["assignments"]) + 1 > 1  # one per assignment, then fairness
     first = p["explanation"][0]["sentence"]
     assert first.startswith(f"cell {p['explanation'][0]['cell']}: ") and "of tonight's forecast risk; " in first
     assert " of 15 min by unit-" in first and "3 break-ins within 200 m" in first
     [issued] = [e for e in trail(patrol, "output.issue") if '"kind":"plan"' in e.details]
     assert issued.actor == "analyst" and issued.object == f"output:{p['id']}"
-    assert pay["comparison"]["milp"]["covered_share"] >= pay["comparison"]["greedy"]["covered_share"]
+    assert pay["comparison"]["optimiser"]["covered_share"] >= pay["comparison"]["greedy"]["covered_share"]
 
 
 def test_the_plan_keeps_the_neighbourhood_cap_that_the_unconstrained_optimum_breaks(patrol):
@@ -131,3 +131,48 @@ def test_a_bad_visit_log_names_the_row_and_writes_nothing(patrol):
                                   source="visits.csv", tz=ZoneInfo("America/Toronto"))
     with patrol.tx() as s:
         assert service.dosage(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"])["visits"] == 0
+
+
+def test_the_plan_weighs_its_patrol_minutes_against_each_neighbourhoods_share_of_crime(patrol):
+    p = patrol.plan()
+    f = p["payload"]["fairness"]
+    rows = {r["area"]: r for r in f["rows"]}
+    # one recorded break-in per cell: 077 holds 5 of the 14; the cap keeps its minutes to at most 30%
+    assert rows["077"]["crime_share"] == pytest.approx(5 / 14, abs=1e-6)
+    assert rows["077"]["minutes_share"] <= 0.3 + 1e-9 and rows["077"]["disparity"] < 1
+    assert sum(r["minutes"] for r in rows.values()) == f["minutes"] == sum(a["minutes"] for a in
+                                                                          p["payload"]["assignments"])
+    last = p["explanation"][-1]["sentence"]
+    assert last.startswith("Fairness: ") and "share of recorded Break and Enter over the year before" in last
+    # a plan that sends everything to 080 (3 of 14 break-ins) names it over-exposed and 077 under-exposed
+    from lawful.patrol import fairness
+
+    lopsided, text = fairness.plan_fairness([{"area": "080", "minutes": 60.0}, {"area": "077", "minutes": 15.0}],
+                                            {a: r["crime"] for a, r in rows.items()}, "Break and Enter")
+    assert lopsided["over"] == ["080"] and set(lopsided["under"]) == {"078", "079"}  # 077: 0.56x
+    assert "Over-exposed (at least 1.5x their share of crime): 080 (80% of minutes, 21% of crime, 3.7x)" in text
+
+
+def test_the_weekly_cap_counts_the_weeks_accepted_plans(patrol):
+    week = {"max_visits_per_place_week": 1}
+    first = patrol.plan(limits=week)
+    used = {a["cell"] for a in first["payload"]["assignments"]}
+    assert used and all(a["visits"] == 1 for a in first["payload"]["assignments"])
+    from datetime import date
+
+    # while the first plan is open it is not counted, but named
+    open_week = patrol.plan(limits=week, day=date(2019, 12, 11))["payload"]["week"]
+    assert open_week["open_plans"] == [first["id"]] and open_week["plans"] == [] and open_week["capped"] == []
+    patrol.decide(first["id"], "supervisor", "accepted")
+    second = patrol.plan(limits=week, day=date(2019, 12, 11))  # Wednesday, same week (Monday 9 to Sunday 15)
+    pay = second["payload"]
+    assert pay["week"]["plans"] == [first["id"]] and set(pay["week"]["capped"]) == used
+    assert not used & {a["cell"] for a in pay["assignments"]}  # the earlier plan used up those places' cap
+    assert any(e["sentence"].startswith("Weekly cap: ") for e in second["explanation"])
+    nxt = patrol.plan(limits=week, day=date(2019, 12, 16))["payload"]  # Monday of the next week: the cap is new
+    assert nxt["week"]["plans"] == [] and used & {a["cell"] for a in nxt["assignments"]}
+
+
+def test_the_plan_shows_its_bound(patrol):
+    best = patrol.plan()["payload"]["comparison"]["optimiser"]
+    assert best["covered_share"] <= best["bound_share"] + 1e-9 and 0 <= best["gap"] < 1

@@ -39,7 +39,7 @@ def test_plan_decide_export_and_dosage_through_the_api(store, patrol, server):
                     json={"forecast": patrol.forecast, "planner": patrol.planner, "units": UNITS})
     assert r.status_code == 201, r.text
     plan = r.json()
-    assert plan["status"] == "open" and plan["payload"]["comparison"]["milp"]["visits"] > 0
+    assert plan["status"] == "open" and plan["payload"]["comparison"]["optimiser"]["visits"] > 0
     assert server.get(f"/api/v1/patrol/plans/{plan['id']}/export", headers=analyst).status_code == 409
     r = server.post(f"/api/v1/review/outputs/{plan['id']}/decision", headers=supervisor,
                     json={"decision": "accepted", "reason": "fits tonight's briefing"})

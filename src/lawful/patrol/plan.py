@@ -53,6 +53,7 @@ class Config:
     visit_min: float = 15.0
     first_visit_share: float = 0.5  # p in covered = risk * (1 - (1 - p) ** k)
     max_visits_per_place: int = 3  # policy: per place per shift
+    max_visits_per_place_week: int = 10  # policy: per place per week, counting the week's other accepted plans
     max_area_share: float = 0.3  # policy: of all visits, in any one neighbourhood
     patrol_share: float = 0.4  # of a shift free for directed patrol
     speed_kmh: float = 30.0
@@ -62,9 +63,11 @@ class Config:
     proof_max_vars: int = 2000  # ... and that program is this small (larger ones are not proven in seconds)
     mip_rel_gap: float = 0.01  # "optimal" means proven within 1% of the optimum
 
-    FIELDS = ("visit_min", "first_visit_share", "max_visits_per_place", "max_area_share", "patrol_share",
-              "speed_kmh", "candidates")
+    FIELDS = ("visit_min", "first_visit_share", "max_visits_per_place", "max_visits_per_place_week",
+              "max_area_share", "patrol_share", "speed_kmh", "candidates")
+    INTS = ("max_visits_per_place", "max_visits_per_place_week", "candidates")
     BOUNDS = {"visit_min": (1, 120), "first_visit_share": (0.01, 1), "max_visits_per_place": (1, 20),
+              "max_visits_per_place_week": (1, 140),
               "max_area_share": (0.01, 1), "patrol_share": (0.01, 1), "speed_kmh": (1, 150), "candidates": (1, 100)}
 
     @classmethod
@@ -80,7 +83,7 @@ class Config:
                 lo, hi = cls.BOUNDS[k]
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
                     raise ValueError(f"planning setting {k} = {v!r} is not a number from {lo} to {hi}")
-                kw[k] = int(v) if k in ("max_visits_per_place", "candidates") else float(v)
+                kw[k] = int(v) if k in cls.INTS else float(v)
         return cls(**kw)
 
     def table(self) -> dict:
@@ -107,6 +110,12 @@ class Places:
     y: np.ndarray
     risk: np.ndarray  # forecast scores (any non-negative scale)
     area: list[str]  # neighbourhood of each place
+    cap: np.ndarray | None = None  # visits still allowed per place (the weekly cap less the week's other plans)
+
+    def caps(self, per_shift: int) -> np.ndarray:
+        """Visits each place may get in this plan: the per-shift cap, lowered where the weekly cap is nearly used."""
+        k = np.full(len(self.cell), per_shift, dtype=int)
+        return k if self.cap is None else np.clip(np.minimum(k, np.asarray(self.cap, int)), 0, None)
 
 
 @dataclass
@@ -176,7 +185,8 @@ class _Program:
         self.cost = cfg.visit_min + 2.0 * self.drive  # minutes per visit, out and back
         self.free = _free(units, shift_min, cfg)
         self.limit = np.array([u.max_visits if u.max_visits is not None else 10**9 for u in units], float)
-        self.fits = self.cost <= self.free[:, None]  # a visit the unit could never fit is not offered
+        self.cap = places.caps(self.K)  # per place: the shift's cap, or less where the week's cap is nearly used
+        self.fits = (self.cost <= self.free[:, None]) & (self.cap > 0)[None, :]  # what a unit could never fit
         k = np.arange(self.K)
         self.gain = places.risk[:, None] * self.p * (1 - self.p) ** k[None, :]  # (places, K): the k+1-th visit
         names = sorted(set(places.area))
@@ -191,7 +201,7 @@ class _Program:
     def feasible(self, visits: np.ndarray) -> bool:
         v = visits.sum(axis=0)
         per_area = np.bincount(self.area, weights=v, minlength=self.n_a)
-        return bool((v <= self.K).all() and ((visits * self.cost).sum(axis=1) <= self.free + 1e-6).all()
+        return bool((v <= self.cap).all() and ((visits * self.cost).sum(axis=1) <= self.free + 1e-6).all()
                     and (visits.sum(axis=1) <= self.limit).all() and (visits[~self.fits] == 0).all()
                     and (self.s >= 1.0 or (per_area <= self.s * v.sum() + 1e-9).all()))
 
@@ -215,8 +225,10 @@ class _Program:
         n_x = len(pu)
         v0 = base.sum(axis=0) - base[free_units].sum(axis=0)
         touched = np.unique(pp)
-        y_place = np.repeat(touched, np.maximum(K - v0[touched], 0))
-        y_k = np.concatenate([np.arange(v0[i], K) for i in touched]).astype(int) if len(touched) else np.zeros(0, int)
+        cap = self.cap
+        y_place = np.repeat(touched, np.maximum(cap[touched] - v0[touched], 0))
+        y_k = np.concatenate([np.arange(v0[i], cap[i]) for i in touched]).astype(int) if len(touched) \
+            else np.zeros(0, int)
         n_y = len(y_place)
         row_of = np.full(self.n_p, -1)
         row_of[touched] = np.arange(len(touched))
@@ -281,7 +293,7 @@ class _Program:
             visits[u, i] -= 1; v[i] -= 1; per_area[over[0]] -= 1; left[u] += cost[u, i]; count[u] -= 1
         while True:
             can = self.fits & (cost <= left[:, None] + 1e-9) & (count < self.limit)[:, None]
-            ok = v < self.K
+            ok = v < self.cap
             if s < 1.0:
                 ok &= per_area[area] + 1 <= s * (v.sum() + 1) + 1e-9
             score = np.where(can & ok[None, :], (self.risk * p * (1 - p) ** v)[None, :] / cost, -1.0)
@@ -297,14 +309,14 @@ class _Program:
         the caller checks them."""
         v0 = visits.sum(axis=0) - visits[u]
         cap = int(np.floor(self.free[u] / step + 1e-9))
-        cand = np.flatnonzero(self.fits[u] & (v0 < self.K) & (self.risk > 0))
+        cand = np.flatnonzero(self.fits[u] & (v0 < self.cap) & (self.risk > 0))
         w = np.ceil(self.cost[u, cand] / step - 1e-9).astype(int)
         penalty = self.eps * 2.0 * self.drive[u, cand]
         best = np.zeros(cap + 1)  # best[c]: the most gain within c steps
         choice = np.zeros((len(cand), cap + 1), np.int8)
         for j, i in enumerate(cand):
             new, g = best.copy(), 0.0
-            for e in range(1, self.K - int(v0[i]) + 1):
+            for e in range(1, int(self.cap[i]) - int(v0[i]) + 1):
                 g += self.gain[i, v0[i] + e - 1] - penalty[j]
                 ew = e * w[j]
                 if ew > cap:
@@ -386,6 +398,9 @@ def solve(units: list[Unit], places: Places, shift_min: float, cfg: Config = Con
         if better is not None and prog.feasible(better) and prog.value(better) > value:
             visits, value, by_greedy = better, prog.value(better), False
         proven = res.status == 0  # HiGHS's plan is within the gap of the optimum, and ours covers at least as much
+        dual = getattr(res, "mip_dual_bound", None)
+        if proven and dual is not None and math.isfinite(dual):
+            bound = min(bound, -float(dual) + 1e-9 * bound)  # HiGHS's proof is tighter than the LP relaxation
     bound = max(bound, value)
     if proven:
         status = "optimal"
@@ -403,8 +418,8 @@ def greedy(units: list[Unit], places: Places, shift_min: float, cfg: Config = Co
     over its share; then top up, in the same order, with visits that keep every neighbourhood within its share."""
     _check(units, places, shift_min)
     t0 = time.perf_counter()
-    n_u, n_p, K, p, s = len(units), len(places.cell), cfg.max_visits_per_place, cfg.first_visit_share, \
-        cfg.max_area_share
+    n_u, n_p, p, s = len(units), len(places.cell), cfg.first_visit_share, cfg.max_area_share
+    K = places.caps(cfg.max_visits_per_place)
     drive = drive_minutes(units, places, cfg.speed_kmh)
     cost = cfg.visit_min + 2.0 * drive
     left = _free(units, shift_min, cfg).copy()

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
@@ -25,6 +25,7 @@ from lawful.access.service import Actor
 from lawful.errors import Conflict, InputError, LawfulError
 from lawful.governance import review
 from lawful.governance.models import Entry, Output
+from lawful.patrol import fairness
 from lawful.patrol import plan as solver
 from lawful.patrol.models import Visit, VisitImport
 from lawful.trail import audit
@@ -32,6 +33,7 @@ from lawful.trail import audit
 PURPOSE = "patrol planning"
 DISPATCHABLE = ("accepted", "amended")  # plan statuses a dispatch export or a dosage import may follow
 MAX_VISIT_ROWS = 100_000
+TIGHTER = ("max_visits_per_place", "max_visits_per_place_week", "max_area_share")  # a request may only lower these
 KOPER_BANDS = (("under 10 min", 0, 10), ("10-16 min", 10, 16.0001), ("over 16 min", 16.0001, math.inf))
 
 
@@ -135,9 +137,20 @@ def units_from(specs: list[dict], *, crs: str, bounds) -> list[solver.Unit]:
 def cell_areas(session: Session, *, cells: list[dict], before: datetime, cell_m: float) -> list[str]:
     """Each forecast cell's neighbourhood: the most common area code among the incidents in it over the year
     before the forecast ('unknown' if none)."""
+    return neighbourhoods(session, cells=cells, before=before, cell_m=cell_m)[0]
+
+
+def neighbourhoods(session: Session, *, cells: list[dict], before: datetime, cell_m: float,
+                   category: str | None = None) -> tuple[list[str], dict[str, int]]:
+    """Each forecast cell's neighbourhood (the most common area code among the incidents of any category in it over
+    the year before the forecast; 'unknown' if none), and the recorded incidents of `category` (all if None) per
+    neighbourhood of the whole jurisdiction over that year: the crime shares plan fairness weighs minutes against."""
     from lawful.incidents.service import fetch_incident_frame
 
     frame = fetch_incident_frame(session, start=before - timedelta(days=365), end=before)
+    of_kind = frame[frame["category"] == category] if category and len(frame) else frame
+    crime = {str(a): int(n) for a, n in of_kind["area"].fillna("unknown").value_counts().items()} if len(of_kind) \
+        else {}
     keys = {(round(c["x0"] / cell_m), round(c["y0"] / cell_m)): i for i, c in enumerate(cells)}
     counts: list[dict[str, int]] = [{} for _ in cells]
     if len(frame):
@@ -147,7 +160,38 @@ def cell_areas(session: Session, *, cells: list[dict], before: datetime, cell_m:
             i = keys.get((int(a), int(b)))
             if i is not None and area is not None:
                 counts[i][str(area)] = counts[i].get(str(area), 0) + 1
-    return [min(c, key=lambda k: (-c[k], k)) if c else "unknown" for c in counts]
+    return [min(c, key=lambda k: (-c[k], k)) if c else "unknown" for c in counts], crime
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """The week a day is in: Monday to Sunday (local days)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def week_visits(session: Session, *, day: date) -> dict:
+    """Visits per place in the week's plans that went to dispatch (accepted or amended, not sandbox) for a shift
+    starting Monday to Sunday of `day`'s week, and the week's plans still open (not counted: a supervisor who
+    accepts two plans made before either was accepted sees them named in each plan's payload)."""
+    from lawful.governance.models import Output
+
+    monday, _ = week_of(day)
+    days = [(monday + timedelta(days=i)).isoformat() for i in range(7)]
+    plans = session.scalars(select(Output).where(Output.kind == "plan", Output.sandbox.is_(False),
+                                                 or_(*[Output.subject.like(f"patrol plan {d} %") for d in days]))
+                            .order_by(Output.id)).all()
+    used: dict[str, int] = {}
+    counted, still_open = [], []
+    for o in plans:
+        if o.payload.get("day") not in days:
+            continue
+        if o.status in DISPATCHABLE:
+            counted.append(o.id)
+            for a in o.payload.get("assignments") or []:
+                used[a["cell"]] = used.get(a["cell"], 0) + int(a["visits"])
+        elif o.status == "open":
+            still_open.append(o.id)
+    return {"from": days[0], "to": days[-1], "plans": counted, "open_plans": still_open, "used": used}
 
 
 def _places(cells: list[dict], areas: list[str]) -> solver.Places:
@@ -173,9 +217,9 @@ def build_plan(session: Session, *, context: dict, units: list[dict], shift: str
     for k, v in (limits or {}).items():
         if v is None:
             continue
-        if k not in ("max_visits_per_place", "max_area_share", "visit_min", "speed_kmh", "patrol_share"):
+        if k not in TIGHTER + ("visit_min", "speed_kmh", "patrol_share"):
             raise InputError(f"{k} is not a setting a plan request may change", "see docs/patrol.md")
-        if k in ("max_visits_per_place", "max_area_share") and v > table.get(k, getattr(solver.Config, k)):
+        if k in TIGHTER and v > table.get(k, getattr(solver.Config, k)):
             raise LawfulError(f"{k} = {v} is above the approved limit of {table.get(k, getattr(solver.Config, k))}",
                               "a request may tighten a policy limit, never loosen it", kind="denied")
         table[k] = v
@@ -192,8 +236,12 @@ def build_plan(session: Session, *, context: dict, units: list[dict], shift: str
     start, end = parse_shift(shift, day, tz)
     shift_min = (end - start).total_seconds() / 60
     unit_list = units_from(units, crs=crs, bounds=bounds)
-    areas = cell_areas(session, cells=cells, before=datetime.fromisoformat(fc["start"]), cell_m=cell_m)
+    areas, crime = neighbourhoods(session, cells=cells, before=datetime.fromisoformat(fc["start"]), cell_m=cell_m,
+                                  category=fc.get("category"))
+    week = week_visits(session, day=day)
     places = _places(cells, areas)
+    left = [max(cfg.max_visits_per_place_week - week["used"].get(c, 0), 0) for c in places.cell]
+    places = solver.Places(places.cell, places.x, places.y, places.risk, places.area, np.array(left, int))
     try:
         best = solver.solve(unit_list, places, shift_min, cfg)
         base = solver.greedy(unit_list, places, shift_min, cfg)
@@ -206,7 +254,8 @@ def build_plan(session: Session, *, context: dict, units: list[dict], shift: str
     for u, unit in enumerate(unit_list):
         stops = best.routes[unit.name]
         lon, lat = to_lonlat.transform(unit.x, unit.y)
-        unit_views.append({"name": unit.name, "lon": round(lon, 6), "lat": round(lat, 6),
+        unit_views.append({"name": unit.name, "lon": round(lon, 6), "lat": round(lat, 6), "x": round(unit.x, 1),
+                           "y": round(unit.y, 1),
                            "max_visits": unit.max_visits, "visits": len(stops),
                            "stops": [{"order": n + 1, "cell": places.cell[i],
                                       "arrive": (start + timedelta(minutes=a)).isoformat(timespec="minutes"),
@@ -238,6 +287,15 @@ def build_plan(session: Session, *, context: dict, units: list[dict], shift: str
     area_rows = [{**r, "visit_share": round(r["visits"] / nv, 6), "risk_share": round(r["risk_share"], 6)}
                  for r in sorted(per_area.values(), key=lambda r: r["area"])]
     ms, gs = _summary(best, areas), _summary(base, areas)
+    ms["bound_share"] = round(best.bound / best.risk_total, 6) if best.bound is not None and best.risk_total else None
+    ms["gap"] = round(max(best.bound - best.covered, 0.0) / best.bound, 6) if best.bound else 0.0
+    fair, fair_sentence = fairness.plan_fairness(assignments, crime, fc.get("category"))
+    capped = sorted(c for c, n in zip(places.cell, left)  # places the week's other plans left fewer visits
+                    if n < min(cfg.max_visits_per_place, cfg.max_visits_per_place_week))
+    week_view = {"from": week["from"], "to": week["to"], "cap": cfg.max_visits_per_place_week,
+                 "plans": week["plans"], "open_plans": week["open_plans"],
+                 "used": {c: week["used"][c] for c in places.cell if c in week["used"]},
+                 "capped": capped}
     payload = {
         "forecast": context["forecast"], "forecast_model": context["forecast_model"], "planner": context["ref"],
         "category": fc.get("category"), "day": day.isoformat(),
@@ -246,12 +304,19 @@ def build_plan(session: Session, *, context: dict, units: list[dict], shift: str
         "curve": f"covered = risk x (1 - (1 - {cfg.first_visit_share:g})^visits) (Koper 1995: concave returns to "
                  f"presence; the share per visit is an assumption of the approved configuration)",
         "units": unit_views, "assignments": assignments, "areas": area_rows,
-        "comparison": {"milp": ms, "greedy": gs,
+        "comparison": {"optimiser": ms, "greedy": gs,
                        "covered_gain": round(ms["covered_share"] - gs["covered_share"], 6),
                        "minutes_driven_change": round(ms["minutes_driven"] - gs["minutes_driven"], 1)},
-        "covered_share": ms["covered_share"], "status": best.status}
+        "covered_share": ms["covered_share"], "bound_share": ms["bound_share"], "gap": ms["gap"],
+        "status": best.status, "week": week_view, "fairness": fair}
     if not explanation:
         explanation = [{"cell": None, "unit": None, "sentence": "no visit fits the units' time and the policy limits"}]
+    if capped:
+        explanation.append({"cell": None, "unit": None, "sentence": (
+            f"Weekly cap: {len(capped)} place(s) had fewer visits left this week ({week['from']} to {week['to']}, at "
+            f"most {cfg.max_visits_per_place_week} per place) after plans {', '.join(map(str, week['plans']))}: "
+            f"{', '.join(capped[:10])}{' ...' if len(capped) > 10 else ''}")})
+    explanation.append({"cell": None, "unit": None, "sentence": fair_sentence})
     return f"patrol plan {day.isoformat()} {shift}", payload, explanation
 
 

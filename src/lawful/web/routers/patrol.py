@@ -43,6 +43,8 @@ class PlanRequest(Strict):
     speed_kmh: float | None = Field(None, ge=1, le=150, allow_inf_nan=False)
     patrol_share: float | None = Field(None, gt=0, le=1, allow_inf_nan=False)
     max_visits_per_place: int | None = Field(None, ge=1, le=20, description="tighter than the approved cap")
+    max_visits_per_place_week: int | None = Field(None, ge=1, le=140,
+                                                  description="tighter than the approved weekly cap per place")
     max_area_share: float | None = Field(None, gt=0, le=1, allow_inf_nan=False,
                                          description="tighter than the approved neighbourhood share")
 
@@ -51,7 +53,7 @@ class PlanRequest(Strict):
 def make_plan(body: PlanRequest, c: Call = CallDep) -> dict:
     """Plan patrols over an accepted forecast; the plan is an output of kind "plan" waiting for a supervisor."""
     limits = {k: getattr(body, k) for k in ("visit_min", "speed_kmh", "patrol_share", "max_visits_per_place",
-                                           "max_area_share")}
+                                           "max_visits_per_place_week", "max_area_share")}
     return c.flow(flows.make_plan, forecast_id=body.forecast, ref=body.planner,
                   units=[u.model_dump() for u in body.units], shift=body.shift, day=body.day, purpose=body.purpose,
                   limits=limits)
