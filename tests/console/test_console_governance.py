@@ -17,6 +17,7 @@ from lawful.access import credentials
 from lawful.governance import gate, registry, review
 from lawful.privacy import breaches, requests, retention
 from tests.console.conftest import PASSWORD, check_accessibility, forecast_output
+from tests.governance.conftest import ROOT
 from tests.console.test_console import sign_in, watch
 
 
@@ -259,3 +260,69 @@ def test_the_accessibility_check_finds_what_it_should(browser):
 
     with pytest.raises(AssertionError, match="image-alt"):
         check_accessibility(page)
+
+
+def test_an_owner_attaches_the_evidence_from_the_browser_and_a_bad_file_changes_nothing(console, browser, shot,
+                                                                                         tmp_path):
+    """The owner of a draft attaches the evaluation, the exposure audit and the impact assessment as files (what
+    the CLI writes); a figure that is not a number is refused beside the form with nothing attached; once all three
+    are attached the high-tier draft can be submitted. Nobody else sees the form."""
+    import copy
+    import json as _json
+
+    from tests.governance.conftest import CARD, EVALUATION, EXPOSURE
+
+    gov = console.gov
+    with gov.tx() as s:
+        card = copy.deepcopy(CARD)
+        card.update(tier="high", owner="owner")
+        draft = registry.register(s, actor=gov.actor(s, "owner"), card=card).ref
+    bad = tmp_path / "evaluation.json"
+    bad.write_text('{"records": [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": NaN, "days": 52}]}')
+    good = tmp_path / "backtest.json"
+    good.write_text(_json.dumps({k: v for k, v in EVALUATION.items() if k != "source"}))
+    exposure = tmp_path / "exposure.json"
+    exposure.write_text(_json.dumps({k: v for k, v in EXPOSURE.items() if k != "source"}))
+    fria = ROOT / "examples" / "governance" / "demo-forecaster-fria.toml"
+
+    console.enrol("owner")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch(page)
+    sign_in(page, console, "owner")
+    page.goto(f"{console.base}/console/registry/{draft}")
+    evidence = page.get_by_role("region", name="Evidence for the approvers")
+    assert evidence.get_by_text("not attached").count() == 3
+    form = evidence.get_by_role("form", name="Attach documents")
+    form.get_by_label("Evaluation (JSON)").set_input_files(str(bad))
+    form.get_by_label("Exposure audit (JSON)").set_input_files(str(exposure))
+    form.get_by_role("button", name="Attach").click()
+    assert "evaluation.json" in page.get_by_role("alert").inner_text()
+    evidence = page.get_by_role("region", name="Evidence for the approvers")
+    assert evidence.get_by_text("not attached").count() == 3  # the good exposure file was not attached either
+    assert not [e for e in console.trail("model.attach") if e["object"] == f"model:{draft}"]
+
+    form = evidence.get_by_role("form", name="Attach documents")
+    form.get_by_label("Evaluation (JSON)").set_input_files(str(good))
+    form.get_by_label("Exposure audit (JSON)").set_input_files(str(exposure))
+    form.get_by_label("Impact assessment (TOML)").set_input_files(str(fria))
+    form.get_by_role("button", name="Attach").click()
+    assert page.get_by_role("status").get_by_text(f"{draft}: documents attached").is_visible()
+    evidence = page.get_by_role("region", name="Evidence for the approvers")
+    assert evidence.get_by_text("not attached").count() == 0 and evidence.get_by_text("attached", exact=True).count() == 3
+    assert [e for e in console.trail("model.attach") if e["object"] == f"model:{draft}" and e["actor"] == "owner"]
+    shot(page, "16b-registry-attach-evidence")
+    page.get_by_role("button", name=f"Submit {draft}").click()
+    assert page.get_by_role("status").get_by_text(f"{draft}: submitted for approval").is_visible()
+    assert page.get_by_role("region", name="Evidence for the approvers").count() == 0  # only a draft takes files
+
+    console.enrol("ap1")
+    other = browser.new_page()
+    sign_in(other, console, "ap1", code=console.code("ap1"))
+    with gov.tx() as s:
+        card = copy.deepcopy(CARD)
+        card.update(tier="high", owner="owner", version=7)
+        second = registry.register(s, actor=gov.actor(s, "owner"), card=card).ref
+    other.goto(f"{console.base}/console/registry/{second}")
+    assert other.get_by_role("form", name="Attach documents").count() == 0
+    assert other.get_by_text("Only the owner, owner, attaches documents").is_visible()
+    assert errors == []

@@ -151,7 +151,9 @@ def entry_detail(session: Session, *, actor: Actor, ref: str) -> dict:
             "approved_by": sorted({a["approver"] for a in approvals if a["current"] and a["mode"] == "approved"}),
             "fria": [{"field": k, "label": label, "text": str((entry.fria or {}).get(k, "")).strip()}
                      for k, label in cards.FRIA_FIELDS.items()],
-            "fria_missing": [cards.FRIA_FIELDS[k] for k in missing], "history": history}
+            "fria_missing": [cards.FRIA_FIELDS[k] for k in missing], "history": history,
+            "attached": {"evaluation": entry.evaluation is not None, "exposure": entry.exposure is not None,
+                         "fria": bool(entry.fria)}}
 
 
 def card_text(session: Session, *, actor: Actor, ref: str, html: bool = False) -> dict:

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -25,6 +26,7 @@ from lawful.forecast import flows as fc_flows
 from lawful.governance import flows as gov_flows
 from lawful.governance import service as gov
 from lawful.governance.policy import Thresholds
+from lawful.limits import CONFIG_BYTES
 from lawful.privacy import breaches, requests, retention
 from lawful.trail import service as trail
 from lawful.web.console import HERE, PREFIX, present
@@ -474,7 +476,7 @@ STATE_STEPS = {"draft": ("submit", "retire"), "submitted": ("approve", "refuse",
                "active": ("suspend", "retire"), "suspended": ("reinstate", "retire"), "retired": ()}
 STEP_ACTION = {"approve": "models.approve", "refuse": "models.approve", "activate": "models.activate",
                "suspend": "models.suspend", "reinstate": "models.reinstate", "retire": "models.retire"}
-STEP_DONE = {"submit": "submitted for approval", "approve": "approval recorded", "sandbox": "sandbox approval recorded",
+STEP_DONE = {"attach": "documents attached", "submit": "submitted for approval", "approve": "approval recorded", "sandbox": "sandbox approval recorded",
              "refuse": "sent back to its owner", "activate": "put into use", "suspend": "suspended",
              "reinstate": "back to submitted for a new approval round", "retire": "retired"}
 
@@ -491,7 +493,8 @@ def _entry_page(request: Request, c: ConsoleCall, ref: str, *, notice: str | Non
              if (s == "submit" and (me["name"] == entry["owner"] or "admin" in me["roles"]))
              or STEP_ACTION.get(s) in granted]
     mine = next((a for a in entry["approvals"] if a["current"] and a["approver"] == me["name"]), None)
-    return page(request, "entry.html", {"me": me, "title": title or entry["ref"], "active": "registry",
+    may_attach = entry["state"] == "draft" and (me["name"] == entry["owner"] or "admin" in me["roles"])
+    return page(request, "entry.html", {"may_attach": may_attach, "me": me, "title": title or entry["ref"], "active": "registry",
                                         "e": entry, "sections": sections, "steps": steps, "my_approval": mine,
                                         "notice": notice, "problem": problem,
                                         "self_approval": me["name"] in (entry["owner"], entry["submitted_by"])},
@@ -502,6 +505,44 @@ def _entry_page(request: Request, c: ConsoleCall, ref: str, *, notice: str | Non
 def card(request: Request, ref: RefPath, done: Literal[tuple(STEP_DONE)] | None = None, c: ConsoleCall = CC):
     notice = f"{ref}: {STEP_DONE[done]}. The step and your reason are on the trail." if done else None
     return _entry_page(request, c, ref, notice=notice)
+
+
+ATTACH_LIMIT = CONFIG_BYTES * 4  # an evaluation report with every day's figures can pass a megabyte
+
+
+async def _document(upload: UploadFile | None, what: str) -> tuple[str, str] | None:
+    """(file name, text) of an uploaded document, or None when the person chose no file for it."""
+    if upload is None or not upload.filename:
+        return None
+    raw = await upload.read(ATTACH_LIMIT + 1)
+    if len(raw) > ATTACH_LIMIT:
+        raise LawfulError(f"the {what} {upload.filename!r} is over {ATTACH_LIMIT // 2**20} MB",
+                          "attach the file `lawful forecast backtest|audit --json` or the assessment template wrote")
+    try:
+        return upload.filename[:200], raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LawfulError(f"the {what} {upload.filename!r} is not UTF-8 text",
+                          "attach the JSON or TOML file itself, not a PDF or an archive") from None
+
+
+@router.post("/registry/{ref}/attachments")
+async def registry_attach(request: Request, ref: RefPath, csrf: Csrf = "",
+                          evaluation: UploadFile | None = File(None), exposure: UploadFile | None = File(None),
+                          fria: UploadFile | None = File(None), c: ConsoleCall = CC):
+    """The owner attaches evaluation results, an exposure audit and/or an impact assessment to a draft (as POST
+    /api/v1/models/REF/attachments): each checked before anything changes; a bad file is named beside the form."""
+    c.checked(csrf)
+    try:
+        docs = {"evaluation": await _document(evaluation, "evaluation"),
+                "exposure": await _document(exposure, "exposure audit"),
+                "fria": await _document(fria, "impact assessment")}
+        await run_in_threadpool(c.run, gov.attach, ref=ref, **docs)
+    except LawfulError as exc:
+        if exc.kind not in ("invalid", "conflict"):
+            raise
+        return await run_in_threadpool(_entry_page, request, c, ref, status=STATUS[exc.kind], problem={
+            "step": "attach", "message": present.sentence(exc.message, exc.fix)})
+    return RedirectResponse(f"{PREFIX}/registry/{quote(ref)}?done=attach", status_code=303)
 
 
 @router.post("/registry/{ref}/{step}")
