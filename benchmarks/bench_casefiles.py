@@ -1,0 +1,148 @@
+"""Case-file assistance measured on the synthetic labelled corpus (src/lawful/casefiles/corpus.py): redaction recall
+per identifier type, precision and recall per extracted field, per planted inconsistency type, and precision at 5
+for similar-case linkage; on style "a" (the templates the patterns were tuned on) and style "b" (held out: other
+templates, names and streets, another seed).
+
+    .venv/bin/python benchmarks/bench_casefiles.py [--cases 120] [--seeds 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from datetime import date, datetime
+
+from lawful.casefiles import analysis, corpus, extract, identify
+
+KEY = b"k" * 32
+
+
+def _pr(tp: int, fp: int, fn: int) -> tuple[float, float]:
+    return (tp / (tp + fp) if tp + fp else float("nan"), tp / (tp + fn) if tp + fn else float("nan"))
+
+
+def run(cases: list[dict]) -> dict:
+    red = defaultdict(lambda: [0, 0])  # kind -> [found, total]
+    red_fp = defaultdict(int)
+    fields = defaultdict(lambda: [0, 0, 0])  # field -> tp, fp, fn
+    inc = defaultdict(lambda: [0, 0, 0])
+    structured: dict[str, dict] = {}
+    t0 = time.perf_counter()
+    n_stmts = 0
+    for c in cases:
+        texts = [s["text"] for s in c["stmts"]]
+        spans = identify.detect_case(texts)
+        stmts = []
+        for s, found in zip(c["stmts"], spans):
+            n_stmts += 1
+            for true in s["spans"]:
+                red[true["kind"]][1] += 1
+                if any(f.start <= true["start"] and true["end"] <= f.end for f in found):
+                    red[true["kind"]][0] += 1
+            for f in found:
+                if not any(t["start"] < f.end and f.start < t["end"] for t in s["spans"]):
+                    red_fp[f.kind] += 1
+            text, _ = identify.pseudonymise(s["text"], found, KEY)
+            got = [f.as_dict() for f in extract.extract(text, date.fromisoformat(s["date"]))]
+            stmts.append({"statement": s["statement"], "role": s["role"], "text": text, "fields": got})
+            _score_fields(s["fields"], got, fields)
+        structured[c["case"]] = {"statements": stmts}
+        found_inc = analysis.inconsistencies(stmts)
+        planted = {(i["type"], tuple(i["statements"])) for i in c["inconsistencies"]}
+        flagged = {(f["type"], tuple(f["statements"])) for f in found_inc}
+        for typ in analysis.TYPES:
+            p = {x for x in planted if x[0] == typ}
+            g = {x for x in flagged if x[0] == typ}
+            inc[typ][0] += len(p & g)
+            inc[typ][1] += len(g - p)
+            inc[typ][2] += len(p - g)
+    elapsed = time.perf_counter() - t0
+    link = {}
+    for name, w in (("text only (TF-IDF)", 1.0), ("features only", 0.0), ("combined (0.3 text)", 0.3)):
+        linker = analysis.Linker(text_weight=w).fit(structured)
+        precisions = []
+        for c in cases:
+            if not c["series"]:
+                continue
+            top = linker.similar(c["case"], k=5)
+            series = {x["case"]: x["series"] for x in cases}
+            precisions.append(sum(series[t["case"]] == c["series"] for t in top) / 5)
+        link[name] = sum(precisions) / len(precisions) if precisions else float("nan")
+    return {"red": red, "red_fp": red_fp, "fields": fields, "inc": inc, "link": link, "statements": n_stmts,
+            "seconds": elapsed}
+
+
+def _score_fields(true: dict, got: list[dict], acc) -> None:
+    def tally(name, truth: list, pred: list, match):
+        used = set()
+        tp = 0
+        for t in truth:
+            for i, p in enumerate(pred):
+                if i not in used and match(t, p):
+                    used.add(i)
+                    tp += 1
+                    break
+        acc[name][0] += tp
+        acc[name][1] += len(pred) - len(used)
+        acc[name][2] += len(truth) - tp
+
+    def in_time(t, p):
+        at = datetime.fromisoformat(t)
+        return datetime.fromisoformat(p["earliest"]) <= at <= datetime.fromisoformat(p["latest"])
+
+    tally("time", true["time"], [f["value"] for f in got if f["field"] == "time"], in_time)
+    places = [f["value"] for f in got if f["field"] == "place"]
+    tally("place", true["place"], places,
+          lambda t, p: t in p["streets"] or t == p.get("name"))
+    vehicles = [f["value"] for f in got if f["field"] == "vehicle" and (f["value"]["colour"] or f["value"]["make"])]
+    for k in ("colour", "make", "model"):
+        tally(f"vehicle {k}", [v[k] for v in true["vehicle"]], vehicles,
+              lambda t, p, k=k: (p[k] or "").lower() == t.lower())
+    tally("item", true["item"], [f["value"]["item"] for f in got if f["field"] == "item"], lambda t, p: t == p)
+    tally("people", true["people"], [f["value"]["count"] for f in got if f["field"] == "people"], lambda t, p: t == p)
+    tally("entry", true["entry"], [f["value"]["method"] for f in got if f["field"] == "entry"], lambda t, p: t == p)
+
+
+def report(title: str, r: dict) -> None:
+    print(f"\n## {title}: {r['statements']} statements, {r['seconds']:.2f} s for identify + extract + compare")
+    print("\nredaction (identifiers replaced at import)")
+    print("| type | recall | found / true | other spans redacted |")
+    print("|---|---|---|---|")
+    for k in identify.KINDS:
+        found, total = r["red"].get(k, [0, 0])
+        if total:
+            print(f"| {k} | {found / total:.3f} | {found} / {total} | {r['red_fp'].get(k, 0)} |")
+    print("\nfields")
+    print("| field | precision | recall | tp / fp / fn |")
+    print("|---|---|---|---|")
+    for k, (tp, fp, fn) in r["fields"].items():
+        p, rc = _pr(tp, fp, fn)
+        print(f"| {k} | {p:.3f} | {rc:.3f} | {tp} / {fp} / {fn} |")
+    print("\ninconsistencies (planted between two statements of a case)")
+    print("| type | precision | recall | tp / fp / fn |")
+    print("|---|---|---|---|")
+    for k in analysis.TYPES:
+        tp, fp, fn = r["inc"][k]
+        p, rc = _pr(tp, fp, fn)
+        print(f"| {k} | {p:.3f} | {rc:.3f} | {tp} / {fp} / {fn} |")
+    print("\nsimilar-case linkage: precision at 5 over the cases of a planted series")
+    print("| method | P@5 |")
+    print("|---|---|")
+    for k, v in r["link"].items():
+        print(f"| {k} | {v:.3f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=120)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    a = ap.parse_args()
+    for style, label in (("a", "style a (tuned on)"), ("b", "style b (held out: other templates, names, streets)")):
+        cases = [c for seed in a.seeds for c in corpus.generate(a.cases, seed=seed + (0 if style == "a" else 100),
+                                                                style=style)]
+        report(f"{label}, {len(cases)} cases, seeds {a.seeds}", run(cases))
+
+
+if __name__ == "__main__":
+    main()
