@@ -134,6 +134,17 @@ def export(plan_id: PlanId,
     out.print(f"wrote {to} ({format})", highlight=False)
 
 
+@patrol_app.command("briefing")
+def briefing(plan_id: PlanId,
+             to: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write (open it in a browser and "
+                                              "print: one page per unit).")]) -> None:
+    """Write an accepted plan's printable shift briefing: one page per unit with a map of its places, its stops
+    with arrival times and the reason for each. Plain HTML: no script, no external files."""
+    r = _api().request("GET", f"/patrol/plans/{plan_id}/briefing")
+    to.write_text(r.text, encoding="utf-8")
+    out.print(f"wrote {to} (briefing of plan {plan_id}, one page per unit)", highlight=False)
+
+
 def _print_dosage(d: dict) -> None:
     comp = f"{d['compliance']:.0%}" if d["compliance"] is not None else "n/a"
     out.print(f"Plan {d['plan']}: {d['delivered_min']:.0f} of {d['planned_min']:.0f} planned minutes delivered "

@@ -176,3 +176,22 @@ def test_the_weekly_cap_counts_the_weeks_accepted_plans(patrol):
 def test_the_plan_shows_its_bound(patrol):
     best = patrol.plan()["payload"]["comparison"]["optimiser"]
     assert best["covered_share"] <= best["bound_share"] + 1e-9 and 0 <= best["gap"] < 1
+
+
+def test_the_weekly_report_weighs_the_weeks_accepted_plans(patrol):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from lawful.governance.report import weekly
+
+    p = patrol.plan()
+    patrol.plan()  # left open
+    patrol.decide(p["id"], "supervisor", "accepted")
+    tz = ZoneInfo("America/Toronto")
+    with patrol.tx() as s:
+        text = weekly(s, week_ending=datetime.now(tz).date(), tz=tz, thresholds=patrol.t)
+    section = text.split("## Patrol plans\n", 1)[1].split("\n## ", 1)[0]
+    assert "- 2 plan(s) issued this week: 1 accepted, 1 open." in section
+    minutes = sum(a["minutes"] for a in p["payload"]["assignments"])
+    assert f"- Accepted or amended: 1, {minutes:.0f} patrol minutes in 4 neighbourhood(s)." in section
+    assert "would have to move for minutes to follow crime" in section and "- Under-exposed: none." in section

@@ -106,3 +106,44 @@ def test_the_cli_plans_and_writes_the_exports(store, patrol, capsys, tmp_path):
     code, out, err = run_cli(["patrol", "visits", str(plan_id), str(LOG), "--as", "supervisor"], capsys)
     assert code == 0, err
     assert "planned minutes delivered" in out and "cell not in the plan" in out
+
+
+def test_the_briefing_is_one_printable_page_per_unit_without_script_or_outside_assets(store, patrol, server, capsys,
+                                                                                      tmp_path):
+    import base64
+    import hashlib
+    import re
+
+    analyst = who(store, "analyst")
+    plan = server.post("/api/v1/patrol/plans", headers=analyst,
+                       json={"forecast": patrol.forecast, "planner": patrol.planner, "units": UNITS}).json()
+    url = f"/api/v1/patrol/plans/{plan['id']}/briefing"
+    r = server.get(url, headers=analyst)
+    assert r.status_code == 409 and "a shift is briefed on only a plan a supervisor accepted" in r.json()["detail"]
+    server.post(f"/api/v1/review/outputs/{plan['id']}/decision", headers=who(store, "supervisor"),
+                json={"decision": "accepted", "reason": "ok"})
+    r = server.get(url, headers=analyst)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    pages = re.findall(r'<section class="page">(.*?)</section>', html, re.S)
+    assert len(pages) == len(plan["payload"]["units"]) == 2
+    for unit, page in zip(plan["payload"]["units"], pages):
+        assert f"Unit {unit['name']}: {len(unit['stops'])} stop(s)" in page and page.count("<svg") == 1
+        rows = re.findall(r"<tr><td class=\"n\">(\d+)</td>", page)
+        assert [int(n) for n in rows] == [s["order"] for s in unit["stops"]]
+        first = unit["stops"][0]
+        assert f"<td class=\"n\">{first['arrive'][11:16]}</td>" in page and "of tonight&#x27;s forecast risk" in page
+    # strict: no script, no style attribute, nothing fetched; the one <style> is allowed by its hash alone
+    assert "<script" not in html and " style=" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html and "url(" not in html
+    csp = r.headers["content-security-policy"]
+    assert csp.startswith("default-src 'none'; style-src 'sha256-") and "unsafe" not in csp
+    css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    assert f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'" in csp
+    assert "@page" in css and "break-after: page" in css
+    code, out, err = run_cli(["patrol", "briefing", str(plan["id"]), "-o", str(tmp_path / "b.html"), "--as",
+                              "analyst"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "b.html").read_text().count('<section class="page">') == 2
+    briefed = [e for e in log(server, who(store, "dpo"), "disclosure") if e["details"].get("format") == "briefing"]
+    assert len(briefed) == 2 and briefed[0]["object"] == f"output:{plan['id']}"

@@ -34,6 +34,9 @@ def weekly(session: Session, *, week_ending: date, tz: ZoneInfo, thresholds: Thr
         lines.append("No model or rule set has been submitted yet.")
     for e in entries:
         lines += _entry_section(session, e, start, prev_start, end, now, thresholds, attention)
+    from lawful.patrol.fairness import weekly_section
+
+    lines += weekly_section(session, start=start, end=end, attention=attention)  # patrol minutes against crime
     bias = [s for s in review.stats(session, since=start, thresholds=thresholds) if s.warning]
     for s in bias:
         attention.append(f"Reviewer {s.who} {s.warning}.")

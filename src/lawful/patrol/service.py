@@ -378,6 +378,28 @@ def export_plan(session: Session, *, actor: Actor, plan_id: int, fmt: str) -> di
                         "features": features}}
 
 
+def briefing(session: Session, *, actor: Actor, plan_id: int) -> dict:
+    """The printable shift briefing of an accepted plan: one HTML page per unit (map, stops with times and
+    reasons), with the Content-Security-Policy it is served under. A disclosure on the trail, like an export."""
+    from lawful.governance.models import Review
+    from lawful.patrol import briefing as page
+
+    require(actor, "patrol.plan", Resource("output", str(plan_id)), PURPOSE)
+    out = read_plan(session, actor=actor, plan_id=plan_id, why="briefing")
+    _dispatchable(out, "a shift is briefed on")
+    p = dict(out.payload)
+    if any("x" not in u for u in p["units"]):  # plans made before the units' projected start points were kept
+        to_xy = _transformer("EPSG:4326", p["crs"])
+        p["units"] = [{**u, **dict(zip(("x", "y"), to_xy.transform(u["lon"], u["lat"])))} for u in p["units"]]
+    decided = session.scalars(select(Review).where(Review.output_id == out.id)).first()
+    who = f"{decided.decision} by {decided.reviewer} on {decided.decided_at:%Y-%m-%d %H:%M} UTC" if decided else None
+    html = page.render(out.id, out.status, p, list(out.explanation), decided=who)
+    audit.append(session, actor=actor.name, action="disclosure", obj=f"output:{out.id}", purpose=out.purpose,
+                 details={"format": "briefing", "units": len(p["units"]),
+                          "sha256": hashlib.sha256(html.encode()).hexdigest()})
+    return {"filename": f"plan-{out.id}-briefing.html", "html": html, "csp": page.CSP}
+
+
 # ---- dosage -------------------------------------------------------------------------------------------------------
 def _instant(text: str, tz: ZoneInfo) -> datetime:
     t = datetime.fromisoformat(text.strip())

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lawful.errors import InputError
@@ -69,6 +70,17 @@ def show_plan(plan_id: PlanId, c: Call = CallDep) -> dict:
 def export_plan(plan_id: PlanId, format: Literal["csv", "geojson"] = Query("csv"), c: Call = CallDep) -> dict:
     """An accepted plan for dispatch: CSV text or a GeoJSON FeatureCollection (lon/lat, EPSG:4326)."""
     return c.run(service.export_plan, plan_id=plan_id, fmt=format)
+
+
+@router.get("/patrol/plans/{plan_id}/briefing", response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {}}, "description": "one printable page per unit"}})
+def briefing(plan_id: PlanId, c: Call = CallDep) -> HTMLResponse:
+    """An accepted plan's printable shift briefing: one HTML page per unit (a map of its places as inline SVG, its
+    stops with times and the reason for each). No script and no external asset; its one <style> block is allowed by
+    hash in the response's own, stricter Content-Security-Policy."""
+    b = c.run(service.briefing, plan_id=plan_id)
+    return HTMLResponse(b["html"], headers={"Content-Security-Policy": b["csp"],
+                                            "Content-Disposition": f'inline; filename="{b["filename"]}"'})
 
 
 @router.post("/patrol/plans/{plan_id}/visits", status_code=201)
