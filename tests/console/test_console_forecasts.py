@@ -74,7 +74,7 @@ def test_an_analyst_runs_a_forecast_reads_why_and_exports_it_for_a_gis(loaded, c
     path = tmp_path / "surface.csv"
     dl.value.save_as(path)
     lines = path.read_text().splitlines()
-    assert lines[0] == "rank,score,sentence,cell,lon,lat,wkt" and len(lines) > 100
+    assert lines[0].split(",")[:2] == ["rank", "cell_id"] and {"neighbourhood", "lon", "lat", "wkt"} <= set(lines[0].split(",")) and len(lines) > 100
     assert [e["details"]["analysis"] for e in console.trail("development")] == ["forecast map"] * 3
     assert errors == []
 

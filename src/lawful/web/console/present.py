@@ -178,7 +178,58 @@ def surface_map(result: dict | None, *, labelled: int = 10) -> dict | None:
         p["ly"] = min(max(p["cy"] - 9, 10), frame.height - 6)
     events = [{"x": frame.px(e["x"]), "y": frame.py(e["y"])} for e in result.get("recent") or []
               if _num(e.get("x")) is not None and _num(e.get("y")) is not None]
-    return {**frame.common(), "bands": bands, "places": places, "labelled": labelled, "events": events}
+    return {**frame.common(), "bands": bands, "places": places, "labelled": labelled, "events": events,
+            "outlines": outlines(frame, boxes)}
+
+
+def outlines(frame: _Frame, boxes: list[tuple[dict, list[float]]]) -> str:
+    """Neighbourhood outlines as one SVG path: the edges between adjacent cells whose neighbourhoods differ (not
+    around cells with no neighbour: on sparse data every lone cell would be boxed). The bundled data carries no boundary shapes, so a neighbourhood is where its
+    incidents are (each cell's neighbourhood is the one most of its incidents name); collinear edges are merged,
+    so a city's outlines are a few thousand segments. Empty when no cell names a neighbourhood."""
+    if not boxes:
+        return ""
+    size = boxes[0][1][2] - boxes[0][1][0]
+    if not size > 0:
+        return ""
+    ox, oy = boxes[0][1][0], boxes[0][1][1]
+    hood: dict[tuple[int, int], str] = {}
+    for c, b in boxes:
+        hood[(round((b[0] - ox) / size), round((b[1] - oy) / size))] = str(c.get("neighbourhood") or "unknown")
+    if set(hood.values()) <= {"unknown"}:
+        return ""
+    vertical: dict[int, list[int]] = {}  # x index of the line -> y indices of the unit edges on it
+    horizontal: dict[int, list[int]] = {}
+    for (i, j), h in hood.items():
+        for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            other = hood.get((i + di, j + dj))
+            if other is None or other == h or "unknown" in (h, other) or (i + di, j + dj) < (i, j):
+                continue  # no neighbour, the same neighbourhood, or the pair's edge is drawn from the other side
+            if di:
+                vertical.setdefault(i + (di > 0), []).append(j)
+            else:
+                horizontal.setdefault(j + (dj > 0), []).append(i)
+    parts = []
+
+    def runs(cells: list[int]):
+        cells.sort()
+        start = prev = cells[0]
+        for k in cells[1:]:
+            if k != prev + 1:
+                yield start, prev + 1
+                start = k
+            prev = k
+        yield start, prev + 1
+
+    for i, js in sorted(vertical.items()):
+        x = frame.px(ox + i * size)
+        for a, b in runs(js):
+            parts.append(f"M{x} {frame.py(oy + a * size)}V{frame.py(oy + b * size)}")
+    for j, is_ in sorted(horizontal.items()):
+        y = frame.py(oy + j * size)
+        for a, b in runs(is_):
+            parts.append(f"M{frame.px(ox + a * size)} {y}H{frame.px(ox + b * size)}")
+    return "".join(parts)
 
 
 def card_sections(markdown: str) -> tuple[str, list[dict]]:
