@@ -28,7 +28,8 @@ ACTIONS = frozenset({
     "models.retire", "outputs.issue", "outputs.issue-sandbox", "outputs.decide", "outputs.read",
     "outputs.read-sandbox", "incidents.read", "incidents.load", "incidents.reidentify", "serious-incidents.record", "audit.read",
     "audit.export", "privacy.purge", "privacy.hold", "privacy.requests", "privacy.breaches",
-    "patrol.plan", "patrol.dosage"})
+    "patrol.plan", "patrol.dosage", "complaints.handle", "transparency.audit-pack",
+    "casefiles.import", "casefiles.read", "casefiles.analyse", "casefiles.disclose", "casefiles.reidentify"})
 # A case reference after a purpose that allows one: "investigation 2026-0412" (one word, with at least one digit).
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,39}")
 MAX_PURPOSE = 200

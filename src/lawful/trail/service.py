@@ -70,3 +70,19 @@ def export_trail(store: Store, *, actor, purpose: str = "external audit") -> byt
             for p in sorted(out.iterdir()):
                 tar.add(p, arcname=p.name)
         return buf.getvalue()
+
+
+def sign_document(settings, *, label: str, data: bytes) -> dict:
+    """Sign a document that is not a checkpoint (an annual audit pack's manifest) with the trail's key, so it can be
+    checked offline with the key the register publishes. Domain-separated: the signed message is
+    "lawful-document-v1\\n{label}\\n{sha256 of data}", which no checkpoint message ("lawful-checkpoint-v1\\n...")
+    can equal."""
+    import hashlib
+
+    from lawful.trail import chain, keys
+
+    key = keys.signing_key(settings)
+    message = f"lawful-document-v1\n{label}\n{hashlib.sha256(data).hexdigest()}".encode()
+    return {"label": label, "sha256": hashlib.sha256(data).hexdigest(), "signature": key.sign(message).hex(),
+            "key_id": chain.key_id(key.public_key()), "fingerprint": chain.fingerprint(key.public_key()),
+            "message": message.decode()}
