@@ -26,7 +26,8 @@ def summary(fields: list[dict]) -> dict:
     """The facts of one statement the comparisons use: the first stated time of the event, the first place, the
     first described vehicle, the first count of people and the weapons named."""
     return {
-        "time": _first(fields, "time", lambda f: f["value"]["uncertainty_min"] <= 240),
+        "time": _first(fields, "time", lambda f: f["value"]["uncertainty_min"] <= 240
+                       and f["value"].get("event", True)),
         "place": _first(fields, "place", lambda f: f["value"]["type"] in ("address", "intersection", "street")),
         "landmark": _first(fields, "place", lambda f: f["value"]["type"] == "landmark"),
         "vehicle": _first(fields, "vehicle", lambda f: bool(f["value"]["colour"] or f["value"]["make"])),

@@ -220,7 +220,7 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
         t.add(f"I live near {prem}. {when[0].upper() + when[1:]} I was outside {where} "
               f"walking my dog. " if style == "a" else f"I was driving past {where} {when}. ")
     else:
-        t.add(f"I attended {where} {when} after a call. " if style == "a" else
+        t.add(f"I attended {where} about a break-in reported {when}. " if style == "a" else
               f"Dispatched to {where}; occurrence reported {when}. ")
         if "entry" in mention:
             t.add("Examination showed that " + ENTRY_TEXT[style][ev.entry].format(weapon=ev.weapon or "knife") + ". ")

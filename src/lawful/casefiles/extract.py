@@ -172,8 +172,15 @@ def _dates_in(text: str, s: int, e: int, stated: date) -> list[tuple[int, int, d
                 continue
             r = _resolve_date(kind, m, stated)
             if r:
-                found.append((m.start(), m.end(), *r))
+                found.append((m.start(), m.end(), *r, _SPECIFIC.index(kind)))
     return sorted(found)
+
+
+# which date a sentence means when it says several ("last night, I mean Saturday"): the most specific
+_SPECIFIC = ["iso", "dmy", "d_month", "month_d", "weekday", "daybefore", "ago", "cn", "yesterday", "today",
+             "lastweek"]
+_POLICE = re.compile(r"(?i)\b(?:attended|arrived|dispatched|responded|on scene|we got there|police came)\b")
+_EVENT = re.compile(r"(?i)\b(?:reported|occurred|happened|took place|incident|break-in|robbery|theft)\b")
 
 
 def _part_of_day(sentence: str) -> tuple[str, tuple[float, float]] | None:
@@ -287,10 +294,11 @@ def extract_times(text: str, stated: date) -> list[Field]:
         sentence = text[s:e]
         dates = _dates_in(text, s, e, stated)
         if dates:
-            current = dates[0][2:]
+            current = min(dates, key=lambda d: d[5])[2:5]
         part = _part_of_day(sentence)
         times = _times_in(text, s, e)
         low = sentence.lower()
+        police = bool(_POLICE.search(sentence)) and not _EVENT.search(sentence)
         for ts, te, p in times:
             day_lo, day_hi, dconf = current or (stated, stated, 0.5)
             note = "" if current else "no date stated; taken as the statement's date"
@@ -319,11 +327,13 @@ def extract_times(text: str, stated: date) -> list[Field]:
             out.append(Field("time", text[a:b], a, b, {
                 "at": best.isoformat(timespec="minutes"), "earliest": start.isoformat(timespec="minutes"),
                 "latest": end.isoformat(timespec="minutes"),
-                "uncertainty_min": int((end - start).total_seconds() // 120)},
-                round(min(dconf, hconf, qconf), 2), "; ".join(x for x in (note, hnote) if x)))
+                "uncertainty_min": int((end - start).total_seconds() // 120), "event": not police},
+                round(min(dconf, hconf, qconf), 2),
+                "; ".join(x for x in (note, hnote, "the time of a police action, not of the event" if police else "")
+                          if x)))
             del span_start
         if not times and part and (dates or "last night" in low or "tonight" in low):
-            d_lo, d_hi, dconf = dates[0][2:] if dates else (current or (stated - timedelta(days=1),) * 2 + (0.8,))
+            d_lo, d_hi, dconf = dates[0][2:5] if dates else (current or (stated - timedelta(days=1),) * 2 + (0.8,))
             if "last night" in low and not dates:
                 d_lo = d_hi = stated - timedelta(days=1)
             lo, hi = part[1]
@@ -336,7 +346,8 @@ def extract_times(text: str, stated: date) -> list[Field]:
             out.append(Field("time", text[a:b].strip(), a, b, {
                 "at": (start + (end - start) / 2).isoformat(timespec="minutes"),
                 "earliest": start.isoformat(timespec="minutes"), "latest": end.isoformat(timespec="minutes"),
-                "uncertainty_min": int((end - start).total_seconds() // 120)}, round(min(dconf, 0.6), 2),
+                "uncertainty_min": int((end - start).total_seconds() // 120), "event": True},
+                round(min(dconf, 0.6), 2),
                 "only a part of the day was stated"))
     return out
 

@@ -173,7 +173,7 @@ def detect(text: str, *, known_names: dict[str, str] | None = None) -> list[Span
     chosen += names
     taken += [(n.start, n.end) for n in names]
     if known_names:  # bare parts of names found elsewhere in the case
-        for m in re.finditer(r"\b[A-Z][A-Za-z'-]+\b", text):
+        for m in re.finditer(r"\b[A-Z](?:'[A-Z])?[A-Za-z-]+\b", text):
             word = m.group().lower()
             if word in known_names and not any(a < m.end() and m.start() < b for a, b in taken):
                 chosen.append(Span("name", m.start(), m.end(), m.group(), known_names[word] or m.group()))
@@ -213,11 +213,13 @@ def name_parts(full_names: list[str]) -> dict[str, str]:
     return {w: canon[next(iter(k))] if len(k) == 1 else "" for w, k in owners.items()}
 
 
-def detect_case(texts: list[str]) -> list[list[Span]]:
+def detect_case(texts: list[str], *, extra_names: list[str] = ()) -> list[list[Span]]:
     """Identifiers in every statement of one case, names linked across them: a bare surname or first name that
-    belongs to one full name found anywhere in the case is that person."""
+    belongs to one full name found anywhere in the case (or in `extra_names`, the names of the case's statements
+    imported before) is that person."""
     first = [detect(t) for t in texts]
     full = [sp.text for spans in first for sp in spans if sp.kind == "name" and " " in _strip_title(sp.text)]
+    full += [n for n in extra_names if " " in _strip_title(n)]
     parts = name_parts(full)
     return [detect(t, known_names=parts) for t in texts]
 

@@ -92,6 +92,7 @@ PREMISES = {
 }
 ENTRY = {  # pattern (regular expression over lower-case text) -> entry method
     r"\b(?:forced|forcing|force)\b[^.]{0,25}\b(?:door|lock|open)\b": "forced door",
+    r"\bdoor\b[^.]{0,12}\b(?:forced|forced open)\b": "forced door",
     r"\b(?:pried|prying|pry|jimmied|jemmied)\b": "pried open",
     r"\b(?:smashed|broke|broken|shattered|smashing|breaking)\b[^.]{0,20}\b(?:window|glass|windshield)\b":
         "broken window",

@@ -48,10 +48,12 @@ PROHIBITED = {
         "person based prediction", "person based predictive"], _SCORING),
     **dict.fromkeys([
         "emotion recognition", "emotion detection", "emotion analysis", "emotion scoring", "affect recognition",
-        "affect detection", "micro expression", "microexpression"], _EMOTION),
+        "affect detection", "micro expression", "microexpression", "emotion", "emotional state",
+        "sentiment analysis", "sentiment scoring", "voice stress"], _EMOTION),
     **dict.fromkeys([
         "credibility scoring", "credibility score", "credibility assessment", "lie detection", "deception detection",
-        "truthfulness scoring", "truthfulness score", "veracity assessment", "veracity scoring"], _CREDIBILITY),
+        "truthfulness scoring", "truthfulness score", "veracity assessment", "veracity scoring", "credibility",
+        "deception", "truthfulness", "veracity", "lie detector", "polygraph"], _CREDIBILITY),
     **dict.fromkeys([
         "political opinion monitoring", "political opinion", "political monitoring", "political profiling",
         "protest monitoring", "protester monitoring", "activist monitoring", "activist tracking",
@@ -126,6 +128,12 @@ def check_card(raw: dict, where: str = "card") -> dict:
             why = prohibited(str(t))
             if why:
                 refuse(f"it {why} ({field}: {t!r})", where)
+    model = raw.get("model")  # what runs: its settings may not switch a prohibited technique on either
+    for k, v in (model.items() if isinstance(model, dict) else ()):
+        for t in ([v] if isinstance(v, str) else v if isinstance(v, list) else []):
+            why = prohibited(f"{k}: {t}") or prohibited(str(k))
+            if why:
+                refuse(f"it {why} (model.{k}: {t!r})", where)
     if not isinstance(techniques, list) or not all(isinstance(t, str) and t.strip() for t in techniques):
         bad("techniques", f"expected a list of strings, got {_show(techniques)}",
             'write techniques = ["gradient-boosted trees", "..."]')
