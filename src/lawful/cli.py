@@ -22,6 +22,7 @@ from lawful.cli_privacy import privacy_app
 from lawful.cli_requests import breaches_app, requests_app
 from lawful.cli_rules import rules_app
 from lawful.cli_patrol import patrol_app
+from lawful.cli_casefiles import casefiles_app
 from lawful.cli_governance import audit_app, models_app, report_app, review_app, serious_app, users_app
 from lawful.errors import LawfulError
 
@@ -61,6 +62,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(serious_app, name="serious-incidents")
 app.add_typer(report_app, name="report")
 app.add_typer(patrol_app, name="patrol")
+app.add_typer(casefiles_app, name="casefiles")
 
 
 INTERRUPTED = 130
@@ -260,6 +262,94 @@ def incidents_stats(as_json: Annotated[bool, typer.Option("--json", help="One JS
         print(json.dumps(stats, indent=2))
         return
     _print_stats(_StatsView.of(stats))
+
+
+@incidents_app.command("show")
+def incidents_show(incident_id: Annotated[int, typer.Argument(help="The incident's id (from `lawful incidents list`).")],
+                   as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
+                   purpose: Annotated[str, typer.Option(help="Why you are reading (the policy checks it).")]
+                   = "crime analysis") -> None:
+    """One stored incident: when (local time), what, where (lon/lat, its 200 m cell, its neighbourhood), where it
+    came from and the extra fields kept for it (personal ones only as pseudonyms). Needs incidents.read at its
+    classification; on the trail.
+
+    Example: lawful incidents show 1234
+    """
+    from lawful import client
+
+    i = client.connect().get(f"/incidents/{incident_id}", purpose=purpose)
+    if as_json:
+        print(json.dumps(i, indent=2))
+        return
+    rows = [("occurred", f"{i['occurred_local']} {i['time_zone']} ({i['occurred_at']} UTC)"),
+            ("category", i["category"]), ("neighbourhood", i["neighbourhood"] or "unknown"),
+            ("premises", i["premises"] or "-"), ("where", f"{i['lat']:.6f}, {i['lon']:.6f} (lat, lon); cell {i['cell_id']}"),
+            ("reported", i["reported_at"] or "-"), ("classification", i["classification"]),
+            ("source", f"{i['source']} record {i['source_key']} (load {i['load']})"),
+            *((f"  {k}", str(v)) for k, v in sorted(i["attributes"].items()))]
+    out.print(f"[bold]Incident {i['id']}[/]", highlight=False)
+    for k, v in rows:
+        out.print(f"  {k:<15} {escape(str(v))}", highlight=False)
+
+
+def _near(text: str | None) -> tuple[float | None, float | None]:
+    import math
+
+    if text is None:
+        return None, None
+    try:
+        lon, lat = (float(p) for p in text.split(","))
+    except ValueError:
+        lon = lat = math.nan
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise LawfulError(f"--near {text!r} is not a point", "write it as lon,lat in degrees, e.g. --near -79.38,43.65")
+    return lon, lat
+
+
+@incidents_app.command("list")
+def incidents_list(
+    cell: Annotated[Optional[str], typer.Option(help="A cell id as forecasts print it, e.g. 200m:3047:24135.")] = None,
+    near: Annotated[Optional[str], typer.Option(help="A point as lon,lat (degrees), e.g. -79.38,43.65.")] = None,
+    radius: Annotated[Optional[float], typer.Option(help="Metres around --near (default 200, at most 5000).")] = None,
+    neighbourhood: Annotated[Optional[str], typer.Option(help="A neighbourhood as stored (forecasts print it).")] = None,
+    from_: Annotated[Optional[str], typer.Option("--from", help="First local day included, e.g. 2019-12-01.")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="Last local day included.")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Only this category, as stored.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many (newest first).")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object: total, shown and the incidents.")] = False,
+    purpose: Annotated[str, typer.Option(help="Why you are reading (the policy checks it).")] = "crime analysis",
+) -> None:
+    """The incidents behind a place: by cell, by a circle around a point or by neighbourhood, and by dates, newest
+    first, each with its time, category, lon/lat, cell and neighbourhood. Needs incidents.read at the highest
+    classification among them; on the trail.
+
+    Example: lawful incidents list --cell 200m:3047:24135 --from 2019-12-01 --to 2019-12-23
+    """
+    from lawful import client
+    from lawful.cli_common import _date, _wide
+
+    lon, lat = _near(near)
+    params = {"cell": cell, "lon": lon, "lat": lat, "radius": radius, "neighbourhood": neighbourhood,
+              "from": _date(from_, "--from").isoformat() if from_ else None,
+              "to": _date(to, "--to").isoformat() if to else None, "category": category, "limit": limit,
+              "purpose": purpose}
+    r = client.connect().get("/incidents", **{k: v for k, v in params.items() if v is not None})
+    if as_json:
+        print(json.dumps(r, indent=2))
+        return
+    if not r["total"]:
+        err.print(f"No stored incident matches {r['query'] or 'the query'}" + (f"; {r['hint']}" if r["hint"] else "")
+                  + ".", highlight=False)
+        return
+    table = Table("id", "occurred", "category", "neighbourhood", "premises", "cell", "lat, lon",
+                  title=f"{r['shown']:,} of {r['total']:,} incidents, newest first ({r['time_zone']} time)",
+                  title_justify="left")
+    for i in r["incidents"]:
+        table.add_row(str(i["id"]), i["occurred_local"], escape(i["category"]), escape(i["neighbourhood"] or "unknown"),
+                      escape(i["premises"] or "-"), i["cell_id"], f"{i['lat']:.5f}, {i['lon']:.5f}")
+    _wide(130).print(table)
+    if r["shown"] < r["total"]:
+        out.print(f"{r['total'] - r['shown']:,} more match: narrow the dates or raise --limit.", highlight=False)
 
 
 class _StatsView:

@@ -153,3 +153,8 @@ def lexicon_sha256() -> str:
     data = {k: v for k, v in globals().items() if k.isupper() and not k.startswith("_")}
     text = json.dumps(data, sort_keys=True, default=sorted, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def config_sha256(table: dict) -> str:
+    """The SHA-256 an assistant card's [rules] sha256 must hold: of its [model] settings, canonical JSON."""
+    return hashlib.sha256(json.dumps(table, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from lawful.access.decide import LEVELS, Resource, decide, load_policy, require
 from lawful.access.service import Actor
 from lawful.casefiles import analysis, extract, identify, lexicon
+from lawful.casefiles.lexicon import config_sha256
 from lawful.casefiles.models import Case, Identifier, Statement
 from lawful.errors import Conflict, InputError, LawfulError, NotFound
 from lawful.governance.models import Entry, Output
@@ -320,11 +321,6 @@ def suggestions(session: Session, *, actor: Actor, ref: str, status: str | None 
 
 
 # ---- the assistant and its suggestions -----------------------------------------------------------------------------
-def config_sha256(table: dict) -> str:
-    """The SHA-256 an assistant card's [rules] sha256 must hold: of its [model] settings, canonical JSON."""
-    return hashlib.sha256(json.dumps(table, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def assistant_config(entry: Entry) -> dict:
     """The approved settings of a case-file assistant entry: its card's [model] table, pinned by [rules] sha256, and
     naming the extractor version and gazetteers that run now (a changed gazetteer is a new registry version)."""
