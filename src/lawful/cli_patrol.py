@@ -155,13 +155,24 @@ def _print_dosage(d: dict) -> None:
     for v in d["outside_plan"]:
         out.print(f"  outside the plan: {v['unit']} cell {v['cell']} at {v['arrive']} ({v['why']})", highlight=False)
     out.print("  visit lengths: " + ", ".join(f"{k}: {n}" for k, n in d["koper_bands"].items()), highlight=False)
+    c = d.get("crime")
+    if c:
+        out.print(f"  crime recorded in the {c['patrolled_cells']} patrolled place(s), from the shift to "
+                  f"{c['after_days']} days after: " + ", ".join(f"{k} {n}" for k, n in c["counts"].items())
+                  + f"; found by a visit (reported during it, occurred before): {c['discovered']}; in as long a "
+                  f"window just before: {c['before']}", highlight=False)
+        for i in c["incidents"][:20]:
+            out.print(f"    incident {i['incident']} ({i['category']}) cell {i['cell']} at {i['occurred_at']}: "
+                      f"{i['mark']}" + (", discovered" if i["discovered"] else ""), highlight=False)
 
 
 @patrol_app.command("visits")
 def visits(plan_id: PlanId, file: Annotated[Path, typer.Argument(help="The visit log (CSV: unit, cell or lon and "
-                                                                     "lat, arrive, depart).")],
+                                                                     "lat, arrive, depart) or GPS pings (unit, lon, "
+                                                                     "lat, time; see docs/patrol.md).")],
            as_json: Json = False) -> None:
-    """Import what was done against an accepted plan and print the dosage report."""
+    """Import what was done against an accepted plan (a visit log, or GPS pings turned into visits by dwell time)
+    and print the dosage report, with the crime recorded in the patrolled places during and after the shift."""
     from lawful.limits import read_bytes
 
     data = read_bytes(file, what="a visit log (CSV)", limit=16 * 2**20)

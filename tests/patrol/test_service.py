@@ -195,3 +195,77 @@ def test_the_weekly_report_weighs_the_weeks_accepted_plans(patrol):
     minutes = sum(a["minutes"] for a in p["payload"]["assignments"])
     assert f"- Accepted or amended: 1, {minutes:.0f} patrol minutes in 4 neighbourhood(s)." in section
     assert "would have to move for minutes to follow crime" in section and "- Under-exposed: none." in section
+
+
+PINGS = (ROOT / "examples" / "patrol" / "pings.csv").read_text()
+
+
+def _accepted_plan(patrol) -> dict:
+    p = patrol.plan()
+    patrol.decide(p["id"], "supervisor", "accepted")
+    return p
+
+
+def test_gps_pings_become_visits_by_dwell_time_in_a_cell(patrol):
+    from zoneinfo import ZoneInfo
+
+    p = _accepted_plan(patrol)
+    with patrol.tx() as s:
+        d = service.import_visits(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"], text=PINGS,
+                                  source="pings.csv", tz=ZoneInfo("America/Toronto"))
+    assert d["from"] == "GPS pings" and d["visits"] == 4
+    with patrol.tx() as s:
+        stays = sorted((v.unit, v.cell, round(v.minutes)) for v in s.scalars(select(service.Visit)))
+    # 105,46: one ping driving through (no visit); 110,52: two pings, a 10 min gap, then a 6 min stay
+    assert stays == [("unit-1", "104,46", 14), ("unit-1", "106,46", 15), ("unit-1", "110,52", 6),
+                     ("unit-2", "98,40", 14)]
+    assert d["koper_bands"] == {"under 10 min": 1, "10-16 min": 3, "over 16 min": 0}
+    [collected] = [e for e in trail(patrol, "collection") if "GPS pings" in e.details]
+    assert collected.actor == "supervisor"
+    with patrol.tx() as s, pytest.raises(LawfulError, match=r"pings.csv row 3, field time \('at ten'\)"):
+        service.import_visits(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"], tz=ZoneInfo("UTC"),
+                              text="unit,cell,time\nunit-1,\"106,46\",2019-12-10T22:05\nunit-1,\"106,46\",at ten\n",
+                              source="pings.csv")
+    with patrol.tx() as s, pytest.raises(LawfulError, match="no stay of 3 minutes or more in one cell"):
+        service.import_visits(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"], tz=ZoneInfo("UTC"),
+                              text="unit,cell,time\nunit-1,\"106,46\",2019-12-10T22:05\n", source="pings.csv")
+
+
+def test_crime_in_patrolled_places_is_marked_during_after_or_discovered(patrol):
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from lawful.incidents.models import Incident
+    from tests.patrol.conftest import CELL, GX, GY
+
+    p = _accepted_plan(patrol)
+    tz = ZoneInfo("America/Toronto")
+
+    def at(text):
+        return datetime.fromisoformat(text).replace(tzinfo=tz).astimezone(timezone.utc)
+
+    with patrol.tx() as s:  # in 106,46 (visited 22:05-22:20 by the log) and 130,80 (never patrolled)
+        load = s.scalars(select(Incident.load_id)).first()
+        x, y = GX + 106.5 * CELL, GY + 46.5 * CELL
+        for n, (cell_xy, occurred, reported) in enumerate([
+                ((x, y), "2019-12-10T22:10", "2019-12-10T22:12"),  # while the unit was there
+                ((x, y), "2019-12-11T01:00", "2019-12-11T01:30"),  # in the shift, nobody there
+                ((x, y), "2019-12-13T10:00", "2019-12-13T11:00"),  # within 7 days after
+                ((x, y), "2019-12-09T18:00", "2019-12-10T22:15"),  # earlier, reported during the visit: discovery
+                ((x, y), "2019-12-10T03:00", "2019-12-10T04:00"),  # before the shift: the comparison window
+                ((x, y), "2019-12-25T10:00", "2019-12-25T11:00"),  # after the window
+                ((GX + 130.5 * CELL, GY + 80.5 * CELL), "2019-12-10T22:30", None)]):
+            s.add(Incident(source="test", source_key=f"late-{n}", category="Robbery", occurred_at=at(occurred),
+                           reported_at=at(reported) if reported else None, lat=43.6, lon=-79.4, x=cell_xy[0],
+                           y=cell_xy[1], area_code="077", classification="internal",
+                           ingested_at=datetime.now(timezone.utc), load_id=load))
+    with patrol.tx() as s:
+        d = service.import_visits(s, actor=patrol.actor(s, "supervisor"), plan_id=p["id"], text=LOG,
+                                  source="visits.csv", tz=tz)
+    crime = d["crime"]
+    assert crime["counts"] == {"during a visit": 1, "during the shift": 1, "after the patrol": 1,
+                               "before the patrol": 1}
+    assert crime["discovered"] == 1 and crime["before"] == 1 and crime["after_days"] == 7
+    marks = {(i["occurred_at"][:16], i["mark"], i["discovered"]) for i in crime["incidents"]}
+    assert {m for _, m, _ in marks} == set(crime["counts"]) and all(i["cell"] == "106,46" for i in crime["incidents"])
+    assert [i["discovered"] for i in crime["incidents"] if i["mark"] == "before the patrol"] == [True]

@@ -147,3 +147,14 @@ def test_the_briefing_is_one_printable_page_per_unit_without_script_or_outside_a
     assert (tmp_path / "b.html").read_text().count('<section class="page">') == 2
     briefed = [e for e in log(server, who(store, "dpo"), "disclosure") if e["details"].get("format") == "briefing"]
     assert len(briefed) == 2 and briefed[0]["object"] == f"output:{plan['id']}"
+
+
+def test_the_cli_imports_gps_pings(store, patrol, capsys):
+    code, out, err = run_cli(["patrol", "plan", str(patrol.forecast), "--planner", patrol.planner, "--units", "2",
+                              "--base", "-79.38,43.655", "--base", "-79.40,43.65", "--as", "analyst"], capsys)
+    plan_id = int(out.split()[1])
+    run_cli(["review", "decide", str(plan_id), "--accept", "--reason", "ok", "--as", "supervisor"], capsys)
+    code, out, err = run_cli(["patrol", "visits", str(plan_id), str(ROOT / "examples" / "patrol" / "pings.csv"),
+                              "--as", "supervisor"], capsys)
+    assert code == 0, err
+    assert "4 visits" in out and "crime recorded in the 4 patrolled place(s)" in out

@@ -34,6 +34,12 @@ PURPOSE = "patrol planning"
 DISPATCHABLE = ("accepted", "amended")  # plan statuses a dispatch export or a dosage import may follow
 MAX_VISIT_ROWS = 100_000
 TIGHTER = ("max_visits_per_place", "max_visits_per_place_week", "max_area_share")  # a request may only lower these
+MAX_PING_ROWS = 500_000
+PING_DWELL_MIN = 3.0  # a stay in one cell shorter than this is driving through, not a visit
+PING_GAP_MIN = 5.0  # pings further apart than this end a stay (the signal was lost)
+AFTER_DAYS = 7  # the dosage report marks crime in patrolled places up to this many days after the shift
+MARKS = ("during a visit", "during the shift", "after the patrol", "before the patrol")
+MAX_LISTED = 1000
 KOPER_BANDS = (("under 10 min", 0, 10), ("10-16 min", 10, 16.0001), ("over 16 min", 16.0001, math.inf))
 
 
@@ -406,17 +412,60 @@ def _instant(text: str, tz: ZoneInfo) -> datetime:
     return (t if t.tzinfo else t.replace(tzinfo=tz)).astimezone(timezone.utc)
 
 
+def _origin(plan: dict) -> tuple[int, int, float, float, float] | None:
+    """The plan's grid: a cell's (col, row, x0, y0) and the cell size, from which any point's cell follows (the
+    grid's columns count from its origin, which the cells carry)."""
+    if not plan.get("assignments"):
+        return None
+    a = plan["assignments"][0]
+    ax, ay = (int(v) for v in a["cell"].split(","))
+    return ax, ay, float(a["x0"]), float(a["y0"]), float(plan["grid"]["cell"])
+
+
+def cell_label(x, y, origin) -> np.ndarray:
+    """'col,row' on the plan's grid of projected points (arrays)."""
+    ax, ay, x0, y0, m = origin
+    cx = ax + np.floor((np.asarray(x, float) - x0) / m).astype(np.int64)
+    cy = ay + np.floor((np.asarray(y, float) - y0) / m).astype(np.int64)
+    return np.array([f"{a},{b}" for a, b in zip(cx.tolist(), cy.tolist())], dtype=object)
+
+
+def _row_cell(row: dict, bad, plan: dict, origin, to_xy) -> str:
+    """A row's cell: its `cell` ("col,row"), or the plan grid's cell of its lon and lat."""
+    cell = (row.get("cell") or "").strip()
+    if cell:
+        parts = cell.split(",")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            bad("cell", cell, "write the cell as col,row (e.g. 103,46), as the plan names it")
+        return f"{int(parts[0])},{int(parts[1])}"
+    try:
+        lon, lat = float(row.get("lon") or "nan"), float(row.get("lat") or "nan")
+    except ValueError:
+        lon = lat = math.nan
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        bad("lon/lat", f"{row.get('lon')},{row.get('lat')}", "give a cell or lon and lat in degrees")
+    if origin is None:
+        bad("lon/lat", f"{lon},{lat}", "the plan has no places to measure against")
+    x, y = to_xy.transform(lon, lat)
+    return str(cell_label([x], [y], origin)[0])
+
+
 def parse_visits(text: str, *, source: str, plan: dict, tz: ZoneInfo) -> list[dict]:
     """A visit log: CSV with unit, cell ("col,row") or lon and lat, arrive, depart (ISO 8601; without an offset,
-    local time). Every problem names the file, row and field."""
+    local time); or GPS pings (unit, lon and lat or cell, time), turned into visits by dwell time (`from_pings`).
+    Every problem names the file, row and field."""
     reader = csv.DictReader(io.StringIO(text))
     cols = set(reader.fieldnames or [])
+    where = "cell" in cols or {"lon", "lat"} <= cols
+    if {"unit", "time"} <= cols and "arrive" not in cols and where:
+        return from_pings(reader, source=source, plan=plan, tz=tz)
     need = {"unit", "arrive", "depart"}
-    if not need <= cols or not ("cell" in cols or {"lon", "lat"} <= cols):
-        raise InputError(f"{source}: the header must name unit, cell (or lon and lat), arrive and depart; it has "
+    if not need <= cols or not where:
+        raise InputError(f"{source}: the header must name unit, cell (or lon and lat), arrive and depart (a visit "
+                         f"log), or unit, lon and lat (or cell) and time (GPS pings); it has "
                          f"{', '.join(sorted(cols)) or 'nothing'}", "see docs/patrol.md, 'Visit logs'")
-    to_xy = None
-    cell_m = float(plan["grid"]["cell"])
+    origin = _origin(plan)
+    to_xy = _transformer("EPSG:4326", plan["crs"]) if "lon" in cols else None
     out = []
     for n, row in enumerate(reader, start=2):
         if n - 1 > MAX_VISIT_ROWS:
@@ -429,32 +478,7 @@ def parse_visits(text: str, *, source: str, plan: dict, tz: ZoneInfo) -> list[di
         unit = (row.get("unit") or "").strip()
         if not unit or len(unit) > 100:
             bad("unit", unit, "give the unit's name (at most 100 characters)")
-        cell = (row.get("cell") or "").strip()
-        if cell:
-            parts = cell.split(",")
-            if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-                bad("cell", cell, "write the cell as col,row (e.g. 103,46), as the plan names it")
-            cell = f"{int(parts[0])},{int(parts[1])}"
-        else:
-            try:
-                lon, lat = float(row.get("lon") or "nan"), float(row.get("lat") or "nan")
-            except ValueError:
-                lon = lat = math.nan
-            if not (math.isfinite(lon) and math.isfinite(lat)):
-                bad("lon/lat", f"{row.get('lon')},{row.get('lat')}", "give a cell or lon and lat in degrees")
-            to_xy = to_xy or _transformer("EPSG:4326", plan["crs"])
-            x, y = to_xy.transform(lon, lat)
-            cell = None
-            for a in plan["assignments"]:  # the grid's columns count from its origin, which the cells carry
-                if a["x0"] <= x < a["x1"] and a["y0"] <= y < a["y1"]:
-                    cell = a["cell"]
-                    break
-            if cell is None:
-                a = plan["assignments"][0] if plan["assignments"] else None
-                if a is None:
-                    bad("lon/lat", f"{lon},{lat}", "the plan has no places to measure against")
-                ax, ay = (int(v) for v in a["cell"].split(","))
-                cell = f"{ax + math.floor((x - a['x0']) / cell_m)},{ay + math.floor((y - a['y0']) / cell_m)}"
+        cell = _row_cell(row, bad, plan, origin, to_xy)
         try:
             arrive, depart = _instant(row.get("arrive") or "", tz), _instant(row.get("depart") or "", tz)
         except ValueError:
@@ -468,12 +492,70 @@ def parse_visits(text: str, *, source: str, plan: dict, tz: ZoneInfo) -> list[di
     return out
 
 
+def from_pings(reader: csv.DictReader, *, source: str, plan: dict, tz: ZoneInfo) -> list[dict]:
+    """GPS pings to visits by dwell time: each unit's pings in time order; a run of consecutive pings in one cell,
+    none more than PING_GAP_MIN minutes after the one before, is a stay from its first ping to its last; a stay of
+    at least PING_DWELL_MIN minutes is a visit (shorter: driving through). A ping out of the cell, or a gap, ends a
+    stay. Between two pings a unit is taken to be where the earlier one put it, so a stay can be up to one ping
+    interval longer than measured."""
+    cols = set(reader.fieldnames or [])
+    origin = _origin(plan)
+    to_xy = _transformer("EPSG:4326", plan["crs"]) if "lon" in cols else None
+    pings: list[tuple[str, datetime, str]] = []
+    for n, row in enumerate(reader, start=2):
+        if n - 1 > MAX_PING_ROWS:
+            raise InputError(f"{source}: more than {MAX_PING_ROWS:,} pings", "split the pings by shift")
+
+        def bad(field, value, why):
+            raise InputError(f"{source} row {n}, field {field} ({str(value)[:80]!r}): {why}. Nothing was written.",
+                             "correct that row and import the pings again")
+
+        unit = (row.get("unit") or "").strip()
+        if not unit or len(unit) > 100:
+            bad("unit", unit, "give the unit's name (at most 100 characters)")
+        cell = _row_cell(row, bad, plan, origin, to_xy)
+        try:
+            t = _instant(row.get("time") or "", tz)
+        except ValueError:
+            bad("time", row.get("time"), "write ISO 8601, e.g. 2019-12-10T22:40:30")
+        pings.append((unit, t, cell))
+    if not pings:
+        raise InputError(f"{source}: no pings", "send at least one ping")
+    pings.sort(key=lambda p: (p[0], p[1]))
+    gap, dwell = timedelta(minutes=PING_GAP_MIN), PING_DWELL_MIN
+    out: list[dict] = []
+
+    def close(run):
+        if run and (run[2] - run[1]).total_seconds() / 60 >= dwell:
+            out.append({"unit": run[0], "cell": run[3], "arrive": run[1], "depart": run[2],
+                        "minutes": (run[2] - run[1]).total_seconds() / 60})
+
+    run = None  # (unit, first, last, cell)
+    for unit, t, cell in pings:
+        if run and run[0] == unit and run[3] == cell and t - run[2] <= gap:
+            run = (unit, run[1], t, cell)
+        else:
+            close(run)
+            run = (unit, t, t, cell)
+    close(run)
+    if not out:
+        raise InputError(f"{source}: {len(pings):,} pings, but no stay of {dwell:g} minutes or more in one cell",
+                         "check the pings' times and places (a unit driving through makes no visit)")
+    return out
+
+
 def import_visits(session: Session, *, actor: Actor, plan_id: int, text: str, source: str, tz: ZoneInfo,
                   purpose: str = PURPOSE) -> dict:
-    """Record what was done against an accepted plan; returns the dosage report."""
+    """Record what was done against an accepted plan (a visit log, or GPS pings turned into visits); returns the
+    dosage report."""
+    from lawful.incidents.service import require_read
+
     require(actor, "patrol.dosage", Resource("output", str(plan_id)), purpose)
     out = read_plan(session, actor=actor, plan_id=plan_id, purpose=purpose, why="dosage import")
     _dispatchable(out, "dosage is measured against")
+    require_read(session, actor=actor, purpose=purpose)  # the report marks the crime recorded in patrolled places
+    header = next(csv.reader(io.StringIO(text)), [])
+    pinged = "time" in header and "arrive" not in header
     visits = parse_visits(text, source=source, plan=out.payload, tz=tz)
     planned = {(a["cell"], a["unit"]) for a in out.payload["assignments"]}
     now = datetime.now(timezone.utc)
@@ -485,13 +567,19 @@ def import_visits(session: Session, *, actor: Actor, plan_id: int, text: str, so
                      for v in visits])
     session.flush()
     audit.append(session, actor=actor.name, action="collection", obj=f"output:{out.id}", purpose=purpose,
-                 details={"patrol": "visit log", "file": source[:300], "sha256": imp.sha256, "visits": len(visits)})
-    return {"import": imp.id, "visits": len(visits), **_dosage(session, out)}
+                 details={"patrol": "GPS pings" if pinged else "visit log", "file": source[:300],
+                          "sha256": imp.sha256, "visits": len(visits)})
+    return {"import": imp.id, "visits": len(visits), "from": "GPS pings" if pinged else "visit log",
+            **_dosage(session, out)}
 
 
 def dosage(session: Session, *, actor: Actor, plan_id: int, purpose: str = PURPOSE) -> dict:
+    from lawful.incidents.service import require_read
+
     require(actor, "patrol.dosage", Resource("output", str(plan_id)), purpose)
-    return _dosage(session, read_plan(session, actor=actor, plan_id=plan_id, purpose=purpose, why="dosage report"))
+    out = read_plan(session, actor=actor, plan_id=plan_id, purpose=purpose, why="dosage report")
+    require_read(session, actor=actor, purpose=purpose)
+    return _dosage(session, out)
 
 
 def _band(minutes: float) -> str:
@@ -500,7 +588,7 @@ def _band(minutes: float) -> str:
 
 def _dosage(session: Session, out: Output) -> dict:
     """Planned against delivered minutes per place and unit (delivered: inside the shift), places never visited,
-    visits outside the plan, and each visit's Koper band."""
+    visits outside the plan, each visit's Koper band, and the crime recorded in the patrolled places."""
     p = out.payload
     start, end = datetime.fromisoformat(p["shift"]["start"]), datetime.fromisoformat(p["shift"]["end"])
     visits = session.scalars(select(Visit).where(Visit.plan_output_id == out.id).order_by(Visit.arrive, Visit.id)).all()
@@ -533,4 +621,74 @@ def _dosage(session: Session, out: Output) -> dict:
             "compliance": round(delivered_min / planned_min, 3) if planned_min else None,
             "rows": sorted(rows.values(), key=lambda r: (r["unit"], r["cell"])),
             "never_visited": sorted(c for c, m in by_place.items() if m == 0),
-            "outside_plan": outside, "koper_bands": bands, "visits": len(visits)}
+            "outside_plan": outside, "koper_bands": bands, "visits": len(visits),
+            "crime": patrolled_crime(session, plan=p, visits=visits)}
+
+
+def patrolled_crime(session: Session, *, plan: dict, visits, after_days: int = AFTER_DAYS) -> dict:
+    """The crime recorded in the patrolled places (cells with a delivered visit during the shift), so discovery
+    can be told from occurrence. Each incident that occurred, or was reported, from the shift's start to
+    `after_days` days after its end is listed with a mark:
+      - "during a visit": it occurred while a unit was in the cell;
+      - "during the shift": it occurred in the shift, while no unit was there;
+      - "after the patrol": it occurred within `after_days` days after the shift;
+      - "before the patrol": it occurred earlier but was reported in the window;
+    and `discovered` when it was reported during a visit to its cell but occurred before that visit began (found
+    by the patrol, not deterred or caused by it). `before` counts the incidents that occurred in the same cells in
+    a window as long just before the shift, for comparison. All categories; the plan's own is named."""
+    from lawful.incidents.models import Incident
+
+    start, end = datetime.fromisoformat(plan["shift"]["start"]), datetime.fromisoformat(plan["shift"]["end"])
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    origin = _origin(plan)
+    stays: dict[str, list[tuple[datetime, datetime]]] = {}
+    for v in visits:
+        if v.depart > start and v.arrive < end:
+            stays.setdefault(v.cell, []).append((v.arrive, v.depart))
+    after = end + timedelta(days=after_days)
+    before = start - (after - start)
+    result = {"after_days": after_days, "category": plan.get("category"), "patrolled_cells": len(stays),
+              "window": {"from": start.isoformat(), "to": after.isoformat()},
+              "counts": {m: 0 for m in MARKS}, "discovered": 0, "before": 0, "incidents": [], "listed": 0}
+    if not stays or origin is None:
+        return result
+    ax, ay, x0, y0, m = origin
+    cols = [int(c.split(",")[0]) for c in stays]
+    rows = [int(c.split(",")[1]) for c in stays]
+    bx0, bx1 = x0 + (min(cols) - ax) * m, x0 + (max(cols) - ax + 1) * m
+    by0, by1 = y0 + (min(rows) - ay) * m, y0 + (max(rows) - ay + 1) * m
+    found = session.execute(
+        select(Incident.id, Incident.category, Incident.occurred_at, Incident.reported_at, Incident.x, Incident.y)
+        .where(Incident.x >= bx0, Incident.x < bx1, Incident.y >= by0, Incident.y < by1,
+               or_(Incident.occurred_at.between(before, after),
+                   Incident.reported_at.between(start, after)))
+        .order_by(Incident.occurred_at, Incident.id)).all()
+    if not found:
+        return result
+    labels = cell_label([r.x for r in found], [r.y for r in found], origin)
+    listed = []
+    for r, cell in zip(found, labels):
+        if cell not in stays:
+            continue
+        t, rep = r.occurred_at, r.reported_at
+        if t < start:
+            if t >= before and not (rep is not None and start <= rep < after):
+                result["before"] += 1
+                continue
+            if rep is None or not start <= rep < after:
+                continue
+            mark = "before the patrol"
+        elif t < end:
+            mark = "during a visit" if any(a <= t <= d for a, d in stays[cell]) else "during the shift"
+        elif t < after:
+            mark = "after the patrol"
+        else:
+            continue
+        found_by = rep is not None and any(a <= rep <= d and t < a for a, d in stays[cell])
+        result["counts"][mark] += 1
+        result["discovered"] += found_by
+        listed.append({"incident": r.id, "category": r.category, "cell": cell, "occurred_at": t.isoformat(),
+                       "reported_at": rep.isoformat() if rep else None, "mark": mark, "discovered": found_by})
+    result["listed"] = len(listed)
+    result["incidents"] = listed[:MAX_LISTED]
+    return result
