@@ -34,7 +34,7 @@ class Job:
 
 
 # s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~2.3 s, sepp ~0.16 s
-JOB_COST = {"features": 200.0, "sepp": 15.0}
+JOB_COST = {"features": 200.0, "sepp": 15.0, "ensemble": 30.0}
 
 
 @dataclass(frozen=True)

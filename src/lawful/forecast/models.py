@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lawful.forecast.estimators import (Estimator, FeatureModel, NaiveCounts, ProspectiveHotspot,
+from lawful.forecast.estimators import (EnsembleModel, Estimator, FeatureModel, NaiveCounts, ProspectiveHotspot,
                                         RetrospectiveHotspot, SelfExcitingPointProcess)
 
 # name -> (what it is, how to build it for a training window in days)
@@ -14,6 +14,8 @@ MODELS = {
     "sepp": ("self-exciting point process (Mohler et al. 2011), EM over the window",
              lambda w: SelfExcitingPointProcess(window_days=w)),
     "features": ("gradient boosting on per-cell features over all history", lambda w: FeatureModel()),
+    "ensemble": ("Poisson-fitted blend of long-memory, recent and neighbourhood counts, its weights chosen per "
+                 "category on the year before the day", lambda w: EnsembleModel()),
 }
 
 
