@@ -26,6 +26,12 @@ Cell = Annotated[float, typer.Option(help="Cell side in metres.")]
 Window = Annotated[str, typer.Option(help="Training window for the windowed models, e.g. 365d or 52w.")]
 Since = Annotated[str, typer.Option(help="Ignore incidents before this date (history and grid mask).")]
 Purpose = Annotated[str, typer.Option(help="Why you are reading the incidents (the policy checks it; on the trail).")]
+GeoJSONFile = Annotated[Optional[Path], typer.Option("--geojson", help="Also write the places here as GeoJSON (RFC "
+                                                                       "7946: lon/lat polygons, EPSG:4326; QGIS opens "
+                                                                       "it).", dir_okay=False)]
+CSVFile = Annotated[Optional[Path], typer.Option("--csv", help="Also write the places here as CSV (cell id, "
+                                                               "neighbourhood, centre lon/lat, score, sentence, "
+                                                               "outline as WKT).", dir_okay=False)]
 
 
 def _days(text: str, option: str) -> int:
@@ -158,13 +164,22 @@ def run_cmd(
     window: Window = "365d",
     cell: Cell = 200.0,
     since: Since = "2014-01-01",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the top places as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the top places as JSON (each with its cell id, "
+                                                         "centre lon/lat and neighbourhood).")] = False,
     purpose: Purpose = "crime analysis",
+    geojson: GeoJSONFile = None,
+    csv_file: CSVFile = None,
 ) -> None:
     """One forecast: the day's top places, each with the terms that make up its score.
 
+    Every place is named by its cell id (e.g. 200m:3047:24135), its centre in latitude/longitude and its
+    neighbourhood; `lawful incidents list --cell ID` shows the incidents behind it. A day more than the server's
+    LAWFUL_FORECAST_MAX_STALE_DAYS after the last stored incident of the category is refused.
+
     Development activity, logged to the trail: not an operational output. Operational forecasts come from an
     approved, active registry entry through the gate: `lawful forecast issue`.
+
+    Example: lawful forecast run --date 2019-12-24 --model kde --top 20 --geojson places.geojson --csv places.csv
     """
     from lawful import client
 
@@ -172,14 +187,35 @@ def run_cmd(
         "category": category, "day": _date(day, "--date").isoformat(), "model": model, "top": top,
         "window_days": _days(window, "--window"), "cell": cell, "since": _date(since, "--since").isoformat(),
         "purpose": purpose})
+    _write_places(r["places"], geojson, csv_file, name=f"lawful-places-{r['day']}",
+                  meta={"category": r["category"], "day": r["day"], "model": r["model"]})
     if as_json:
-        out.print_json(json.dumps([{k: v for k, v in p.items() if k != "sentence"} for p in r["places"]]))
+        out.print_json(json.dumps([{k: v for k, v in p.items() if k not in ("sentence", "ring")}
+                                   for p in r["places"]]))
         return
     out.print(f"[bold]{r['category']}, {r['day']}, model {r['model']}[/]: top {top} of {r['cells_valid']:,} cells "
               f"({r['cell']:g} m)", highlight=False)
     for p in r["places"]:
-        out.print(f"{p['rank']:>3}. {p['label']}  score {p['score']:.3f}", highlight=False)
+        out.print(f"{p['rank']:>3}. {_place(p)}  score {p['score']:.3f}", highlight=False)
         out.print(f"     {p['sentence']}", highlight=False)
+
+
+def _place(p: dict) -> str:
+    from lawful.forecast.places import line
+
+    return line(p) if p.get("cell_id") else str(p.get("label") or p.get("cell"))
+
+
+def _write_places(places: list[dict], geojson: Path | None, csv_file: Path | None, *, name: str, meta: dict) -> None:
+    """Write the places as GeoJSON (RFC 7946, EPSG:4326) and CSV (with WKT) where asked; say so on stderr."""
+    from lawful.forecast import places as fmt
+
+    if geojson:
+        geojson.write_text(json.dumps(fmt.geojson(places, name=name, meta=meta)))
+        err.print(f"wrote {geojson} ({len(places)} places, GeoJSON, EPSG:4326)", highlight=False)
+    if csv_file:
+        csv_file.write_text(fmt.csv_text(places))
+        err.print(f"wrote {csv_file} ({len(places)} places, CSV with WKT, EPSG:4326)", highlight=False)
 
 
 @forecast_app.command("audit")
@@ -273,24 +309,37 @@ def feedback_cmd(
 def issue_cmd(
     ref: Annotated[str, typer.Argument(help="The registry entry (NAME or NAME:VERSION) whose approved configuration runs.")],
     purpose: Annotated[str, typer.Option(help="Why, e.g. 'patrol planning'; must be covered by an approval.")],
-    day: Annotated[str, typer.Option("--date", help="The local day to forecast.")] = "2019-12-24",
+    day: Annotated[Optional[str], typer.Option("--date", help="The local day to forecast (required).")] = None,
     area: Annotated[Optional[str], typer.Option(help="The area it is for, if approvals are limited to areas.")] = None,
     top: Annotated[int, typer.Option(help="How many places to print.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the stored output as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stored output as JSON (every place with its cell "
+                                                         "id, centre lon/lat and neighbourhood).")] = False,
+    geojson: GeoJSONFile = None,
+    csv_file: CSVFile = None,
 ) -> None:
     """An operational forecast through the governance gate: refused unless the entry is approved for this purpose,
-    active and not suspended. The result is stored with its explanation and waits for a person's decision
-    (`lawful review decide`)."""
+    active and not suspended, and unless the category's stored incidents reach within the server's
+    LAWFUL_FORECAST_MAX_STALE_DAYS of the day. The result is stored with its explanation and waits for a person's
+    decision (`lawful review decide`). --geojson and --csv write all its places for a GIS.
+
+    Example: lawful forecast issue toronto-bne-forecaster --date 2019-12-24 --purpose "patrol planning" --geojson out.geojson
+    """
     from lawful import client
 
+    if not day:
+        raise LawfulError("an operational forecast needs --date: the local day it is for (it is never guessed)",
+                          "give the day, e.g. --date 2019-12-24")
     o = client.connect().post("/forecast/issue", {"ref": ref, "purpose": purpose, "day": _date(day, "--date").isoformat(),
                                                   "area": area})
+    _write_places(o.get("cells", []), geojson, csv_file, name=f"lawful-output-{o['id']}",
+                  meta={"output": o["id"], "model": o["model"], "day": o["day"], "category": o.get("category")})
     if as_json:
-        out.print_json(json.dumps(o))
+        out.print_json(json.dumps({**o, "cells": [{k: v for k, v in c.items() if k != "ring"}
+                                                  for c in o.get("cells", [])]}))
         return
     lines = [(f"[bold]Output {o['id']}[/] ({'SANDBOX, not operational' if o['sandbox'] else 'recommendation'}): "
               f"{o['subject']} by {o['model']}, top {o['places']} places; waiting for a decision "
               f"(`lawful review decide {o['id']}`).")]
-    lines += [f"{i + 1:>3}. {x['cell']}: {x['sentence']}" for i, x in enumerate(o["explanation"][:top])]
+    lines += [f"{c['rank']:>3}. {_place(c)}: {c['sentence']}" for c in o.get("cells", [])[:top]]
     for line in lines:
         out.print(line, highlight=False)

@@ -52,6 +52,19 @@ def _parse_retention(text: str) -> int:
     return days
 
 
+DEFAULT_FORECAST_MAX_STALE_DAYS = 14
+
+
+def _parse_stale_days(text: str) -> int:
+    """LAWFUL_FORECAST_MAX_STALE_DAYS: how many days a forecast's day may lie after its last stored incident."""
+    days = int(text) if text.strip().isdigit() else -1
+    if not 1 <= days <= 3650:
+        raise ConfigError(f"LAWFUL_FORECAST_MAX_STALE_DAYS={text!r} is not a number of days from 1 to 3650.",
+                          f"give a whole number of days, e.g. {DEFAULT_FORECAST_MAX_STALE_DAYS}: a forecast is "
+                          "refused when its category's stored incidents end more days than this before its day.")
+    return days
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -64,6 +77,8 @@ class Settings:
     pseudonym_key_path: Path | None = None
     secrets_key_path: Path | None = None  # seals one-time-code seeds at rest (lawful.access.sealing)
     migrate_url: str | None = None  # the schema owner's URL for migrations (PostgreSQL); None: database_url
+    # a forecast is refused when its category's stored incidents end more than this many days before its day
+    forecast_max_stale_days: int = DEFAULT_FORECAST_MAX_STALE_DAYS
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -81,4 +96,6 @@ class Settings:
                                     ).expanduser(),
             secrets_key_path=Path(os.environ.get("LAWFUL_SECRETS_KEY") or data_dir / "keys" / "secrets.key").expanduser(),
             migrate_url=_psycopg(os.environ["LAWFUL_MIGRATE_URL"]) if os.environ.get("LAWFUL_MIGRATE_URL") else None,
+            forecast_max_stale_days=_parse_stale_days(os.environ.get("LAWFUL_FORECAST_MAX_STALE_DAYS",
+                                                                     str(DEFAULT_FORECAST_MAX_STALE_DAYS))),
         )

@@ -178,3 +178,88 @@ def test_a_person_below_the_incidents_classification_reads_nothing(loaded, capsy
 def test_no_sign_in_no_forecast(loaded, capsys):
     code, out, err = run_cli(["forecast", "run", "--date", "2019-12-01", "--model", "naive"], capsys)
     assert code == 2 and "sign in" in err and out == ""
+
+
+# ---- outputs an analyst can trust: stale or missing data, a forecast's day -------------------------------------------
+@pytest.mark.parametrize("day, message", [
+    ("2030-06-01", "the stored Break and Enter incidents end on 2019-12-31, 3805 days before 2030-06-01"),
+    ("2020-01-20", "end on 2019-12-31, 20 days before 2020-01-20"),
+    ("2017-06-01", "no Break and Enter incidents are stored before 2017-06-01"),
+])
+def test_a_forecast_long_after_its_data_ends_is_refused_with_the_reason(loaded, analyst, capsys, day, message):
+    """(Issued through the gate, the same refusal is the gate's: tests/web/test_forecast.py.)"""
+    run_cli(["whoami", "--as", "ana"], capsys)
+    before = what_is_stored(loaded)
+    code, out, err = run_cli(["forecast", "run", "--model", "naive", "--since", "2018-01-01", "--date", day,
+                              "--as", "ana"], capsys)
+    assert code == 2 and out == "", err
+    assert message in err and "Fix:" in err, err
+    if day != "2017-06-01":
+        assert "LAWFUL_FORECAST_MAX_STALE_DAYS=14" in err and "or forecast a day up to 2020-01-14" in err
+    assert what_is_stored(loaded) == before  # no development entry, nothing else
+
+
+def test_the_staleness_allowed_is_the_servers_setting(loaded, analyst, capsys, monkeypatch):
+    monkeypatch.setenv("LAWFUL_FORECAST_MAX_STALE_DAYS", "30")  # read when the server starts
+    code, out, err = run_cli(["forecast", "run", "--model", "naive", "--since", "2018-01-01", "--date", "2020-01-20",
+                              "--as", "ana"], capsys)
+    assert code == 0, err
+    [start] = trail(loaded, "config.change")
+    assert json.loads(start[3])["settings"]["forecast_max_stale_days"] == "30"
+
+
+@pytest.mark.parametrize("value", ["nan", "0", "-3", "14.5", "1e9", "fourteen", "3651"])
+def test_a_bad_staleness_setting_stops_the_server_at_start(store, monkeypatch, value):
+    from lawful.errors import ConfigError
+    from lawful.settings import Settings
+
+    monkeypatch.setenv("LAWFUL_FORECAST_MAX_STALE_DAYS", value)
+    with pytest.raises(ConfigError, match="LAWFUL_FORECAST_MAX_STALE_DAYS"):
+        Settings.from_env()
+
+
+def test_an_operational_forecast_needs_its_date(loaded, analyst, capsys):
+    run_cli(["whoami", "--as", "ana"], capsys)
+    before = what_is_stored(loaded)
+    code, out, err = run_cli(["forecast", "issue", "toronto-bne-forecaster", "--purpose", "patrol planning",
+                              "--as", "ana"], capsys)
+    assert code == 2 and out == ""
+    assert "needs --date" in err and "e.g. --date 2019-12-24" in err
+    assert what_is_stored(loaded) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--start", "2023-01-01", "--end", "2023-03-01"], "no Break and Enter incidents are stored on or between the "
+                                                       "backtest's days 2023-01-01 to 2023-02-26"),
+    (["--start", "2019-12-01", "--end", "2020-03-01"], "last day, 2020-02-23, is 54 days after the stored Break and Enter incidents end "
+                                                       "(2019-12-31)"),
+])
+def test_a_backtest_over_days_without_data_is_refused_not_a_table_of_nothing(loaded, analyst, capsys, args,
+                                                                             message):
+    run_cli(["whoami", "--as", "ana"], capsys)
+    before = what_is_stored(loaded)
+    code, out, err = run_cli([*BACKTEST[:4], "--every", "7d", "--since", "2018-01-01", "--window", "180d", *args,
+                              "--models", "naive"], capsys)
+    assert code == 2 and out == "" and "nan" not in err
+    assert message in err and "Fix:" in err, err
+    assert what_is_stored(loaded) == before
+    code, out, err = run_cli(["forecast", "audit", "--as", "ana", "--since", "2018-01-01", *args], capsys)
+    assert code == 2 and "exposure audit" in err
+
+
+def test_an_empty_store_gives_a_clear_error_everywhere(store, capsys):
+    from tests.governance.conftest import Gov
+
+    gov = Gov(store)
+    try:
+        ref = gov.active(tier="medium")
+    finally:
+        gov.engine.dispose()
+    for args in (["run", "--date", "2019-12-01"], ["backtest", "--models", "naive"], ["audit"],
+                 ["issue", ref, "--purpose", "patrol planning", "--date", "2019-12-01"]):
+        code, out, err = run_cli(["forecast", *args, "--as", "analyst"], capsys)
+        assert code == 2 and out == "", (args, err)
+        assert "no incidents of category 'Break and Enter' are stored" in err or \
+            "no Break and Enter incidents are stored before 2019-12-01" in err, (args, err)
+    refusals = trail(store, "gate.refuse")
+    assert len(refusals) == 1 and "no Break and Enter incidents are stored" in json.loads(refusals[0][3])["reason"]

@@ -182,7 +182,9 @@ def test_a_days_surface_exports_as_geojson_and_csv_inside_the_jurisdiction(loade
     r = server.get("/api/v1/forecast/export/places.csv", params=q, headers=ana)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.text.splitlines()
-    assert lines[0] == "rank,score,sentence,cell,lon,lat,wkt" and len(lines) == 6 and "POLYGON((" in lines[1]
+    assert lines[0] == "rank,cell_id,neighbourhood,lon,lat,score,sentence,cell,wkt" and len(lines) == 6
+    assert "POLYGON((" in lines[1] and body["places"][0]["cell_id"] in lines[1]
+    assert {"cell_id", "lon", "lat", "neighbourhood"} <= set(first) and first["cell_id"] == body["places"][0]["cell_id"]
     analyses = [e["details"]["analysis"] for e in log(server, people("dee", "dpo"), "development")]
     assert analyses.count("forecast map") == 3
     # a role the policy refuses incidents.read, and bad input
@@ -192,3 +194,57 @@ def test_a_days_surface_exports_as_geojson_and_csv_inside_the_jurisdiction(loade
     assert any(e["actor"] == "dee2" for e in log(server, dpo, "access.deny"))
     assert server.get("/api/v1/forecast/export/places.kml", params=q, headers=ana).status_code == 422
     assert server.get("/api/v1/forecast/export/places.csv", params={**q, "top": 0}, headers=ana).status_code == 422
+
+
+# ---- outputs an analyst can trust ------------------------------------------------------------------------------------
+def test_an_operational_forecast_needs_its_day_and_fresh_data_and_a_stale_one_is_the_gates_refusal(
+        loaded, server):  # noqa: F811
+    from tests.conftest import store_fingerprint
+    from tests.governance.conftest import Gov
+
+    gov = Gov(loaded)
+    try:
+        ref = gov.active(tier="medium")
+    finally:
+        gov.engine.dispose()
+    analyst = {"Authorization": f"Bearer {_token_of(loaded, 'analyst')}"}
+    dpo = {"Authorization": f"Bearer {_token_of(loaded, 'dpo')}"}
+    before = store_fingerprint(loaded)
+    r = server.post("/api/v1/forecast/issue", headers=analyst, json={"ref": ref, "purpose": "patrol planning"})
+    assert r.status_code == 422 and r.json()["detail"] == "body.day: Field required"
+    assert log(server, dpo, "gate.refuse") == []
+    r = server.post("/api/v1/forecast/issue", headers=analyst,
+                    json={"ref": ref, "purpose": "patrol planning", "day": "2030-06-01"})
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json", r.text
+    problem = r.json()
+    assert problem["kind"] == "conflict" and problem["detail"].startswith("the gate refused: the stored Break and "
+                                                                          "Enter incidents end on 2019-12-31")
+    assert "load the incidents up to 2030-05-31" in problem["fix"]
+    [refusal] = log(server, dpo, "gate.refuse")
+    assert refusal["actor"] == "analyst" and refusal["object"] == f"model:{ref}"
+    assert "3805 days before 2030-06-01" in refusal["details"]["reason"]
+    assert store_fingerprint(loaded) == before  # no output, no review: only the trail moved
+    r = server.post("/api/v1/forecast/issue", headers=analyst,
+                    json={"ref": ref, "purpose": "patrol planning", "day": "2020-01-10"})
+    assert r.status_code == 201, r.text  # 10 days after the last incident: within the server's 14
+    cells = r.json()["cells"]
+    assert cells and all({"cell_id", "lon", "lat", "neighbourhood", "ring", "sentence"} <= set(c) for c in cells)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/forecast/run", "/api/v1/forecast/map"])
+def test_a_one_day_forecast_far_in_the_future_is_a_409_with_the_fix(loaded, server, people, path):  # noqa: F811
+    ana = people("ana", "analyst")
+    r = server.post(path, json={"model": "naive", "day": "2999-01-01", **SMALL}, headers=ana)
+    assert r.status_code == 409 and r.json()["kind"] == "conflict", r.text
+    assert "end on 2019-12-31" in r.json()["detail"] and "forecast a day up to 2020-01-14" in r.json()["fix"]
+    assert log(server, people("dee", "dpo"), "development") == []
+    r = server.get("/api/v1/forecast/export/places.geojson", params={"day": "2999-01-01", **SMALL}, headers=ana)
+    assert r.status_code == 409
+
+
+def test_a_backtest_with_no_data_on_its_days_is_refused_before_it_becomes_a_job(loaded, server, people):  # noqa: F811
+    ana = people("ana", "analyst")
+    r = server.post("/api/v1/forecast/backtests", headers=ana,
+                    json={"start": "2024-01-01", "end": "2024-02-01", "models": "naive", **SMALL})
+    assert r.status_code == 409 and "every day would be scored on nothing" in r.json()["detail"], r.text
+    assert log(server, people("dee", "dpo"), "development") == []

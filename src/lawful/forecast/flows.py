@@ -91,6 +91,21 @@ def _tz(store: Store) -> ZoneInfo:
     return ZoneInfo(store.settings.timezone)
 
 
+def _days_with_data(session, store: Store, category: str, start: date, end: date, every_days: int, what: str):
+    """The forecast days of a backtest or audit, refused when they hold no incidents of the category or run on
+    past the stored ones (a table of nothing would otherwise come back as if it meant something)."""
+    days = service.local_days(start, end, every_days, _tz(store))
+    service.require_data_for_days(session, category=category, days=days, tz=_tz(store), what=what,
+                                  max_stale_days=store.settings.forecast_max_stale_days)
+    return days
+
+
+def _fresh(store: Store, category: str, day: date):
+    """The check a one-day forecast's request runs first: its input data must reach close enough to its day."""
+    return lambda session: service.require_fresh_data(session, category=category, day=day, tz=_tz(store),
+                                                      max_stale_days=store.settings.forecast_max_stale_days)
+
+
 def _check(store: Store, *, actor, purpose: str, category: str, analysis: str, details: dict,
            validate: Callable[[Any], None] | None = None) -> None:
     """The writing half before an analysis: may this person read the incidents for this purpose, is the request
@@ -149,7 +164,7 @@ def start_backtest(store: Store, *, actor, category: str, start: date, end: date
                         "window_days": window_days, "cell": plan.cell, "models": plan.models,
                         "since": since.isoformat(), "executor": address or "in-process",
                         **({"baseline": plan.baseline} if plan.baseline else {})},
-               validate=lambda _s: service.local_days(start, end, every_days, tz))
+               validate=lambda s: _days_with_data(s, store, category, start, end, every_days, "backtest"))
     except BaseException:
         if plan.executor:
             plan.executor.close()
@@ -221,18 +236,20 @@ def forecast_run(store: Store, *, actor, category: str, day: date, model: str, t
     cell = _cell(cell)
     _check(store, actor=actor, purpose=purpose, category=category, analysis="forecast run",
            details={"date": day.isoformat(), "model": name, "top": top, "window_days": window_days, "cell": cell,
-                    "since": since.isoformat()})
+                    "since": since.isoformat()}, validate=_fresh(store, category, day))
     with store.transaction(readonly=True) as session:
         fc = service.forecast(session, category=category, day=day, model=name, cell=cell, window_days=window_days,
                               since=since, tz=_tz(store))
     s = fc.surface
-    places = [{"rank": i + 1, "cell": int(c), "label": s.grid.label(c), "score": float(s.values[c]),
+    top_cells = s.top(top)
+    named = fc.places(top_cells, store.settings.crs)
+    places = [{"rank": i + 1, "cell": int(c), "label": s.grid.label(c), **named[i], "score": float(s.values[c]),
                "sentence": s.sentence(c),
                "terms": [{"label": t.label, "value": t.value, "share": t.share, "events": t.events}
                          for t in s.explain(c)]}
-              for i, c in enumerate(s.top(top))]
+              for i, c in enumerate(top_cells)]
     return finite({"category": fc.category, "day": fc.day, "model": fc.model, "cell": s.grid.cell,
-                   "cells_valid": int(s.grid.n_valid), "places": places})
+                   "cells_valid": int(s.grid.n_valid), "crs": "EPSG:4326", "places": places})
 
 
 # ---- a day's whole surface: the console's map and the GIS exports ------------------------------------------------
@@ -252,7 +269,7 @@ def forecast_surface(store: Store, *, actor, category: str, day: date, model: st
         raise LawfulError(f"recent_days {recent_days} is out of range", "give 0 to 31 days")
     _check(store, actor=actor, purpose=purpose, category=category, analysis="forecast map",
            details={"date": day.isoformat(), "model": name, "top": top, "window_days": window_days, "cell": cell,
-                    "since": since.isoformat(), "recent_days": recent_days})
+                    "since": since.isoformat(), "recent_days": recent_days}, validate=_fresh(store, category, day))
     tz = _tz(store)
     with store.transaction(readonly=True) as session:
         fc = service.forecast(session, category=category, day=day, model=name, cell=cell, window_days=window_days,
@@ -273,10 +290,14 @@ def forecast_surface(store: Store, *, actor, category: str, day: date, model: st
     order_ = s.ranking()
     rank = np.empty(g.n_valid, dtype=np.int64)
     rank[order_] = np.arange(1, g.n_valid + 1)
+    clon, clat = g.centres_lonlat(store.settings.crs)
+    areas = fc.areas if fc.areas is not None else np.full(g.n_valid, "unknown", dtype=object)
 
     def place(c: int) -> dict:
         ring = [[float(k[0][c]), float(k[1][c])] for k in corners]
-        return {"rank": int(rank[c]), "cell": g.label(c), "score": round(float(s.values[c]), 6),
+        return {"rank": int(rank[c]), "cell": g.label(c), "cell_id": g.cell_id(c),
+                "lon": round(float(clon[c]), COORD_DIGITS), "lat": round(float(clat[c]), COORD_DIGITS),
+                "neighbourhood": str(areas[c]), "score": round(float(s.values[c]), 6),
                 "x0": float(x0[c]), "y0": float(y0[c]), "x1": float(x1[c]), "y1": float(y1[c]),
                 "ring": ring + [ring[0]], "sentence": s.sentence(c)}
 
@@ -294,33 +315,21 @@ def forecast_surface(store: Store, *, actor, category: str, day: date, model: st
 
 def surface_geojson(result: dict, layer: str) -> dict:
     """The surface or the top places of `forecast_surface` as a GeoJSON FeatureCollection (RFC 7946: EPSG:4326
-    lon/lat polygons), each cell's properties its rank, score and sentence, for QGIS or ArcGIS."""
+    lon/lat polygons), each cell's properties its rank, cell id, centre, neighbourhood, score and sentence, for QGIS
+    or ArcGIS (lawful.forecast.places, the same format `forecast run` and `forecast issue` write)."""
+    from lawful.forecast import places
+
     cells = result["places"] if layer == "places" else result["surface"]
     meta = {"category": result["category"], "day": result["day"], "model": result["model"]}
-    return {"type": "FeatureCollection", "name": f"lawful-{layer}-{result['day']}",
-            "features": [{"type": "Feature", "id": c["rank"],
-                          "geometry": {"type": "Polygon", "coordinates": [c["ring"]]},
-                          "properties": {"rank": c["rank"], "score": c["score"], "sentence": c["sentence"],
-                                         "cell": c["cell"], **meta}} for c in cells]}
+    return places.geojson(cells, name=f"lawful-{layer}-{result['day']}", meta=meta)
 
 
 def surface_csv(result: dict, layer: str) -> str:
-    """The same cells as CSV: rank, score, sentence, the cell's centre in lon/lat and its outline as WKT (QGIS's
-    delimited-text layer reads the `wkt` column as geometry, EPSG:4326)."""
-    import csv
-    import io
+    """The same cells as CSV (lawful.forecast.places.csv_text: the centre in lon/lat, and the outline as WKT,
+    which QGIS's delimited-text layer reads as geometry, EPSG:4326)."""
+    from lawful.forecast import places
 
-    cells = result["places"] if layer == "places" else result["surface"]
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["rank", "score", "sentence", "cell", "lon", "lat", "wkt"])
-    for c in cells:
-        ring = c["ring"]
-        lon = round(sum(p[0] for p in ring[:4]) / 4, COORD_DIGITS)
-        lat = round(sum(p[1] for p in ring[:4]) / 4, COORD_DIGITS)
-        wkt = "POLYGON((" + ", ".join(f"{p[0]} {p[1]}" for p in ring) + "))"
-        w.writerow([c["rank"], c["score"], c["sentence"], c["cell"], lon, lat, wkt])
-    return out.getvalue()
+    return places.csv_text(result["places"] if layer == "places" else result["surface"])
 
 
 # ---- exposure audit ---------------------------------------------------------------------------------------------
@@ -348,7 +357,7 @@ def start_exposure_audit(store: Store, *, actor, category: str, start: date, end
            details={"start": start.isoformat(), "end": end.isoformat(), "every_days": every_days,
                     "model": plan.model, "coverage": plan.coverage, "cell": plan.cell, "window_days": window_days,
                     "since": since.isoformat()},
-           validate=lambda _s: service.local_days(start, end, every_days, tz))
+           validate=lambda s: _days_with_data(s, store, category, start, end, every_days, "exposure audit"))
     return plan
 
 
@@ -431,11 +440,13 @@ def issue_through_gate(store: Store, *, actor, ref: str, day: date, purpose: str
         entry = get(session, ref=ref)
         ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
         model = dict(entry.card.get("model") or {})
-        why = service.check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area)
+        why = service.check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area, day=day,
+                                  tz=_tz(store), max_stale_days=store.settings.forecast_max_stale_days)
     if why:
         return ref, gate.GateResult(None, why)
     with store.transaction(readonly=True) as session:
-        subject, payload, explanation = service.forecast_output(session, model=model, day=day, tz=_tz(store))
+        subject, payload, explanation = service.forecast_output(session, model=model, day=day, tz=_tz(store),
+                                                                crs=store.settings.crs)
     with store.transaction() as session:
         return ref, gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose, kind="forecast",
                                subject=subject, payload=payload, explanation=explanation, area=area)
@@ -445,12 +456,20 @@ def issued(ref: str, result) -> dict:
     """The gate's result for a client: the stored output as JSON, or the refusal raised as `denied` (the gate wrote
     it to the trail already, so the caller raises it outside the flow that would record it a second time)."""
     if not result.allowed:
+        if isinstance(result.refused, service.Refusal):  # the data's fault: say how to put it right
+            raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",
+                              result.refused.fix, kind=result.refused.kind)
         raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",
                           "see `lawful models list` and `lawful models approve`", kind="denied")
     o = result.output
+    cells = o.payload.get("cells", [])
+    sentences = {e.get("cell"): e.get("sentence") for e in o.explanation}
     return finite({"id": o.id, "model": ref, "kind": o.kind, "subject": o.subject, "purpose": o.purpose,
                    "area": o.area, "sandbox": bool(o.sandbox), "status": o.status, "day": o.payload.get("day"),
-                   "places": len(o.payload.get("cells", [])), "explanation": o.explanation})
+                   "category": o.payload.get("category"), "crs": "EPSG:4326", "places": len(cells),
+                   "cells": [{k: c.get(k) for k in ("rank", "cell_id", "neighbourhood", "lon", "lat", "score", "ring")}
+                             | {"label": c.get("cell"), "sentence": sentences.get(c.get("cell"))} for c in cells],
+                   "explanation": o.explanation})
 
 
 # ---- JSON --------------------------------------------------------------------------------------------------------

@@ -1,11 +1,21 @@
-"""Square cells masked to the jurisdiction: only valid cells are ranked, scored and stored."""
+"""Square cells masked to the jurisdiction: only valid cells are ranked, scored and stored.
+
+A cell's id (`Grid.cell_id`) names it independently of the data that shaped the grid: its side and its column and
+row counted from the projected CRS's origin, e.g. `200m:3047:24135` is the square from (609400, 4827000) to
+(609600, 4827200) metres. Grids snap their origin to multiples of the cell side, so the same square has the same id
+in every forecast, export and incident query (`lawful incidents list --cell 200m:3047:24135`).
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
+
+CELL_ID = re.compile(r"\s*(\d+(?:\.\d+)?)m:(-?\d{1,9}):(-?\d{1,9})\s*")
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,72 @@ class Grid:
                 k += 1
         return out
 
+    def global_index(self, cell) -> tuple[np.ndarray, np.ndarray]:
+        """Column and row of valid cell(s) counted from the CRS's origin (what cell ids are made of)."""
+        iy, ix = np.divmod(self.valid[cell], self.nx)
+        return ix + round(self.x0 / self.cell), iy + round(self.y0 / self.cell)
+
+    def cell_id(self, cell: int) -> str:
+        """A valid cell's id, e.g. '200m:3047:24135' (see the module's docstring)."""
+        gx, gy = self.global_index(int(cell))
+        return f"{self.cell:g}m:{int(gx)}:{int(gy)}"
+
+    def centres_lonlat(self, crs: str, cells=None) -> tuple[np.ndarray, np.ndarray]:
+        """Longitude and latitude (EPSG:4326, degrees) of the centres of valid cells (all, or `cells`)."""
+        xy = self.centres if cells is None else self.centres[np.asarray(cells, dtype=np.int64)]
+        return to_lonlat(crs, xy[:, 0], xy[:, 1])
+
+    def rings_lonlat(self, crs: str, cells, digits: int = 6) -> list[list[list[float]]]:
+        """Each cell's outline as a closed lon/lat ring, counter-clockwise from the south-west corner (RFC 7946's
+        exterior ring: five positions, the last equal to the first)."""
+        cells = np.asarray(cells, dtype=np.int64)
+        iy, ix = np.divmod(self.valid[cells], self.nx)
+        x0, y0 = self.x0 + ix * self.cell, self.y0 + iy * self.cell
+        x1, y1 = x0 + self.cell, y0 + self.cell
+        corners = [np.round(np.column_stack(to_lonlat(crs, cx, cy)), digits)
+                   for cx, cy in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+        rings = []
+        for i in range(len(cells)):
+            ring = [[float(k[i][0]), float(k[i][1])] for k in corners]
+            rings.append(ring + [ring[0]])
+        return rings
+
     def label(self, cell: int) -> str:
         """A human label for a valid cell: its column/row and centre."""
         iy, ix = divmod(int(self.valid[cell]), self.nx)
         cx, cy = self.x0 + (ix + 0.5) * self.cell, self.y0 + (iy + 0.5) * self.cell
         return f"cell {ix},{iy} (centre {cx:.0f} E, {cy:.0f} N)"
+
+
+def parse_cell_id(text: str) -> tuple[float, int, int]:
+    """'200m:3047:24135' -> (200.0, 3047, 24135); ValueError with what a cell id looks like otherwise."""
+    m = CELL_ID.fullmatch(text or "")
+    if not m or not (math.isfinite(float(m.group(1))) and 10 <= float(m.group(1)) <= 100_000):
+        raise ValueError(f"{text!r} is not a cell id: write the side in metres, then the column and row, e.g. "
+                         "200m:3047:24135 (as forecasts print it)")
+    return float(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def cell_box(text: str) -> tuple[float, float, float, float]:
+    """A cell id's square in projected metres: (x0, y0, x1, y1), lower bounds inclusive, upper exclusive."""
+    side, gx, gy = parse_cell_id(text)
+    return gx * side, gy * side, (gx + 1) * side, (gy + 1) * side
+
+
+@cache
+def _transformer(src: str, dst: str):
+    from pyproj import CRS, Transformer
+
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
+def to_lonlat(crs: str, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Projected metres in `crs` -> (lon, lat) in EPSG:4326 degrees (pyproj, always x/y = lon/lat order)."""
+    lon, lat = _transformer(crs, "EPSG:4326").transform(np.asarray(x, float), np.asarray(y, float))
+    return np.asarray(lon, float), np.asarray(lat, float)
+
+
+def from_lonlat(crs: str, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:4326 degrees -> projected metres in `crs`."""
+    x, y = _transformer("EPSG:4326", crs).transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(x, float), np.asarray(y, float)

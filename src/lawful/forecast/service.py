@@ -110,6 +110,22 @@ class Forecast:
     model: str
     surface: object  # RiskSurface
     estimator: object
+    areas: np.ndarray | None = None  # each valid cell's neighbourhood (most common area of its incidents)
+
+    def places(self, cells, crs: str) -> list[dict]:
+        """What names each of `cells` (valid-cell positions) in every output: its id, centre and neighbourhood."""
+        return place_fields(self.surface.grid, cells, crs, self.areas)
+
+
+def place_fields(grid: Grid, cells, crs: str, areas=None, digits: int = 6) -> list[dict]:
+    """For each valid-cell position: cell_id, lon, lat (its centre, EPSG:4326), neighbourhood and ring (its outline
+    in lon/lat, closed). See lawful.forecast.places."""
+    cells = np.asarray(cells, dtype=np.int64)
+    lon, lat = grid.centres_lonlat(crs, cells)
+    rings = grid.rings_lonlat(crs, cells, digits)
+    return [{"cell_id": grid.cell_id(c), "lon": round(float(lon[i]), digits), "lat": round(float(lat[i]), digits),
+             "neighbourhood": str(areas[c]) if areas is not None else "unknown", "ring": rings[i]}
+            for i, c in enumerate(cells)]
 
 
 def forecast(session: Session, *, category: str, day: date, model: str, cell: float, window_days: float,
@@ -118,7 +134,77 @@ def forecast(session: Session, *, category: str, day: date, model: str, cell: fl
     data = load_data(session, category=category, since=since, cell=cell, tz=tz)
     at = local_midnight(day, tz)
     est = build(model, window_days).fit(data.events.before(at), grid=data.grid, at=at)
-    return Forecast(category, day.isoformat(), model, est.predict(data.grid, at), est)
+    return Forecast(category, day.isoformat(), model, est.predict(data.grid, at), est, data.areas)
+
+
+# ---- is there data to forecast from? ------------------------------------------------------------------------------
+def last_incident_before(session: Session, *, category: str, before: datetime) -> datetime | None:
+    """When the latest stored incident of `category` before `before` occurred (UTC), or None."""
+    from sqlalchemy import func, select
+
+    from lawful.incidents.models import Incident
+
+    return session.scalar(select(func.max(Incident.occurred_at)).where(Incident.category == category,
+                                                                       Incident.occurred_at < before))
+
+
+def stale_data(session: Session, *, category: str, day: date, tz: ZoneInfo, max_stale_days: int,
+               what: str = "a forecast") -> LawfulError | None:
+    """Why a forecast of `category` for local `day` would not be worth trusting (its input data ends more than
+    `max_stale_days` before the day, or there is none), as the error to give; None when the data is fresh enough."""
+    start = datetime.combine(day, time(0), tz)
+    last = last_incident_before(session, category=category, before=start)
+    setting = f"LAWFUL_FORECAST_MAX_STALE_DAYS={max_stale_days}"
+    if last is None:
+        return LawfulError(f"no {category} incidents are stored before {day}: {what} for {day} would have no data "
+                           "to learn from", "forecast a day after the stored incidents begin (`lawful incidents "
+                           "stats` shows their dates), or load the incidents before it", kind="conflict")
+    ends = last.astimezone(tz).date()
+    gap = (day - ends).days
+    if gap > max_stale_days:
+        latest = ends + timedelta(days=max_stale_days)
+        return LawfulError(f"the stored {category} incidents end on {ends}, {gap} days before {day}: {what} from "
+                           f"data that old is refused (the server allows {max_stale_days} days, {setting})",
+                           f"load the incidents up to {day - timedelta(days=1)} first (`lawful ingest FILE --mapping "
+                           f"MAPPING.toml`), or forecast a day up to {latest}", kind="conflict")
+    return None
+
+
+def require_fresh_data(session: Session, *, category: str, day: date, tz: ZoneInfo, max_stale_days: int) -> None:
+    """Refuse a forecast whose input data ends too long before its day (or does not exist): a conflict with a fix."""
+    problem = stale_data(session, category=category, day=day, tz=tz, max_stale_days=max_stale_days)
+    if problem:
+        raise problem
+
+
+def require_data_for_days(session: Session, *, category: str, days: list, tz: ZoneInfo, max_stale_days: int,
+                          what: str = "backtest") -> None:
+    """A backtest or audit scores its forecast days against what happened on them: refuse one whose days hold no
+    incidents of the category at all, or run on past the stored incidents by more than `max_stale_days` (those days
+    would be scored on nothing and their figures would mean nothing)."""
+    from sqlalchemy import func, select
+
+    from lawful.incidents.models import Incident
+
+    first = datetime.fromisoformat(days[0][0]).replace(tzinfo=tz)
+    end = datetime.fromisoformat(days[-1][0]).replace(tzinfo=tz) + timedelta(days=1)
+    n = session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.category == category, Incident.occurred_at >= first, Incident.occurred_at < end))
+    last = last_incident_before(session, category=category, before=FAR_FUTURE)
+    ends = last.astimezone(tz).date() if last else None
+    if not n:
+        raise LawfulError(f"no {category} incidents are stored on or between the {what}'s days {days[0][0]} to "
+                          f"{days[-1][0]}" + (f" (the stored ones end on {ends})" if ends else "")
+                          + ": every day would be scored on nothing",
+                          "choose --start and --end within the stored incidents (`lawful incidents stats` shows "
+                          "their dates)", kind="conflict")
+    last_day = date.fromisoformat(days[-1][0])
+    if ends and (last_day - ends).days > max_stale_days:
+        raise LawfulError(f"the {what}'s last day, {last_day}, is {(last_day - ends).days} days after the stored "
+                          f"{category} incidents end ({ends}): its days after that would be scored on nothing "
+                          f"(the server allows {max_stale_days} days, LAWFUL_FORECAST_MAX_STALE_DAYS)",
+                          f"end it by {ends + timedelta(days=max_stale_days + 1)} (--end is exclusive), or load the "
+                          "later incidents first", kind="conflict")
 
 
 def recent_events(session: Session, *, category: str, day: date, days: int, tz: ZoneInfo):
@@ -198,39 +284,72 @@ def record_development(session: Session, *, actor, purpose: str, analysis: str, 
                         purpose=purpose, details={"analysis": analysis, "category": category, **details})
 
 
-def check_issue(session: Session, *, actor, entry, purpose: str, area: str | None = None) -> str | None:
+class Refusal(str):
+    """A gate refusal that is the data's fault, not the registry's: the reason (a str, as the gate's are) with the
+    error kind and fix the client gets (a conflict: load the data or change the day)."""
+
+    kind: str = "conflict"
+    fix: str | None = None
+
+    @classmethod
+    def of(cls, error: LawfulError) -> "Refusal":
+        r = cls(error.message)
+        r.kind, r.fix = error.kind, error.fix
+        return r
+
+
+def check_issue(session: Session, *, actor, entry, purpose: str, area: str | None = None, day: date | None = None,
+                tz: ZoneInfo | None = None, max_stale_days: int | None = None) -> str | None:
     """Before computing an operational forecast: the gate's refusal (written to the trail), or None once the gate
-    would let it out and the actor may read the incidents it is made from (AccessDenied otherwise)."""
+    would let it out and the actor may read the incidents it is made from (AccessDenied otherwise). With `day`, a
+    forecast whose category's stored incidents end more than `max_stale_days` before the day (or do not exist) is
+    refused here too, as the gate's refusal on the trail (`gate.refuse`), whoever asks and however: a `Refusal`."""
     from lawful.governance import gate
 
     why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="forecast", area=area)
     if why is None:
-        require_forecast_read(session, actor=actor, purpose=purpose,
-                              category=(entry.card.get("model") or {}).get("category"))
+        category = (entry.card.get("model") or {}).get("category")
+        require_forecast_read(session, actor=actor, purpose=purpose, category=category)
+        if day is not None and category:
+            problem = stale_data(session, category=category, day=day, tz=tz, what="an operational forecast",
+                                 max_stale_days=max_stale_days or session_settings(session).forecast_max_stale_days)
+            if problem:
+                why = Refusal.of(problem)
+                gate._refuse(session, actor=actor, entry=entry, purpose=purpose, kind="forecast",
+                             subject=f"{category} {day.isoformat()}", area=area, why=str(why))
     return why
 
 
+def session_settings(session: Session):
+    from lawful.settings import Settings
+
+    return session.info.get("settings") or Settings.from_env()
+
+
 def forecast_output(session: Session, *, model: dict, day: date, tz: ZoneInfo,
-                    since: date = date(2014, 1, 1)) -> tuple[str, dict, list]:
+                    since: date = date(2014, 1, 1), crs: str | None = None) -> tuple[str, dict, list]:
     """Run a registry entry's configuration (its card's [model] table) for a local day: (subject, payload,
     explanation) ready for the governance gate. The payload keeps each flagged cell's box, so realised accuracy can
-    be computed later from the incidents alone."""
+    be computed later from the incidents alone, and (with `crs`, the store's) what names the place: its cell id,
+    centre in lon/lat, neighbourhood and outline (lawful.forecast.places)."""
     fc = forecast(session, category=model["category"], day=day, model=model["estimator"], cell=float(model["cell_m"]),
                   window_days=float(model["window_days"]), since=since, tz=tz)
     s, g = fc.surface, fc.surface.grid
     top = s.top(max(1, cells_for(g.n_valid, float(model.get("top_share", 0.05)))))
     flat = g.valid[top]
     ix, iy = flat % g.nx, flat // g.nx
+    named = fc.places(top, crs) if crs else [{} for _ in top]
     cells = [{"rank": i + 1, "cell": g.label(c), "score": round(float(s.values[c]), 6),
               "x0": g.x0 + float(ix[i]) * g.cell, "y0": g.y0 + float(iy[i]) * g.cell,
-              "x1": g.x0 + float(ix[i] + 1) * g.cell, "y1": g.y0 + float(iy[i] + 1) * g.cell}
+              "x1": g.x0 + float(ix[i] + 1) * g.cell, "y1": g.y0 + float(iy[i] + 1) * g.cell, **named[i]}
              for i, c in enumerate(top)]
     payload = {"category": model["category"], "day": day.isoformat(), "estimator": model["estimator"],
                "start": _iso(local_midnight(day, tz)), "end": _iso(local_midnight(day + timedelta(days=1), tz)),
                "area_share": len(top) / g.n_valid, "cells": cells}
-    explanation = [{"cell": g.label(c), "sentence": s.sentence(c),
+    explanation = [{"cell": g.label(c), **{k: named[i][k] for k in ("cell_id", "neighbourhood") if k in named[i]},
+                    "sentence": s.sentence(c),
                     "terms": [{"label": t.label, "value": t.value, "share": t.share, "events": t.events}
-                              for t in s.explain(c)]} for c in top]
+                              for t in s.explain(c)]} for i, c in enumerate(top)]
     return f"{model['category']} {day.isoformat()}", payload, explanation
 
 

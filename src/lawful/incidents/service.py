@@ -342,3 +342,159 @@ def stats_for(session: Session, *, actor, settings: Settings, purpose: str = "cr
     audit.append(session, actor=actor.name, action="consultation", obj="incidents:stats", purpose=purpose,
                  details={"total": stats.total})
     return stats
+
+
+# ---- the incidents behind a place: one incident, or a query by area and dates ----------------------------------------
+MAX_RADIUS_M = 5_000.0
+MAX_LIST = 10_000
+
+
+def incident_view(row: Incident, *, settings: Settings, cell_m: float = 200.0, full: bool = False) -> dict:
+    """One stored incident as an analyst reads it: when (UTC and local), what, where (lon/lat, the 200 m cell it
+    lies in, its neighbourhood). `full` adds the source's key, the load and the kept extra fields as stored (the
+    personal ones only as the keyed pseudonyms ingestion made of them, `psn:...`)."""
+    tz = ZoneInfo(settings.timezone)
+    gx, gy = int(np.floor(row.x / cell_m)), int(np.floor(row.y / cell_m))
+    out = {"id": row.id, "category": row.category, "occurred_at": row.occurred_at.isoformat(),
+           "occurred_local": row.occurred_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+           "lon": round(row.lon, 6), "lat": round(row.lat, 6), "cell_id": f"{cell_m:g}m:{gx}:{gy}",
+           "neighbourhood": row.area_code, "premises": row.premises_type, "classification": row.classification,
+           "source": row.source}
+    if full:
+        out.update({"source_key": row.source_key, "load": row.load_id, "x": row.x, "y": row.y,
+                    "occurred_from": row.occurred_from.isoformat() if row.occurred_from else None,
+                    "occurred_to": row.occurred_to.isoformat() if row.occurred_to else None,
+                    "reported_at": row.reported_at.isoformat() if row.reported_at else None,
+                    "retention_until": row.retention_until.isoformat() if row.retention_until else None,
+                    "attributes": row.attributes or {}, "time_zone": settings.timezone})
+    return out
+
+
+def get_one(session: Session, *, actor, incident_id: int, settings: Settings, purpose: str = "crime analysis") -> dict:
+    """One incident for a person: `incidents.read` for the purpose at the incident's own classification
+    (AccessDenied otherwise, which the server writes to the trail), and the reading is a consultation on the trail.
+    An unknown id is NotFound."""
+    from lawful.access.decide import Resource, require
+    from lawful.errors import NotFound
+    from lawful.trail import audit
+
+    row = session.get(Incident, incident_id)
+    if row is None:
+        raise NotFound(f"no incident {incident_id} is stored",
+                       "find incidents with `lawful incidents list` (by --cell, --near, --neighbourhood and dates)")
+    require(actor, "incidents.read", Resource("incidents", row.category, row.classification), purpose)
+    audit.append(session, actor=actor.name, action="consultation", obj=f"incident:{row.id}", purpose=purpose,
+                 details={"incident": row.id, "category": row.category, "classification": row.classification})
+    return incident_view(row, settings=settings, full=True)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query by area and dates, checked: every bound is finite, every area inside the jurisdiction."""
+
+    box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 (a cell: lower inclusive, upper exclusive)
+    near: tuple[float, float, float] | None = None  # x, y, radius (metres)
+    neighbourhood: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None  # exclusive
+    category: str | None = None
+    cell_m: float = 200.0
+
+    def where(self) -> list:
+        w = []
+        if self.box:
+            x0, y0, x1, y1 = self.box
+            w += [Incident.x >= x0, Incident.x < x1, Incident.y >= y0, Incident.y < y1]
+        if self.near:
+            x, y, r = self.near
+            w += [Incident.x >= x - r, Incident.x <= x + r, Incident.y >= y - r, Incident.y <= y + r,
+                  (Incident.x - x) * (Incident.x - x) + (Incident.y - y) * (Incident.y - y) <= r * r]
+        if self.neighbourhood is not None:
+            w.append(Incident.area_code == self.neighbourhood)
+        if self.start is not None:
+            w.append(Incident.occurred_at >= self.start)
+        if self.end is not None:
+            w.append(Incident.occurred_at < self.end)
+        if self.category is not None:
+            w.append(Incident.category == self.category)
+        return w
+
+    def record(self) -> dict:
+        return {k: v for k, v in (("box", self.box), ("near", self.near), ("neighbourhood", self.neighbourhood),
+                                  ("from", self.start.isoformat() if self.start else None),
+                                  ("to", self.end.isoformat() if self.end else None), ("category", self.category))
+                if v is not None}
+
+
+def make_query(*, settings: Settings, cell: str | None = None, lon: float | None = None, lat: float | None = None,
+               radius: float | None = None, neighbourhood: str | None = None, start=None, end=None,
+               category: str | None = None) -> Query:
+    """Check a query's bounds and turn them into the store's terms: a cell id into its square, lon/lat into
+    projected metres, local dates into UTC instants (`end` is the last day included)."""
+    import math
+    from datetime import time, timedelta
+
+    from lawful.forecast.grid import cell_box, from_lonlat, parse_cell_id
+
+    box, near, cell_m = None, None, 200.0
+    if cell is not None:
+        try:
+            cell_m = parse_cell_id(cell)[0]
+            box = cell_box(cell)
+        except ValueError as exc:
+            raise InputError(f"--cell: {exc}", "copy the cell id from a forecast, e.g. --cell 200m:3047:24135") from None
+    if (lon is None) != (lat is None):
+        raise InputError("--near needs both a longitude and a latitude", "write it as lon,lat, e.g. --near -79.38,43.65")
+    if radius is not None and lon is None:
+        raise InputError("--radius needs --near (the point it is measured from)", "e.g. --near -79.38,43.65 --radius 200")
+    if lon is not None:
+        b = settings.bounds
+        if not (math.isfinite(lon) and math.isfinite(lat) and b[0] <= lon <= b[2] and b[1] <= lat <= b[3]):
+            raise InputError(f"--near {lon},{lat} is outside the jurisdiction (lon {b[0]}..{b[2]}, lat {b[1]}..{b[3]})",
+                             "give the point as lon,lat in degrees (EPSG:4326); a swapped pair is common")
+        r = 200.0 if radius is None else radius
+        if not (math.isfinite(r) and 0 < r <= MAX_RADIUS_M):
+            raise InputError(f"--radius {r:g} is not a distance from 0 to {MAX_RADIUS_M:g} m",
+                             "give metres, e.g. --radius 200")
+        x, y = from_lonlat(settings.crs, lon, lat)
+        near = (float(x), float(y), float(r))
+    tz = ZoneInfo(settings.timezone)
+    # outside 1900..9000 a bound only says "from the beginning" or "to the end" (and would overflow in UTC)
+    lo = datetime.combine(start, time(0), tz) if start is not None and start.year >= 1900 else None
+    hi = datetime.combine(end + timedelta(days=1), time(0), tz) if end is not None and end.year <= 9000 else None
+    if start is not None and end is not None and end < start:
+        raise InputError(f"--to {end} is before --from {start}", "--to is the last day included; give one on or "
+                                                                  "after --from")
+    return Query(box, near, neighbourhood, lo, hi, category, cell_m)
+
+
+def get_all(session: Session, *, actor, settings: Settings, query: Query, limit: int = 100,
+            purpose: str = "crime analysis") -> dict:
+    """The incidents matching a query, newest first, at most `limit`, with how many match in all. Reading them needs
+    `incidents.read` for the purpose at the highest classification among the matches (AccessDenied otherwise: the
+    whole answer is refused, never silently thinned), and the reading is a consultation on the trail."""
+    from lawful.access.decide import Resource, require
+    from lawful.trail import audit
+
+    if not 1 <= limit <= MAX_LIST:
+        raise InputError(f"--limit {limit} is out of range", f"give 1 to {MAX_LIST}")
+    where = query.where()
+    levels = set(session.scalars(select(Incident.classification).where(*where).distinct()))
+    highest = max(levels, key=CLASSIFICATIONS.index) if levels else "public"
+    require(actor, "incidents.read", Resource("incidents", query.category or "all", highest), purpose)
+    total = session.scalar(select(func.count()).select_from(Incident).where(*where))
+    rows = session.scalars(select(Incident).where(*where).order_by(Incident.occurred_at.desc(), Incident.id.desc())
+                           .limit(limit))
+    found = [incident_view(r, settings=settings, cell_m=query.cell_m) for r in rows]
+    hint = None
+    if not total and query.neighbourhood is not None:
+        import difflib
+
+        known = [a for a in session.scalars(select(Incident.area_code).distinct()) if a]
+        close = difflib.get_close_matches(query.neighbourhood, known, n=3, cutoff=0.6)
+        hint = f"no stored incident has the neighbourhood {query.neighbourhood!r}" + (
+            f"; the closest stored: {', '.join(close)}" if close else "")
+    audit.append(session, actor=actor.name, action="consultation", obj="incidents:query", purpose=purpose,
+                 details={"query": query.record(), "matched": int(total), "shown": len(found)})
+    return {"total": int(total), "shown": len(found), "limit": limit, "time_zone": settings.timezone,
+            "query": query.record(), "hint": hint, "incidents": found}

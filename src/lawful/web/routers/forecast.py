@@ -72,7 +72,8 @@ class FeedbackIn(Analysis):
 class IssueIn(BaseModel):
     ref: str = Field(min_length=1, max_length=200, description="registry entry, NAME or NAME:VERSION")
     purpose: str = Field(min_length=1, max_length=200, description="must be covered by an approval")
-    day: date = date(2019, 12, 24)
+    day: date = Field(description="the local day to forecast (required: an operational forecast never guesses its "
+                                  "day), e.g. 2024-05-01")
     area: str | None = Field(None, min_length=1, max_length=200)
 
 
