@@ -15,6 +15,8 @@ from lawful.forecast.places import CSV_COLUMNS, csv_text, geojson
 from lawful.settings import TORONTO_BOUNDS
 from tests.conftest import run_cli
 from tests.forecast.test_cli_forecast import analyst, loaded  # noqa: F401  (fixtures)
+from tests.web.conftest import people, server  # noqa: F401  (fixtures)
+from tests.web.test_rules import birds  # noqa: F401  (fixture)
 
 CRS = "EPSG:32617"
 HOODS = {"Hood0", "Hood1", "Hood2", "Hood3"}
@@ -131,3 +133,26 @@ def test_an_issued_forecast_names_its_places_in_json_and_files(loaded, capsys, t
     code, out, err = run_cli(["review", "show", str(o["id"]), "--as", "supervisor", "--json"], capsys)
     assert code == 0, err  # the stored output keeps them for whoever decides on it
     assert o["cells"][0]["cell_id"] in out and o["cells"][0]["neighbourhood"] in out
+
+
+def test_an_alert_names_its_place_the_same_way(birds, server):  # noqa: F811
+    """An early-warning alert is about one event: its place is that event's cell id, lon/lat and neighbourhood."""
+    from tests.web.test_forecast import finished
+    from tests.web.test_rules import BIRDS, OBSERVATIONS, bundle, events, headers
+
+    gov, ref = birds
+    analyst = headers(gov.settings, "analyst")
+    r = server.post("/api/v1/rules/runs", headers=analyst, json={"bundle": bundle(BIRDS), "events": events(),
+                                                                 "issue": ref, "purpose": "patrol planning"})
+    assert r.status_code == 202, r.text
+    result = finished(server, analyst, r.json())
+    first, alert = result["issued"]["ids"][0], result["alerts"][0]
+    seen = {o["id"]: o for o in map(json.loads, OBSERVATIONS.read_text().splitlines())}[alert["event"]]
+    r = server.get(f"/api/v1/review/outputs/{first}", headers=headers(gov.settings, "supervisor"))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    place = out["payload"]["place"]
+    assert out["explanation"][0]["cell_id"] == place["cell_id"] and place["cell_id"].startswith("200m:")
+    assert abs(place["lon"] - seen["lon"]) < 1e-5 and abs(place["lat"] - seen["lat"]) < 1e-5
+    assert place["neighbourhood"] == "unknown"  # observations sent as a file carry no area
+    assert f"Place: unknown, cell {place['cell_id']} at" in out["explanation"][0]["sentence"]

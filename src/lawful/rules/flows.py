@@ -203,7 +203,8 @@ def run(store: Store, plan: RunPlan, *, progress: Progress = None) -> dict:
             progress("issuing", 0, len(alerts))
         with store.transaction() as session:
             ids, why = service.issue_alerts(session, actor=plan.actor, entry=get(session, ref=plan.issue),
-                                            purpose=plan.purpose, alerts=alerts, tz=ctx.tz)
+                                            purpose=plan.purpose, alerts=alerts, tz=ctx.tz,
+                                            places=service.alert_places(ev, alerts, ctx.crs))
         if why:
             plan.refused = why
             raise refusal(plan)

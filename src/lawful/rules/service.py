@@ -66,21 +66,47 @@ def record_store_read(session: Session, *, actor, purpose: str, rs: RuleSet, rul
                                  "lookback_hours": rs.lookback_hours, "issue": issue})
 
 
+def alert_places(events: Events, alerts: list[Alert], crs: str, cell_m: float = 200.0) -> dict[str, dict]:
+    """Each alerted event's place, named as forecasts name theirs (lawful.forecast.places): the 200 m cell id, the
+    event's lon/lat and its neighbourhood (its area, 'unknown' when it has none)."""
+    import numpy as np
+
+    from lawful.forecast.grid import to_lonlat
+
+    wanted = {a.event_id for a in alerts}
+    ids = events.columns["id"]
+    rows = [i for i in range(len(ids)) if ids[i] in wanted]
+    if not rows:
+        return {}
+    x, y = events.columns["x"][rows].astype(float), events.columns["y"][rows].astype(float)
+    lon, lat = to_lonlat(crs, x, y)
+    area = events.columns.get("area")
+    return {str(ids[i]): {"cell_id": f"{cell_m:g}m:{int(np.floor(x[k] / cell_m))}:{int(np.floor(y[k] / cell_m))}",
+                          "lon": round(float(lon[k]), 6), "lat": round(float(lat[k]), 6),
+                          "neighbourhood": str(area[i]) if area is not None and area[i] is not None
+                          and area[i] == area[i] else "unknown"}
+            for k, i in enumerate(rows)}
+
+
 def issue_alerts(session: Session, *, actor, entry, purpose: str, alerts: list[Alert],
-                 tz: ZoneInfo) -> tuple[list[int], str | None]:
+                 tz: ZoneInfo, places: dict[str, dict] | None = None) -> tuple[list[int], str | None]:
     """Every alert through the gate, in the caller's transaction: (output ids, None) when all are issued; ([], the
     reason) when the gate refuses the first, its refusal on the trail once the caller commits; a refusal after the
-    first raises, so the error rolls back all of them."""
+    first raises, so the error rolls back all of them. `places` (alert_places) names each alert's place in its
+    payload and explanation."""
+    from lawful.forecast.places import line
     from lawful.governance import gate
 
     ids = []
     for a in alerts:
         record = a.record()
         conditions = record.pop("conditions")
+        place = (places or {}).get(a.event_id)
+        sentence = a.sentence(tz) + (f" Place: {line(place)}." if place else "")
         r = gate.issue(session, actor=actor, entry=entry, purpose=purpose, kind="alert",
                        subject=f"{a.rule} v{a.version} on event {a.event_id}",
-                       payload={**record, "held": [c["held"] for c in conditions]},
-                       explanation=[{"sentence": a.sentence(tz)}, *conditions])
+                       payload={**record, "held": [c["held"] for c in conditions], **({"place": place} if place else {})},
+                       explanation=[{"sentence": sentence, **(place or {})}, *conditions])
         if not r.allowed:
             if not ids:
                 return [], r.refused
