@@ -100,7 +100,8 @@ def _plate(rng: random.Random) -> str:
 def _phone(rng: random.Random) -> str:
     area = rng.choice(["416", "647", "437", "905"])
     n = f"555-{rng.randint(100, 199):04d}"
-    return rng.choice([f"{area}-{n}", f"({area}) {n}", f"{area} {n.replace('-', ' ')}", f"+1 {area} {n}"])
+    return rng.choice([f"{area}-{n}", f"({area}) {n}", f"{area} {n.replace('-', ' ')}", f"+1 {area} {n}",
+                       f"{area}.{n.replace('-', '.')}", f"{area}{n.replace('-', '')}"])
 
 
 def _id(rng: random.Random) -> tuple[str, str]:
@@ -133,7 +134,15 @@ def _time_phrase(rng: random.Random, when: datetime, stated: date, style: str) -
     if m == 0 and rng.random() < 0.5 and day == "last night":
         return rng.choice([f"around {words[h12]} {day}", f"{day} at about {words[h12]}"])
     clock = rng.choice([f"{h:02d}:{m:02d}", f"{h12}:{m:02d} {ampm}"]) if style == "a" else \
-        rng.choice([f"{h12}:{m:02d} {ampm}", f"{h12}:{m:02d}{ampm.replace('.', '')}", f"{h:02d}:{m:02d} hrs"])
+        rng.choice([f"{h12}:{m:02d} {ampm}", f"{h12}:{m:02d}{ampm.replace('.', '')}", f"{h:02d}:{m:02d} hrs",
+                    f"{h:02d}{m:02d} hrs", f"{h12}.{m:02d}{ampm.replace('.', '')}"])
+    if style == "b" and m in (15, 30, 45) and rng.random() < 0.4:
+        part = "in the morning" if h < 12 else "in the afternoon" if h < 18 else "in the evening" if h < 22 else \
+            "at night"
+        frac = {15: "quarter past", 30: "half past", 45: "quarter to"}[m]
+        hour = words[h12] if m != 45 else words[(h12 % 12) + 1]
+        if not (h < 5 or (h >= 22 and part == "at night")):
+            return f"{day} at {frac} {hour} {part}" if day != "last night" else f"at {frac} {hour} {day}"
     qual = rng.choice(["at ", "at about ", "around ", "at approximately "])
     return f"{day} {qual}{clock}" if rng.random() < 0.5 else f"{qual}{clock} {day}"
 
@@ -178,7 +187,9 @@ def _event(rng: random.Random, style: str, base: Event | None = None, start: dat
 
 def _people_phrase(n: int, rng: random.Random, style: str) -> str:
     if n == 1:
-        return rng.choice(["a man", "a lone man"]) if style == "a" else "one man"
+        return rng.choice(["a man", "a lone man"]) if style == "a" else rng.choice(["one man", "a single male"])
+    if style == "b" and rng.random() < 0.3:
+        return rng.choice([f"a group of {NUMBER_WORD[n]}", f"{n} suspects"])
     return f"{NUMBER_WORD[n]} {rng.choice(['men', 'people', 'males'] if style == 'a' else ['guys', 'individuals', 'men'])}"
 
 
@@ -198,8 +209,11 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
     me, other = names[role], names["other"]
     if style == "a":
         t.add("My name is ").ident("name", me).add(". ")
-    else:
+    elif rng.random() < 0.5:
         t.add("I, ").ident("name", me).add(", make this statement. ")
+    else:  # police forms write the surname in capitals
+        first_, last_ = me.split(" ", 1)
+        t.add("Statement of ").ident("name", f"{first_} {last_.upper()}").add(". ")
     when = _time_phrase(rng, ev.when, stated, style)
     t.fields["time"].append(ev.when.isoformat(timespec="minutes"))
     where = f"{ev.number} {ev.street}"
@@ -209,6 +223,8 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
             "parking lot": "the parking lot", "street": "the sidewalk", "driveway": "the driveway",
             "bar": "the bar"}[ev.premises]
     if role == "victim":
+        if "entry" in mention and ev.entry == "snatch" and style == "b":
+            t.fields["item"].append("purse")
         t.add(f"{when[0].upper() + when[1:]}, I was at {prem} at {where}. " if style == "a"
               else f"The incident happened {when} at {prem} on {where}. ")
         if "entry" in mention:
@@ -241,7 +257,10 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
     if "vehicle" in mention and ev.vehicle:
         colour, make, model = ev.vehicle
         vt = "they got into" if style == "a" else "they left in"
-        t.add(f"Then {vt} a {colour} {make} {model} with licence plate ").ident("plate", ev.plate).add(". ")
+        if style == "b" and rng.random() < 0.4:
+            t.add(f"Then {vt} a {make} {model}, {colour} in colour, plate number ").ident("plate", ev.plate).add(". ")
+        else:
+            t.add(f"Then {vt} a {colour} {make} {model} with licence plate ").ident("plate", ev.plate).add(". ")
         t.fields["vehicle"].append({"colour": colour, "make": make, "model": model})
     if "items" in mention and role == "victim":
         items = ev.items
@@ -258,6 +277,8 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
             t.ident("name", first).add(" called 911. ")
         elif rng.random() < 0.5:
             t.add("Later ").ident("name", first).add(" said she would help. ")
+        elif style == "b":
+            t.add("I also told ").ident("name", f"{first[0]}. {other.split(' ', 1)[1]}").add(" about it. ")
         t.add("You can reach me at " if style == "a" else "My cell is ").ident("phone", _phone(rng)).add(". ")
         label, number = _id(rng)
         t.add(f"My {label} " if style == "a" else f"For the record my {label} ").ident("id", number).add(".")
@@ -279,6 +300,10 @@ def generate(cases: int = 60, *, seed: int = 0, style: str = "a", series: int = 
     rng.shuffle(plan)
     for n, (sid, base) in enumerate(plan[:cases]):
         ev = _event(rng, style, base)
+        if base is None and bases and rng.random() < 0.4:  # a distractor: a series' street, another way of working
+            ev.street = rng.choice(bases).street
+        elif base is not None and rng.random() < 0.4:  # the series moves to a nearby street
+            ev.street = rng.choice(STREETS[style])
         case_id = f"{'CF' if style == 'a' else 'HX'}-{seed:02d}-{n + 1:04d}"
         names = {r: f"{rng.choice(firsts)} {rng.choice(lasts)}" for r in ("victim", "witness", "witness2", "officer",
                                                                          "other")}
@@ -326,7 +351,8 @@ def _mutate(rng: random.Random, ev: Event, what: str, style: str) -> Event:
                        landmark=None)
     if what == "vehicle_colour":
         c, mk, md = ev.vehicle
-        fam = {"dark blue": "blue"}
+        from lawful.casefiles.lexicon import COLOUR_FAMILY as fam
+
         return replace(ev, vehicle=(rng.choice([x for x in COLOURS if fam.get(x, x) != fam.get(c, c)]), mk, md))
     if what == "vehicle_make":
         c, mk, md = ev.vehicle

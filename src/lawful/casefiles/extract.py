@@ -82,6 +82,7 @@ TIME_RES = [
     ("hour", re.compile(rf"(?i)(?:{_QUAL})?\b{_HOUR}\s*(?:{_AMPM}|o'?clock)")),
     ("half", re.compile(rf"(?i)(?:{_QUAL})?\b(?P<frac>half|quarter|twenty|ten|five)\s+(?P<dir>past|to|after)\s+"
                         rf"(?P<h>\d{{1,2}}|{_NUM})")),
+    ("military", re.compile(rf"(?i)(?:{_QUAL})?\b(?P<h>[01]\d|2[0-3])(?P<m>[0-5]\d)\s*(?:hrs|hours|h)\b")),
     ("named", re.compile(rf"(?i)(?:{_QUAL})?\b(?P<named>midnight|noon|midday)\b")),
     ("bare", re.compile(rf"(?i)\b{_QUAL}{_HOUR}(?:ish)?(?=\s*(?:[,.;)]|$|last\b|yesterday|this\b|that\b|in the\b|"
                         rf"at night|tonight|on\b|when\b|and\b|or\b|the\b|I\b))")),
@@ -267,7 +268,7 @@ def _times_in(text: str, s: int, e: int) -> list[tuple[int, int, dict]]:
                     if h > 24 or mins > 59:
                         continue
                     p = {"kind": kind, "h": h, "m": mins, "ampm": g.get("ampm"), "qual": g.get("qual"),
-                         "h24": kind == "clock" and (g["h"].startswith("0") or bool(re.search(r"(?i)h|hrs$",
+                         "h24": kind == "military" or kind == "clock" and (g["h"].startswith("0") or bool(re.search(r"(?i)h|hrs$",
                                                                                              m.group())))}
             except (KeyError, ValueError):
                 continue
@@ -303,8 +304,7 @@ def extract_times(text: str, stated: date) -> list[Field]:
             day_lo, day_hi, dconf = current or (stated, stated, 0.5)
             note = "" if current else "no date stated; taken as the statement's date"
             h, hconf, hnote = (p["h"], 1.0, "") if p.get("h24") else _pick_pm(p["h"], p.get("ampm"), part)
-            before, after, qconf = _width(p.get("qual"), p["kind"] in ("clock", "half") and p["m"] % 5 != 0
-                                          or p["kind"] == "clock")
+            before, after, qconf = _width(p.get("qual"), p["kind"] in ("clock", "military"))
             # "last night at 1 a.m." is the early hours of the day after "yesterday"
             if ("last night" in low or "昨晚" in sentence) and h < 6:
                 day_lo, day_hi = day_lo + timedelta(days=1), day_hi + timedelta(days=1)
@@ -479,6 +479,12 @@ def extract_vehicles(text: str) -> list[Field]:
                  "model": m.group("model").strip() if g["model"] else None,
                  "type": lx.VEHICLE_TYPES.get(g["type"]) if g["type"] else None, "plate": None}
         end = m.start() + len(m.group().rstrip())
+        if value["colour"] is None:
+            after = re.match(rf"(?i)[,\s]+(?:(?:which|that|it)\s+was\s+|(?:painted|coloured|colored)\s+)?"
+                             rf"(?P<c>{_alt(lx.COLOURS)})\b(?:\s+in\s+colou?r)?", text[end:end + 40])
+            if after and (after.group().lower().rstrip().endswith(("colour", "color")) or
+                          re.search(r"(?i)was|painted|coloured|colored", after.group())):
+                value["colour"] = lx.COLOURS[after.group("c").lower()]
         # the plate said in the same sentence, after the vehicle
         rest = text[end:end + 160]
         stop = re.search(r"[.!?\n]", rest)
@@ -500,6 +506,8 @@ _COUNT = re.compile(rf"(?i)\b(?P<n>\d{{1,2}}|{_alt(lx.COUNT_WORDS)})\s+{_ADJ}(?P
 _GROUP = re.compile(rf"(?i)\b(?:a\s+)?group\s+of\s+(?P<n>\d{{1,2}}|{_alt(lx.COUNT_WORDS)})\b")
 _PAIR = re.compile(rf"(?i)\ba\s+{_ADJ}(?:man|male|guy|woman|female|person)\s+and\s+a\s+{_ADJ}"
                    rf"(?:man|male|guy|woman|female|person)\b")
+_OF_THEM = re.compile(rf"(?i)\b(?:all\s+)?(?P<n>\d{{1,2}}|{_alt(lx.NUMBER_WORDS)})\s+of\s+them\b")
+_ONE = re.compile(rf"(?i)\b(?:a|one)\s+{_ADJ}(?:man|male|guy|woman|female|person|youth)\b(?!\s+and\s+a\b)")
 _ALONE = re.compile(rf"(?i)\b(?:a\s+(?:lone|single)\s+{_ADJ}(?:man|male|person|woman|female)|alone|by himself|by "
                     rf"herself|on his own|on her own)\b")
 _CN_COUNT = re.compile(r"(?P<n>[一二两三四五六七八九十]|\d{1,2})(?:个|名)(?P<who>男子|男人|女子|人|嫌疑人)")
@@ -528,7 +536,8 @@ def extract_items(text: str) -> list[Field]:
                 or re.match(r"(?i)\s+(?:number|no\b|#|call|conversation)", text[m.end():m.end() + 14]):
             continue
         if w in ("ring", "watch", "package", "tools") and not re.search(
-                r"(?i)\b(?:my|his|her|their|a|the|gold|silver|diamond|wedding|two|three|several|some|power)\s+$",
+                r"(?i)(?:\b(?:my|his|her|their|a|the|gold|silver|diamond|wedding|two|three|several|some|power|and)|,)"
+                r"\s+$",
                 text[max(0, m.start() - 12):m.start()]):
             continue
         if w == "watch" and re.search(r"(?i)\b(?:to|i|we|did)\s+$", text[max(0, m.start() - 5):m.start()]):
@@ -561,7 +570,12 @@ def extract_people(text: str) -> list[Field]:
         if m.group("who").lower() in ("man", "male", "person", "guy", "woman", "female", "youth") and n != 1:
             continue
         add(m, n, 0.85)
+    for m in _OF_THEM.finditer(text):
+        if _count(m.group("n")) >= 2:
+            add(m, _count(m.group("n")), 0.7)
     for m in _ALONE.finditer(text):
+        add(m, 1, 0.6)
+    for m in _ONE.finditer(text):
         add(m, 1, 0.6)
     for m in _CN_COUNT.finditer(text):
         n = _CN_NUM.get(m.group("n")) or (int(m.group("n")) if m.group("n").isdigit() else 0)

@@ -67,7 +67,8 @@ _PLATES = [re.compile(p) for p in (
     r"(?<![\w-])[A-Z]{2}[ -]?\d{4,5}(?![\w-])",
     rf"[{lx.CN_PROVINCES}][A-Z][·\s]?[A-Z0-9]{{5,6}}(?![A-Z0-9])",  # PRC
 )]
-_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-'][A-Z][a-z]+)?|[A-Z]'[A-Z][a-z]+|[A-Z][a-z]*(?:Mc|Mac)[A-Z][a-z]+)"
+_WORD = (r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-'][A-Z][a-z]+)?|[A-Z]'[A-Z][a-z]+|[A-Z][a-z]*(?:Mc|Mac)[A-Z][a-z]+"
+         r"|[A-Z]{2,}(?:[-'][A-Z]{2,})?(?![\w-]))")  # surnames in capitals, as police statements write them
 _RUN = re.compile(rf"{_WORD}(?:[ ]{_WORD}){{0,3}}")
 _TITLE = re.compile(r"(?:" + "|".join(re.escape(t) for t in sorted(lx.TITLES, key=len, reverse=True)) +
                     r")\.?\s+$")
@@ -82,6 +83,10 @@ _CUE = re.compile(r"(?i:\b(?:" + "|".join(re.escape(c) for c in CUES) + r"))[,:]
 _CN_NAME = re.compile(
     rf"(?:(?<=叫)|(?<=名叫)|(?<=被害人)|(?<=证人)|(?<=嫌疑人)|(?<=报案人)|(?<=朋友)|(?<=邻居)|(?<=同事)|(?<=丈夫)|"
     rf"(?<=妻子))[{lx.CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}|[{lx.CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}(?=先生|女士|警官|说|称)")
+_PARTICLES = {"Van", "Von", "Der", "Den", "De", "Da", "Di", "Du", "Del", "La", "Le", "Al", "Bin", "Ibn"}
+_INITIAL = re.compile(r"(?<![\w.])[A-Z]\.\s?(?:[A-Z]\.\s?)?([A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
+                      r"(?:\s(?:van|von|der|den|de|da|di|du|del|la|le)?\s?[A-Z][a-z]+)*)\b"
+                      r"(?!\s+(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Boulevard|Blvd)\b)")
 _STREETISH = {*(s for s in lx.STREET_SUFFIX), *(s.lower() for s in lx.LANDMARK_SUFFIX)}
 _VEHICLE_WORDS = {*lx.MAKES, *lx.MODELS, *lx.COLOURS, *lx.VEHICLE_TYPES}
 
@@ -104,7 +109,8 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             starts.append(starts[-1] + len(w) + 1)
         # drop words that are not names at either end
         i, j = 0, len(words)
-        while i < j and (words[i].lower() in lx.NOT_NAMES or words[i].lower() in _VEHICLE_WORDS):
+        while i < j and (words[i].lower() in lx.NOT_NAMES or words[i].lower() in _VEHICLE_WORDS) \
+                and not (words[i] in _PARTICLES and i + 1 < j and words[i + 1].lower() not in _VEHICLE_WORDS):
             i += 1
         while j > i and (words[j - 1].lower() in lx.NOT_NAMES or words[j - 1].lower() in _VEHICLE_WORDS):
             j -= 1
@@ -116,6 +122,9 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             continue  # a street, a station, a park
         if any(w.lower() in _STREETISH for w in words[i:j]):
             continue
+        caps = [w for w in words[i:j] if w.isupper()]
+        if caps and (len(caps) == j - i and (j - i < 2 or any(len(w) < 3 for w in caps))):
+            continue  # "TTC", "GPS", "OK": capitals alone make a name only as a pair of real words
         ws, we = starts[i], starts[j - 1] + len(words[j - 1])
         before = text[max(0, ws - 30):ws]
         if re.search(r"\d\s+$", before):
@@ -169,6 +178,10 @@ def detect(text: str, *, known_names: dict[str, str] | None = None) -> list[Span
         if not any(c.start < sp.end and sp.start < c.end for c in chosen):
             chosen.append(sp)
     taken = [(c.start, c.end) for c in chosen] + masked
+    for m in _INITIAL.finditer(text):  # "J. Smith", "D.Okafor"
+        if not any(a < m.end() and m.start() < b for a, b in taken) and m.group(1).lower() not in lx.NOT_NAMES:
+            chosen.append(Span("name", m.start(), m.end(), m.group()))
+            taken.append((m.start(), m.end()))
     names = _name_spans(text, taken)
     chosen += names
     taken += [(n.start, n.end) for n in names]

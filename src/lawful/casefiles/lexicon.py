@@ -99,12 +99,12 @@ ENTRY = {  # pattern (regular expression over lower-case text) -> entry method
     r"\bwindow\b[^.]{0,20}\b(?:smashed|broken|shattered)\b": "broken window",
     r"\bkicked\b[^.]{0,15}\b(?:in|open|down)\b|\bkicked the door\b": "kicked door",
     r"\bclimbed\b[^.]{0,20}\b(?:through|over|in)\b": "climbed in",
-    r"\b(?:unlocked|left open|was open|were open|not locked)\b": "unlocked",
+    r"\b(?:unlocked|was open|were open|not locked)\b|\bleft\b[^.]{0,25}\bopen\b": "unlocked",
     r"\b(?:picked the lock|lock was picked|lock-picking|lock picking)\b": "lock picked",
     r"\bcut\b[^.]{0,20}\b(?:lock|padlock|chain|fence)\b|\bbolt cutters?\b": "cut lock",
     r"\b(?:relay attack|signal booster|key fob)\b": "keyless relay",
-    r"\b(?:threatened|pointed|brandished|pulled out|waved)\b[^.]{0,30}\b(?:knife|gun|pistol|weapon|bat)\b":
-        "armed threat",
+    r"\b(?:threatened|pointed|brandished|pulled out|waved|held up|wielding)\b[^.]{0,30}(?:knife|gun|pistol|weapon|"
+    r"bat|crowbar|hammer|machete|blade|rifle|axe|bottle)": "armed threat",
     r"\b(?:grabbed|snatched|ripped)\b[^.]{0,30}\b(?:from|out of|off)\b": "snatch",
     r"\b(?:punched|hit|struck|pushed|shoved|assaulted)\b": "physical force",
 }
