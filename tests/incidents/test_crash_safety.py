@@ -66,7 +66,8 @@ def test_kill_9_of_the_server_during_a_write_leaves_previous_state(store, tmp_pa
             for _ in range(600):
                 state = http.get(f"/jobs/{job}").json()
                 assert state["state"] in ("queued", "running"), state
-                if state["stage"] == "writing" and state["done"] > 0:
+                # a streamed load writes (stages) each chunk as it reads it, then copies them all in one statement
+                if state["stage"] in ("reading and checking", "writing") and state["done"] > 0:
                     break
                 time.sleep(0.05)
             else:

@@ -54,3 +54,30 @@ def test_other_store_errors_are_not_called_a_full_disk(store, tmp_path, mapping_
                 service.ingest_file(s, path=csv, mapping=load_mapping(mapping_file), settings=store)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("failure", [
+    OperationalError("INSERT INTO incidents_stream ...", {}, sqlite3.OperationalError("database or disk is full")),
+    OSError(errno.ENOSPC, "No space left on device"),
+])
+def test_a_full_disk_during_a_streamed_load_says_so_and_commits_nothing(store, tmp_path, mapping_file, monkeypatch,
+                                                                        failure):
+    from lawful.incidents.store import Stage
+    from lawful.incidents.stream import ingest_path
+
+    csv = write_csv(tmp_path / "export.csv", GOOD_ROWS)
+    before = store_fingerprint(store)
+
+    def full(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(Stage, "add", full)
+    engine = db.open_store(store)
+    try:
+        with pytest.raises(StoreError) as info:
+            with db.transaction(engine, settings=store) as s:
+                ingest_path(s, path=csv, mapping=load_mapping(mapping_file), settings=store)
+    finally:
+        engine.dispose()
+    assert "disk" in str(info.value) and "nothing was committed" in str(info.value)
+    assert store_fingerprint(store) == before

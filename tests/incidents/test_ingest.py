@@ -163,15 +163,15 @@ def test_an_interrupt_during_the_servers_write_is_rolled_back(store, tmp_path, m
     write_csv(tmp_path / "export.csv", GOOD_ROWS)
     run_cli(["ingest", str(tmp_path / "export.csv"), "--mapping", str(mapping_file)], capsys)
     before = store_fingerprint(store)
-    import lawful.incidents.service as service
+    from lawful.incidents.store import Stage
 
-    real = service.insert_incidents
+    real = Stage.finish
 
     def write_then_interrupt(*args, **kwargs):
         real(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(service, "insert_incidents", write_then_interrupt)
+    monkeypatch.setattr(Stage, "finish", write_then_interrupt)
     csv = write_csv(tmp_path / "more.csv", ["C1,Robbery,2019-05-01 10:00,43.65,-79.38,X,House,none,"])
     code, _, err = run_cli(["ingest", str(csv), "--mapping", str(mapping_file)], capsys)
     assert code == 2 and "interrupted" in err and "rolled back" in err and "nothing of it was committed" in err

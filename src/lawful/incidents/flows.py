@@ -20,6 +20,7 @@ from lawful.errors import ConfigError, InputError
 from lawful.incidents import service
 from lawful.incidents.mapping import load_mapping
 from lawful.incidents.store import Progress
+from lawful.incidents.stream import ingest_path
 from lawful.trail import audit
 
 def check_load(store: Store, *, actor, source: str, purpose: str):
@@ -83,8 +84,8 @@ def load_staged(store: Store, *, actor, staged: Path, strict: bool = False, purp
         (data,) = (staged / "data").iterdir()
         with store.transaction() as session:
             require(actor, "incidents.load", Resource("incidents", m.source, m.classification), purpose)
-            summary = service.ingest_file(session, path=data, mapping=m, settings=store.settings, strict=strict,
-                                          actor=actor.name, progress=progress)
+            summary = ingest_path(session, path=data, mapping=m, settings=store.settings, strict=strict,
+                                  actor=actor.name, progress=progress)  # streamed: memory bounded by a chunk
         return asdict(summary)
     finally:
         shutil.rmtree(staged, ignore_errors=True)

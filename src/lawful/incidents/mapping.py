@@ -25,7 +25,7 @@ PLAIN_FIELDS = ("category", "area_code", "premises_type", "lat", "lon", "x", "y"
 
 _ALLOWED = {
     "source": {"name", "format", "encoding", "timezone", "crs", "classification", "retention_days", "strip_whitespace",
-               "bounds", "description", "purposes"},
+               "bounds", "description", "purposes", "delimiter", "quote"},
     "retention": {"category"},
     "key": {"column", "hash"},
     "fields": set(PLAIN_FIELDS) | set(TIME_FIELDS),
@@ -66,6 +66,8 @@ class Mapping:
     extra_pseudonymise: tuple[str, ...] = ()  # kept only as keyed pseudonyms (names, ID numbers, phones, plates)
     purposes: tuple[str, ...] = ()  # what the source's data is declared for (the minimisation report shows them)
     retention_by_category: dict[str, int] = field(default_factory=dict)  # overrides retention_days per category
+    delimiter: str = ","  # CSV: the character between fields (";" and "\t" exports are common)
+    quote: str | None = '"'  # CSV: the character that encloses a field holding the delimiter; None: no quoting
 
     @property
     def uses_xy(self) -> bool:
@@ -232,6 +234,7 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
                     f"{in_clear[both[0]]}", f"keep {both[0]!r} in only one place: remove it from {in_clear[both[0]]} "
                     "(it is then stored only as a keyed pseudonym), or from [extra] pseudonymise.")
 
+    delimiter, quote = _dialect(path, src)
     return Mapping(
         path=path, source=_str(path, "[source] name", src["name"]), format=fmt, encoding=encoding,
         timezone=tz, crs=crs, classification=classification, retention_days=retention,
@@ -240,5 +243,26 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
         categories_allowed=allowed, category_rename=dict(rename),
         extra_keep=keep, extra_pseudonymise=pseudonymise,
         purposes=_str_list(path, "[source] purposes", src.get("purposes", [])),
-        retention_by_category=dict(by_category),
+        retention_by_category=dict(by_category), delimiter=delimiter, quote=quote,
     )
+
+
+_NAMED = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _dialect(path: str, src: dict) -> tuple[str, str | None]:
+    """[source] delimiter and quote (CSV): one character each, distinct, never a line break or a letter or digit."""
+    delimiter = src.get("delimiter", ",")
+    if isinstance(delimiter, str):
+        delimiter = _NAMED.get(delimiter.lower(), delimiter)
+    if not (isinstance(delimiter, str) and len(delimiter) == 1 and delimiter not in '\r\n"' and not delimiter.isalnum()):
+        raise _fail(path, "[source] delimiter", f"{src.get('delimiter')!r} is not one separator character",
+                    'give one character, e.g. delimiter = ";" or delimiter = "\\t" (or "tab", "semicolon", "pipe").')
+    quote = src.get("quote", '"')
+    if quote in ("", "none"):
+        return delimiter, None
+    if not (isinstance(quote, str) and len(quote) == 1 and quote not in "\r\n" and not quote.isalnum()
+            and quote != delimiter):
+        raise _fail(path, "[source] quote", f"{quote!r} is not one quoting character distinct from the delimiter",
+                    "give quote = '\"' (the default), quote = \"'\", or quote = \"none\" for files without quoting.")
+    return delimiter, quote

@@ -117,3 +117,118 @@ def _insert_postgres(conn, names: list[str], rows: list[tuple], constants: dict,
     if progress:
         progress("writing", len(rows), len(rows))
     return inserted
+
+
+# ---- a streamed load: records staged a chunk at a time, copied into incidents once ---------------------------------
+STAGED = tuple(c for c in RECORD_COLUMNS if c not in PER_LOAD)  # every per-row column, all-null ones included
+
+
+class Stage:
+    """A load's good records, staged a chunk at a time in a table private to the transaction, then copied into
+    `incidents` with one INSERT ... SELECT in time order (`finish`). Memory holds one chunk, never the file: on
+    SQLite the staging table lives in a temporary file (temp_store=FILE while it exists), on PostgreSQL in a
+    temporary table (COPY in CSV form, written by pyarrow). Everything is inside the caller's transaction, so a
+    failure or a kill -9 at any point leaves the store as it was."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.conn = session.connection().connection.driver_connection
+        self.rows = 0
+        cols = ", ".join(STAGED)
+        if self.dialect == "postgresql":
+            with self.conn.cursor() as cur:
+                cur.execute(f"CREATE TEMP TABLE incidents_stream ON COMMIT DROP AS SELECT {cols} FROM incidents "
+                            "WITH NO DATA")
+        else:
+            cur = self.conn.cursor()
+            try:
+                # Temporary tables, and the sort into time order, in a file rather than in memory. SQLite takes
+                # this only before the transaction first uses its temporary schema, and it stays set on this
+                # pooled connection (a sort that fits the cache never touches the file anyway).
+                cur.execute("PRAGMA temp_store=FILE")
+            except Exception:  # noqa: BLE001 - sqlite3.OperationalError: then in memory, as before
+                pass
+            cur.execute(f"CREATE TEMP TABLE incidents_stream ({cols})")
+            cur.close()
+
+    def add(self, records: pd.DataFrame) -> None:
+        if records.empty:
+            return
+        if self.dialect == "postgresql":
+            self._copy_postgres(records)
+        else:
+            cols = [_time_text(records[c], "sqlite") if c in TIME_COLUMNS else
+                    [None if v is None else json.dumps(v, ensure_ascii=False) for v in records[c]] if c == "attributes"
+                    else records[c].astype(object).where(records[c].notna(), None).tolist() for c in STAGED]
+            cur = self.conn.cursor()
+            cur.executemany(f"INSERT INTO incidents_stream VALUES ({', '.join('?' * len(STAGED))})", zip(*cols))
+            cur.close()
+        self.rows += len(records)
+
+    def _copy_postgres(self, records: pd.DataFrame) -> None:
+        import io
+
+        import pyarrow.csv as pacsv
+
+        arrays = []
+        for c in STAGED:
+            col = records[c]
+            if c in TIME_COLUMNS:
+                arrays.append(pa.array(_time_text(col, "postgresql"), type=pa.string()))
+            elif c == "attributes":
+                arrays.append(pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in col],
+                                       type=pa.string()))
+            elif c in ("lat", "lon", "x", "y"):
+                arrays.append(pa.array(col.to_numpy(dtype=float), type=pa.float64()))
+            else:
+                arrays.append(pa.array(col.astype(object).where(col.notna(), None).tolist(), type=pa.string()))
+        buf = io.BytesIO()
+        # Strings quoted, nulls written as nothing: COPY's CSV form reads an unquoted empty field as NULL.
+        pacsv.write_csv(pa.table(arrays, names=list(STAGED)), buf,
+                        pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+        with self.conn.cursor() as cur:
+            with cur.copy(f"COPY incidents_stream ({', '.join(STAGED)}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buf.getbuffer())
+
+    def finish(self, load_id: int, per_load: dict) -> int:
+        """Copy the staged records into incidents in time order, skipping keys already stored; returns how many
+        were new. The staging table is dropped."""
+        values = {**per_load, "load_id": load_id}
+        cols = ", ".join(STAGED)
+        if self.dialect == "postgresql":
+            const_names = ", ".join(values)
+            const_values = ", ".join(f"%({k})s::{_PG_TYPES[k]}" for k in values)
+            with self.conn.cursor() as cur:
+                cur.execute(f"INSERT INTO incidents ({const_names}, {cols}) SELECT {const_values}, {cols} "
+                            "FROM incidents_stream s WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE "
+                            "i.source = %(source)s::varchar AND i.source_key = s.source_key) ORDER BY s.occurred_at",
+                            values)
+                inserted = cur.rowcount
+                cur.execute("DROP TABLE incidents_stream")
+            return inserted
+        cur = self.conn.cursor()
+        try:
+            cur.execute(f"INSERT INTO incidents ({', '.join(values)}, {cols}) SELECT {', '.join('?' * len(values))}, "
+                        f"{cols} FROM incidents_stream WHERE true ORDER BY occurred_at "
+                        "ON CONFLICT (source, source_key) DO NOTHING", list(values.values()))
+            return cur.rowcount
+        finally:
+            self.close()
+            cur.close()
+
+    def close(self) -> None:
+        """Drop the staging table. Safe to call twice."""
+        if self.dialect == "postgresql":
+            return  # ON COMMIT DROP
+        cur = self.conn.cursor()
+        try:
+            cur.execute("DROP TABLE IF EXISTS incidents_stream")
+        finally:
+            cur.close()
+
+
+def per_load_values(source: str, classification: str, ingested_at, dialect: str) -> dict:
+    """The values every record of one load shares, bound once (see PER_LOAD)."""
+    return {"source": source, "classification": classification,
+            "ingested_at": _time_text(pd.Series([pd.Timestamp(ingested_at)]), dialect)[0]}

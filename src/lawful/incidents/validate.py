@@ -2,6 +2,11 @@
 
 Nothing here touches the store. Checks are column-wide array operations so a quarter of a million rows take
 well under a second; a row may collect several problems, and any problem keeps the whole row out.
+
+A file read in chunks is prepared a chunk at a time with one `FileState` carried from chunk to chunk: what it
+must know of the rows already seen (each key's first row, for duplicate keys; how often each content hash came,
+for the order among identical rows) as a compact sorted array of 128-bit hashes, and the notes' counts. The
+result is the same as preparing the whole file at once.
 """
 
 from __future__ import annotations
@@ -36,6 +41,88 @@ def transformer(src: str, dst: str) -> Transformer:
     if key not in _TRANSFORMERS:
         _TRANSFORMERS[key] = Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
     return _TRANSFORMERS[key]
+
+
+_HASH_KEYS = ("lawful-keys-hi-1", "lawful-keys-lo-2")  # pandas' hash_array takes a 16-byte key
+
+
+class SeenKeys:
+    """The keys seen so far in a file, as sorted 64-bit hashes with a second 64-bit hash to tell apart the rare
+    keys whose first hashes collide (kept aside in a dict), and one number per key: its first row (`first`), or
+    how many times it came (`count`). 24 bytes a key: 58 MB for 2.4 million distinct keys."""
+
+    def __init__(self):
+        self.hi = np.empty(0, dtype=np.uint64)
+        self.lo = np.empty(0, dtype=np.uint64)
+        self.first = np.empty(0, dtype=np.int64)
+        self.count = np.empty(0, dtype=np.int64)
+        self.aside: dict[tuple[int, int], list[int]] = {}  # (hi, lo) -> [first, count], for colliding hi
+
+    def observe(self, keys: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each of these keys (the next rows of the file, in order): the row where the key first came, and how
+        many times it came before. Then remembers them."""
+        codes, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=False)
+        n_u = len(uniques)
+        ordinal_local = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+        _, first_idx = np.unique(codes, return_index=True)
+        first_local = rows[first_idx].astype(np.int64)
+        counts = np.bincount(codes, minlength=n_u).astype(np.int64)
+        uniq = np.asarray(uniques, dtype=object)
+        hi = pd.util.hash_array(uniq, hash_key=_HASH_KEYS[0], categorize=False)
+        lo = pd.util.hash_array(uniq, hash_key=_HASH_KEYS[1], categorize=False)
+        pos = np.searchsorted(self.hi, hi)
+        at = np.minimum(pos, max(len(self.hi) - 1, 0))
+        hi_match = (pos < len(self.hi)) & (self.hi[at] == hi) if len(self.hi) else np.zeros(n_u, dtype=bool)
+        found = hi_match & (self.lo[at] == lo) if len(self.hi) else hi_match
+        prior_first = np.where(found, self.first[at] if len(self.hi) else 0, first_local)
+        prior_count = np.where(found, self.count[at] if len(self.hi) else 0, 0)
+        aside_new = np.zeros(n_u, dtype=bool)
+        for k in np.flatnonzero(hi_match & ~found):  # a first-hash collision: the key is told apart by the second
+            kept = self.aside.get((int(hi[k]), int(lo[k])))
+            if kept:
+                prior_first[k], prior_count[k] = kept
+                kept[1] += int(counts[k])
+            else:
+                self.aside[(int(hi[k]), int(lo[k]))] = [int(first_local[k]), int(counts[k])]
+            aside_new[k] = True
+        if found.any():
+            np.add.at(self.count, pos[found], counts[found])
+        new = ~hi_match
+        if new.any():
+            idx = np.flatnonzero(new)
+            idx = idx[np.argsort(hi[idx], kind="stable")]
+            _, keep = np.unique(hi[idx], return_index=True)
+            for k in np.setdiff1d(idx, idx[keep]):  # two new keys of this chunk share a first hash
+                self.aside[(int(hi[k]), int(lo[k]))] = [int(first_local[k]), int(counts[k])]
+            idx = idx[keep]
+            at_new = np.searchsorted(self.hi, hi[idx])
+            self.hi = np.insert(self.hi, at_new, hi[idx])
+            self.lo = np.insert(self.lo, at_new, lo[idx])
+            self.first = np.insert(self.first, at_new, first_local[idx])
+            self.count = np.insert(self.count, at_new, counts[idx])
+        return prior_first[codes], prior_count[codes] + ordinal_local
+
+
+@dataclass
+class FileState:
+    """What preparing one chunk must know of the chunks before it (see the module's text)."""
+
+    keys: SeenKeys = field(default_factory=SeenKeys)
+    note_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (time field, kind) -> rows
+
+    def count(self, name: str, kind: str, n: int) -> None:
+        self.note_counts[(name, kind)] = self.note_counts.get((name, kind), 0) + n
+
+    def notes(self) -> list[str]:
+        out = []
+        for (name, kind), n in self.note_counts.items():
+            if kind == "skipped":
+                out.append(f"{n} {name} times fell in the hour skipped by daylight saving and were moved to the "
+                           "first valid minute after it.")
+            else:
+                out.append(f"{n} {name} times fell in the hour repeated when daylight saving ends and were read "
+                           "as the first (daylight-time) one.")
+        return out
 
 
 @dataclass
@@ -77,17 +164,18 @@ class _Checks:
 
 
 def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str, now: datetime | None = None,
-            pseudonym_key: bytes | None = None) -> Prepared:
-    """Check and convert every row; the good ones come back as store records, the bad ones as problems."""
+            pseudonym_key: bytes | None = None, state: FileState | None = None) -> Prepared:
+    """Check and convert every row; the good ones come back as store records, the bad ones as problems. For a
+    file read in chunks, give every chunk the same `state`: its notes then count the whole file so far."""
     now = now or datetime.now(timezone.utc)
     frame, n = raw.frame, len(raw.frame)
     checks = _Checks(raw)
-    notes: list[str] = []
+    state = state if state is not None else FileState()
     out: dict[str, object] = {}
 
-    out["source_key"] = _source_keys(frame, mapping, file_label, checks)
+    out["source_key"] = _source_keys(frame, mapping, file_label, checks, state.keys)
     out["category"] = _categories(frame, mapping, checks)
-    times = {name: _parse_time(frame, name, tf, mapping.timezone, checks, notes) for name, tf in mapping.times.items()}
+    times = {name: _parse_time(frame, name, tf, mapping.timezone, checks, state) for name, tf in mapping.times.items()}
     _check_time_order(times, now, checks)
     if "occurred_at" not in times:  # known only to a range: the midpoint stands for it, the range is kept
         times["occurred_at"] = times["occurred_from"] + (times["occurred_to"] - times["occurred_from"]) / 2
@@ -115,17 +203,18 @@ def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str
         problems=problems,
         rows_read=n + len({p.row for p in raw.problems}),
         bad_rows=len({p.row for p in problems}),
-        notes=notes,
+        notes=state.notes(),
     )
 
 
-def _source_keys(frame: pd.DataFrame, m: Mapping, file_label: str, checks: _Checks) -> pd.Series:
+def _source_keys(frame: pd.DataFrame, m: Mapping, file_label: str, checks: _Checks, seen: SeenKeys) -> pd.Series:
     if m.key_column:
         keys = frame[m.key_column]
         checks.add(keys == "", m.key_column, keys, "empty key; every row needs its own id")
-        dup = keys.duplicated(keep="first") & (keys != "")
+        first, before = seen.observe(keys, checks.rows)  # this chunk's rows against every row before them
+        dup = (before > 0) & (keys != "").to_numpy()
         if dup.any():
-            first_row = pd.Series(checks.rows, index=frame.index).groupby(keys).transform("first")
+            first_row = pd.Series(first, index=frame.index)
             checks.add(dup, m.key_column, keys,
                        "duplicate key '" + keys + "'; first seen at row " + first_row.astype("str"))
         return keys
@@ -134,8 +223,8 @@ def _source_keys(frame: pd.DataFrame, m: Mapping, file_label: str, checks: _Chec
     parts = [pa.array(frame[c], type=pa.large_string()) for c in m.key_hash]
     joined = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string())).to_pylist()
     digests = pd.Series([hashlib.blake2b(s.encode(), digest_size=10).hexdigest() for s in joined], index=frame.index)
-    ordinal = digests.groupby(digests).cumcount()
-    return file_label + ":" + digests + ":" + ordinal.astype("str")
+    _, ordinal = seen.observe(digests, checks.rows)
+    return file_label + ":" + digests + ":" + pd.Series(ordinal, index=frame.index).astype("str")
 
 
 def _categories(frame: pd.DataFrame, m: Mapping, checks: _Checks) -> pd.Series:
@@ -153,7 +242,7 @@ def _categories(frame: pd.DataFrame, m: Mapping, checks: _Checks) -> pd.Series:
     return cats
 
 
-def _parse_time(frame: pd.DataFrame, name: str, tf: TimeField, tz: str, checks: _Checks, notes: list[str]) -> pd.Series:
+def _parse_time(frame: pd.DataFrame, name: str, tf: TimeField, tz: str, checks: _Checks, state: FileState) -> pd.Series:
     text = frame[tf.column]
     empty = text == ""
     required = name == "occurred_at" or name in ("occurred_from", "occurred_to")
@@ -187,12 +276,10 @@ def _parse_time(frame: pd.DataFrame, name: str, tf: TimeField, tz: str, checks: 
     skipped = localized.isna() & wall.notna()
     if skipped.any():
         localized = wall.dt.tz_localize(tz, ambiguous=ambiguous_first, nonexistent="shift_forward")
-        notes.append(f"{int(skipped.sum())} {name} times fell in the hour skipped by daylight saving and were moved "
-                     "to the first valid minute after it.")
+        state.count(name, "skipped", int(skipped.sum()))
     repeated = wall.notna() & (localized != wall.dt.tz_localize(tz, ambiguous=~ambiguous_first, nonexistent="shift_forward"))
     if repeated.any():
-        notes.append(f"{int(repeated.sum())} {name} times fell in the hour repeated when daylight saving ends and "
-                     "were read as the first (daylight-time) one.")
+        state.count(name, "repeated", int(repeated.sum()))
     return localized.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
 
 

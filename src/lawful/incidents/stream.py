@@ -1,0 +1,129 @@
+"""A load of one file in bounded memory: read, check and stage a chunk at a time, then one copy into incidents.
+
+    ingest_path(session, path=..., mapping=..., settings=...) -> LoadSummary   (same result as service.ingest_file)
+
+The file is read once (readers.TableReader: CSV blocks, Parquet record batches, GeoJSON features), each chunk is
+checked (validate.prepare with one FileState for the whole file, so a key repeated in a later chunk is still a
+duplicate, and rows are never read again to compute keys), its good records staged (store.Stage), its problems
+written to the quarantine. At the end the staged records go into `incidents` in one statement, in time order,
+the load's record is completed and its `collection` entry written: all in the caller's one transaction, so a
+failure, or kill -9 at any point, leaves the store as it was. Peak memory is one chunk's worth (plus the keys
+seen, 32 bytes each), whatever the size of the file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from lawful.errors import RowError, StoreError
+from lawful.incidents.mapping import Mapping
+from lawful.incidents.models import Load, QuarantinedRow
+from lawful.incidents.readers import CHUNK_ROWS, TableReader, _BLOCK
+from lawful.incidents.store import Progress, Stage, per_load_values
+from lawful.incidents.validate import FileState, prepare
+from lawful.limits import is_disk_full
+from lawful.settings import Settings
+
+
+def ingest_path(session: Session, *, path: Path, mapping: Mapping, settings: Settings, strict: bool = False,
+                actor: str | None = None, progress: Progress | None = None, label: str | None = None,
+                chunk_rows: int = CHUNK_ROWS, block_bytes: int = _BLOCK):
+    """Load one file through a mapping, streamed: check every row, keep the good ones, quarantine the rest."""
+    from lawful.incidents import service
+
+    path = Path(path)
+    label = label or path.name
+    started = datetime.now(timezone.utc)
+    reader = TableReader(path, mapping, label, chunk_rows=chunk_rows, block_bytes=block_bytes)
+    key = None
+    if mapping.extra_pseudonymise:  # the checked key: a lost or swapped one is refused, never silently replaced
+        from lawful.privacy.service import pseudonym_key
+
+        key = pseudonym_key(session, actor=actor or service.current_actor(), settings=settings)
+    try:
+        return _load(session, reader=reader, mapping=mapping, settings=settings, strict=strict,
+                     actor=actor or service.current_actor(), progress=progress, label=label, started=started, key=key)
+    except (OSError, DBAPIError) as exc:
+        if not is_disk_full(exc):
+            raise
+        raise StoreError(f"The disk holding the store filled up while loading {label}; nothing was committed "
+                         "(a load is one transaction, rolled back as a whole).",
+                         "free space on the store's disk (or give it more), then run the load again.") from None
+
+
+def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: Settings, strict: bool, actor: str,
+          progress: Progress | None, label: str, started: datetime, key: bytes | None):
+    from lawful.incidents import service
+    from lawful.trail import audit  # the trail records every collection of data (LED Art. 25)
+
+    load = Load(source=mapping.source, file_name=label, file_sha256="", mapping_name=mapping.path, actor=actor,
+                started_at=started, finished_at=started, rows_read=0, inserted=0, already_present=0, quarantined=0,
+                dropped_columns=[])
+    session.add(load)
+    session.flush()
+    state = FileState()
+    counts: Counter = Counter()
+    first: dict[tuple[str, str], int] = {}
+    rows_read = bad_rows = good = 0
+    stage = Stage(session)
+    try:
+        for chunk in reader:
+            prepared = prepare(chunk, mapping, settings, label, now=started, pseudonym_key=key, state=state)
+            if strict and prepared.problems:  # chunks come in file order: this is the file's first problem
+                p = prepared.problems[0]
+                raise RowError(label, p.row, p.field, p.value, p.reason)
+            stage.add(prepared.records)
+            if prepared.problems:
+                session.execute(insert(QuarantinedRow), [
+                    {"load_id": load.id, "file_name": label, "row_number": p.row, "field": p.field,
+                     "value": p.value[:1000], "reason": p.reason} for p in prepared.problems])
+                for p in prepared.problems:
+                    counts[(p.field, p.reason)] += 1
+                    first.setdefault((p.field, p.reason), p.row)
+            rows_read += prepared.rows_read
+            bad_rows += prepared.bad_rows
+            good += len(prepared.records)
+            if progress:
+                progress("reading and checking", rows_read, 0)
+        notes = state.notes()
+        if mapping.key_hash:
+            service._refuse_renamed_copy(session, raw=SimpleNamespace(sha256=reader.sha256), mapping=mapping,
+                                         file_label=label)
+        if progress:
+            progress("writing", 0, good)
+        dialect = session.get_bind().dialect.name
+        try:
+            inserted = stage.finish(load.id, per_load_values(mapping.source, mapping.classification, started, dialect))
+        except IntegrityError:
+            raise StoreError(f"Another load of source {mapping.source!r} wrote the same records while this one ran; "
+                             "this load was rolled back.", "run it again: it will add only what is still missing.") from None
+        if progress:
+            progress("writing", good, good)
+    finally:
+        try:
+            stage.close()
+        except Exception:  # noqa: BLE001 - the transaction is rolled back anyway; the first error is the one to see
+            pass
+    required = set(mapping.required_columns())
+    load.file_sha256 = reader.sha256
+    load.rows_read, load.quarantined = rows_read, bad_rows
+    load.dropped_columns = [c for c in reader.columns if c not in required]
+    load.inserted, load.already_present = inserted, good - inserted
+    load.finished_at = datetime.now(timezone.utc)
+    session.flush()
+    audit.append(session, actor=load.actor, action="collection", obj=f"load:{load.id}", purpose="incident data hub",
+                 details={"file": label, "sha256": reader.sha256, "source": mapping.source, "inserted": inserted,
+                          "quarantined_rows": bad_rows, "classification": mapping.classification})
+    return service.LoadSummary(
+        load_id=load.id, file=label, source=mapping.source, rows_read=rows_read, inserted=inserted,
+        already_present=load.already_present, quarantined_rows=bad_rows,
+        problem_counts=[(f, r, n, first[(f, r)]) for (f, r), n in counts.most_common()],
+        dropped_columns=load.dropped_columns, kept_extras=list(mapping.extra_keep), notes=notes,
+    )
