@@ -36,6 +36,11 @@ def summary(fields: list[dict]) -> dict:
     }
 
 
+def _base(street: str) -> str:
+    words = street.split()
+    return " ".join(words[:-1]) if len(words) > 1 and words[-1] in set(lx.STREET_SUFFIX.values()) else street
+
+
 def _family(colour: str) -> str:
     return lx.COLOUR_FAMILY.get(colour, colour)
 
@@ -72,9 +77,10 @@ def compare(a: dict, b: dict) -> list[dict]:
     pa, pb = sa["place"], sb["place"]
     if pa and pb:
         streets_a, streets_b = set(pa["value"]["streets"]), set(pb["value"]["streets"])
+        base_a, base_b = {_base(x) for x in streets_a}, {_base(x) for x in streets_b}  # "Dundas" is Dundas Street
         la_, lb_ = sa["landmark"], sb["landmark"]
         same_landmark = la_ and lb_ and la_["value"]["name"] == lb_["value"]["name"]
-        if streets_a and streets_b and not streets_a & streets_b and not same_landmark:
+        if streets_a and streets_b and not base_a & base_b and not same_landmark:
             out.append(_finding("place", a, b, pa, pb, f"Different places for the event: "
                                 f"{', '.join(sorted(streets_a))} against {', '.join(sorted(streets_b))}.",
                                 min(pa["confidence"], pb["confidence"]) * 0.85))

@@ -222,9 +222,9 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
     prem = {"house": "my house", "apartment": "my apartment", "garage": "the garage", "store": "the store",
             "parking lot": "the parking lot", "street": "the sidewalk", "driveway": "the driveway",
             "bar": "the bar"}[ev.premises]
+    if "entry" in mention and ev.entry == "snatch" and style == "b":
+        t.fields["item"].append("purse")
     if role == "victim":
-        if "entry" in mention and ev.entry == "snatch" and style == "b":
-            t.fields["item"].append("purse")
         t.add(f"{when[0].upper() + when[1:]}, I was at {prem} at {where}. " if style == "a"
               else f"The incident happened {when} at {prem} on {where}. ")
         if "entry" in mention:

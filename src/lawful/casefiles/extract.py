@@ -306,7 +306,7 @@ def extract_times(text: str, stated: date) -> list[Field]:
             h, hconf, hnote = (p["h"], 1.0, "") if p.get("h24") else _pick_pm(p["h"], p.get("ampm"), part)
             before, after, qconf = _width(p.get("qual"), p["kind"] in ("clock", "military"))
             # "last night at 1 a.m." is the early hours of the day after "yesterday"
-            if ("last night" in low or "昨晚" in sentence) and h < 6:
+            if ("last night" in low or "昨晚" in sentence or part and part[0] in ("night", "overnight")) and h < 6:
                 day_lo, day_hi = day_lo + timedelta(days=1), day_hi + timedelta(days=1)
             start = datetime.combine(day_lo, time(h % 24, p["m"])) - timedelta(minutes=before)
             end = datetime.combine(day_hi, time(h % 24, p["m"])) + timedelta(minutes=after)

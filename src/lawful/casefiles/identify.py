@@ -35,11 +35,11 @@ def _digits(s: str) -> int:
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ID_CONTEXT = re.compile(
     r"(?i:driver'?s?\s+licen[cs]e|licen[cs]e|passport|health\s+card|identity\s+card|id\s+card|\bID\b|SIN|social\s+"
-    r"insurance|employee|student|badge|card|身份证|证件)(?!\s*plate)\s*(?i:number|no\.?|num|#)?\s*(?i:is|was|:|of)?"
+    r"insurance|employee|student|badge|card|身份证|证件)(?!\s*plate)\s*(?i:number|no\.?|num|#)?\s*(?:(?i:is|was|of)\b|:)?"
     r"\s*(?:号码|号)?\s*[:：]?\s*(?P<v>[A-Z0-9](?:[A-Z0-9]|[ -](?=[A-Z0-9])){4,24})")
 _PLATE_CONTEXT = re.compile(
     r"(?i:licen[cs]e\s+plate|plates?|registration|\breg\b\.?|\btags?\b|车牌号?码?)\s*(?i:number|no\.?|#)?\s*"
-    r"(?i:is|was|of|read|reading|reads|that read|:|starting with|beginning with|ending in|ending with|like)?\s*"
+    r"(?:(?i:is|was|of|read|reading|reads|that read|starting with|beginning with|ending in|ending with|like)\b|:)?\s*"
     r"[:：]?\s*[\"'“]?(?P<v>[A-Z0-9\u4e00-\u9fff](?:[A-Z0-9·]|[ -](?=[A-Z0-9])){1,9})")
 _IDS = [re.compile(p) for p in (
     r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])",  # PRC resident identity card
