@@ -121,10 +121,14 @@ class EnsembleModel(Estimator):
                 else:
                     v = counts[at] - counts[at - memory * DAY]
                     span = float(memory)
-                if scale > 1:
-                    v = _box(grid, v, scale) / (scale * scale)
-                X[:, j] = v / span
+                X[:, j] = v / (span * scale * scale)
             out.append(X)
+        for scale in sorted({f[2] for f in used} - {1}):  # neighbourhood sums, all instants at once
+            cols = [j for j, f in enumerate(used) if f[2] == scale]
+            stacked = np.concatenate([X[:, cols] for X in out], axis=1)
+            summed = _box(grid, stacked, scale)
+            for i, X in enumerate(out):
+                X[:, cols] = summed[:, i * len(cols):(i + 1) * len(cols)]
         return out
 
     # ---- learning ---------------------------------------------------------------------------------------------
@@ -135,7 +139,7 @@ class EnsembleModel(Estimator):
         origins = [o for o in origins if len(past) and o > past.t[0] + 365 * DAY]
         long_term = np.zeros(len(self._used()) + 1)
         long_term[1] = 1.0  # the cell's own incidents over all history: naive-all
-        self.weights_, self.blend_share_, self.fitted_weights_ = long_term, 0.0, long_term
+        self.weights_, self.anchor_, self.blend_share_, self.fitted_weights_ = long_term, "cell_all", 0.0, long_term
         if len(origins) < 4:  # too little history to learn and check a blend: the long-term counts alone
             return
         Xs = self._features(grid, origins, past, other)
@@ -154,18 +158,21 @@ class EnsembleModel(Estimator):
         # weights from the older origins, the blend's share checked on the latest ones (out of sample)
         held = max(2, len(origins) // 3)
         w = poisson_nonnegative(np.vstack(rows[:-held]), np.concatenate(labels[:-held]), self.iterations, self.tol)
-        # put the blend on the scale of the long-term counts, so shares between them mean what they say
+        # put the blend on the scale of the counts, so shares between them mean what they say
         ref = np.mean([X1[:, 1].sum() / max((X1 @ w).sum(), 1e-12) for X1, _ in full[-held:]])
         w = w * ref
-        best, best_share = -np.inf, 0.0
-        for share in SHARES:
-            trial = (1 - share) * long_term + share * w
-            gain = sum(_top_hits(X1 @ trial, y, grid.n_valid) for X1, y in full[-held:])
-            if gain > best + 1e-9:
-                best, best_share = gain, share
+        keys = [f[0] for f in self._used()]
+        best, choice = -np.inf, (long_term, "cell_all", 0.0)
+        for anchor in ANCHORS:  # plain counts over all history, 3 years, 1 year: the memory suits the category
+            plain = np.zeros(len(w))
+            plain[1 + keys.index(anchor)] = 1.0
+            for share in SHARES:
+                trial = (1 - share) * plain + share * w
+                gain = sum(_top_hits(X1 @ trial, y, grid.n_valid) for X1, y in full[-held:])
+                if gain > best + 1e-9:  # ties keep the earlier, simpler choice
+                    best, choice = gain, (trial, anchor, share)
         self.fitted_weights_ = w
-        self.blend_share_ = best_share
-        self.weights_ = (1 - best_share) * long_term + best_share * w
+        self.weights_, self.anchor_, self.blend_share_ = choice
         self.training_rows_ = int(sum(len(y) for y in labels))
 
     def _predict(self, grid, at, past):
@@ -181,7 +188,8 @@ class EnsembleModel(Estimator):
         return ", ".join(f"{n} {w:.3g}" for n, w in zip(names, self.weights_) if w > 0)
 
 
-SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # how much of the fitted blend to use beside the long-term counts
+SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # how much of the fitted blend to use beside plain counts
+ANCHORS = ("cell_all", "cell_1095", "cell_365")  # the plain counts it may stand beside: naive-all, 3 years, naive
 COVERAGES = (0.01, 0.05)  # the shares of cells the blend is checked at (the ones analysts are sent to)
 
 
@@ -237,11 +245,16 @@ def poisson_nonnegative(X: np.ndarray, y: np.ndarray, iterations: int = 300, tol
 
 
 def _box(grid, values: np.ndarray, size: int) -> np.ndarray:
-    """Sum of `values` (per valid cell) over the size x size square of cells centred on each valid cell."""
-    full = np.zeros((grid.ny + size, grid.nx + size))
+    """Sums of `values` (per valid cell; one column per map when 2-D) over the size x size square of cells centred
+    on each valid cell, through one summed-area table per map."""
+    values = np.asarray(values, float)
+    flat = values.ndim == 1
+    v = values[:, None] if flat else values
     iy, ix = np.divmod(grid.valid, grid.nx)
     r = size // 2
-    full[iy + r + 1, ix + r + 1] = values  # one row and column of zeros first, for the summed-area table
+    full = np.zeros((grid.ny + size, grid.nx + size, v.shape[1]))
+    full[iy + r + 1, ix + r + 1] = v  # one row and column of zeros first, for the summed-area table
     s = full.cumsum(0).cumsum(1)
     y0, x0 = iy + 1, ix + 1  # window rows iy - r .. iy + r are padded rows y0 .. y0 + size - 1
-    return s[y0 + size - 1, x0 + size - 1] - s[y0 - 1, x0 + size - 1] - s[y0 + size - 1, x0 - 1] + s[y0 - 1, x0 - 1]
+    out = s[y0 + size - 1, x0 + size - 1] - s[y0 - 1, x0 + size - 1] - s[y0 + size - 1, x0 - 1] + s[y0 - 1, x0 - 1]
+    return out[:, 0] if flat else out
