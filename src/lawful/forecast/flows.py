@@ -291,13 +291,15 @@ def forecast_surface(store: Store, *, actor, category: str, day: date, model: st
     rank = np.empty(g.n_valid, dtype=np.int64)
     rank[order_] = np.arange(1, g.n_valid + 1)
     clon, clat = g.centres_lonlat(store.settings.crs)
-    areas = fc.areas if fc.areas is not None else np.full(g.n_valid, "unknown", dtype=object)
+    clon, clat = np.round(clon, COORD_DIGITS).tolist(), np.round(clat, COORD_DIGITS).tolist()
+    gx, gy = g.global_index(np.arange(g.n_valid))
+    ids = [f"{g.cell:g}m:{a}:{b}" for a, b in zip(gx.tolist(), gy.tolist())]  # = g.cell_id(c), for every cell at once
+    areas = [str(a) for a in fc.areas] if fc.areas is not None else ["unknown"] * g.n_valid
 
     def place(c: int) -> dict:
         ring = [[float(k[0][c]), float(k[1][c])] for k in corners]
-        return {"rank": int(rank[c]), "cell": g.label(c), "cell_id": g.cell_id(c),
-                "lon": round(float(clon[c]), COORD_DIGITS), "lat": round(float(clat[c]), COORD_DIGITS),
-                "neighbourhood": str(areas[c]), "score": round(float(s.values[c]), 6),
+        return {"rank": int(rank[c]), "cell": g.label(c), "cell_id": ids[c], "lon": clon[c], "lat": clat[c],
+                "neighbourhood": areas[c], "score": round(float(s.values[c]), 6),
                 "x0": float(x0[c]), "y0": float(y0[c]), "x1": float(x1[c]), "y1": float(y1[c]),
                 "ring": ring + [ring[0]], "sentence": s.sentence(c)}
 

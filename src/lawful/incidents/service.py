@@ -479,10 +479,12 @@ def get_all(session: Session, *, actor, settings: Settings, query: Query, limit:
     if not 1 <= limit <= MAX_LIST:
         raise InputError(f"--limit {limit} is out of range", f"give 1 to {MAX_LIST}")
     where = query.where()
-    levels = set(session.scalars(select(Incident.classification).where(*where).distinct()))
+    # one pass for both what the decision needs (the highest classification) and how many match
+    levels = dict(session.execute(select(Incident.classification, func.count()).where(*where)
+                                  .group_by(Incident.classification)).all())
     highest = max(levels, key=CLASSIFICATIONS.index) if levels else "public"
     require(actor, "incidents.read", Resource("incidents", query.category or "all", highest), purpose)
-    total = session.scalar(select(func.count()).select_from(Incident).where(*where))
+    total = sum(levels.values())
     rows = session.scalars(select(Incident).where(*where).order_by(Incident.occurred_at.desc(), Incident.id.desc())
                            .limit(limit))
     found = [incident_view(r, settings=settings, cell_m=query.cell_m) for r in rows]
