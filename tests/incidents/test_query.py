@@ -136,9 +136,8 @@ def test_clearance_below_the_incidents_and_roles_without_incidents_read_are_refu
         assert r.status_code == 403 and r.json()["kind"] == "denied", r.text
     assert "secret, above ana's clearance (internal)" in server.get(f"{API}/incidents/1", headers=ana).json()["detail"]
     assert store_fingerprint(store) == before
-    denied = [(e["actor"], e["object"]) for e in audit(server, people, "access.deny")]
-    assert ("ana", f"api:{API}/incidents/1") in denied or sum(a == "ana" for a, _ in denied) >= 3
-    assert sum(a == "otto" for a, _ in denied) == 2
+    denied = [e["actor"] for e in audit(server, people, "access.deny")]
+    assert denied.count("ana") == 3 and denied.count("otto") == 2  # every refusal on the trail
 
 
 def test_personal_fields_come_back_only_as_pseudonyms(store, server, people, tmp_path):
