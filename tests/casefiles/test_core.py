@@ -23,6 +23,7 @@ def kinds(text: str, known: list[str] = ()) -> list[tuple[str, str]]:
     ("My driver's licence number is N4821-73650-91208.", [("id", "N4821-73650-91208")]),
     ("Statement of Daniel OKAFOR. I told J. Smith.", [("name", "Daniel OKAFOR"), ("name", "J. Smith")]),
     ("Write to j.doe@example.com today.", [("email", "j.doe@example.com")]),
+    ("I was at home and Mike said he saw them. Jess's car was there.", [("name", "Mike"), ("name", "Jess")]),
     ("王伟先生 手机13812345678，身份证号码110101199003071234，车牌京A12345。",
      [("name", "王伟"), ("phone", "13812345678"), ("id", "110101199003071234"), ("plate", "京A12345")]),
 ])

@@ -83,6 +83,8 @@ _CUE = re.compile(r"(?i:\b(?:" + "|".join(re.escape(c) for c in CUES) + r"))[,:]
 _CN_NAME = re.compile(
     rf"(?:(?<=叫)|(?<=名叫)|(?<=被害人)|(?<=证人)|(?<=嫌疑人)|(?<=报案人)|(?<=朋友)|(?<=邻居)|(?<=同事)|(?<=丈夫)|"
     rf"(?<=妻子))[{lx.CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}|[{lx.CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}(?=先生|女士|警官|说|称)")
+_ACTS = re.compile(r"(?:'s\b|\s+(?:said|says|told|saw|came|went|ran|had|has|called|phoned|texted|asked|left|"
+                   r"arrived|got|took|drove|walked|yelled|shouted|screamed|heard|knows|knew|lives|lived|was|is)\b)")
 _PARTICLES = {"Van", "Von", "Der", "Den", "De", "Da", "Di", "Du", "Del", "La", "Le", "Al", "Bin", "Ibn"}
 _INITIAL = re.compile(r"(?<![\w.])[A-Z]\.\s?(?:[A-Z]\.\s?)?([A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
                       r"(?:\s(?:van|von|der|den|de|da|di|du|del|la|le)?\s?[A-Z][a-z]+)*)\b"
@@ -131,7 +133,11 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             continue  # "12 Birch ..." is an address
         n = j - i
         titled = bool(_TITLE.search(before))
-        if n >= 2 or titled or _CUE.search(before):
+        # a lone capitalised word inside a sentence, followed by what people do: "... and Mike said", "Mike ran"
+        acting = n == 1 and (text.startswith("'s ", we) or not re.search(r"(?:^|[.!?:;\n\"“]\s*)$", before)
+                             and _ACTS.match(text[we:we + 15])) \
+            and not re.search(r"(?i)\b(?:in|at|on|near|into|outside|inside|behind|from)\s+$", before)
+        if n >= 2 or titled or _CUE.search(before) or acting:
             out.append(Span("name", ws, we, text[ws:we]))
     return out
 
