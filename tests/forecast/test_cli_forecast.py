@@ -182,8 +182,8 @@ def test_no_sign_in_no_forecast(loaded, capsys):
 
 # ---- outputs an analyst can trust: stale or missing data, a forecast's day -------------------------------------------
 @pytest.mark.parametrize("day, message", [
-    ("2030-06-01", "the stored Break and Enter incidents end on 2019-12-31, 3805 days before 2030-06-01"),
-    ("2020-01-20", "end on 2019-12-31, 20 days before 2020-01-20"),
+    ("2030-06-01", "the last stored Break and Enter incident before 2030-06-01 is from 2019-12-31, 3805 days earlier"),
+    ("2020-01-20", "is from 2019-12-31, 20 days earlier"),
     ("2017-06-01", "no Break and Enter incidents are stored before 2017-06-01"),
 ])
 def test_a_forecast_long_after_its_data_ends_is_refused_with_the_reason(loaded, analyst, capsys, day, message):

@@ -217,12 +217,13 @@ def test_an_operational_forecast_needs_its_day_and_fresh_data_and_a_stale_one_is
                     json={"ref": ref, "purpose": "patrol planning", "day": "2030-06-01"})
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json", r.text
     problem = r.json()
-    assert problem["kind"] == "conflict" and problem["detail"].startswith("the gate refused: the stored Break and "
-                                                                          "Enter incidents end on 2019-12-31")
+    assert problem["kind"] == "conflict" and problem["detail"].startswith("the gate refused: the last stored Break "
+                                                                          "and Enter incident before 2030-06-01 is "
+                                                                          "from 2019-12-31")
     assert "load the incidents up to 2030-05-31" in problem["fix"]
     [refusal] = log(server, dpo, "gate.refuse")
     assert refusal["actor"] == "analyst" and refusal["object"] == f"model:{ref}"
-    assert "3805 days before 2030-06-01" in refusal["details"]["reason"]
+    assert "3805 days earlier" in refusal["details"]["reason"]
     assert store_fingerprint(loaded) == before  # no output, no review: only the trail moved
     r = server.post("/api/v1/forecast/issue", headers=analyst,
                     json={"ref": ref, "purpose": "patrol planning", "day": "2020-01-10"})
@@ -236,7 +237,7 @@ def test_a_one_day_forecast_far_in_the_future_is_a_409_with_the_fix(loaded, serv
     ana = people("ana", "analyst")
     r = server.post(path, json={"model": "naive", "day": "2999-01-01", **SMALL}, headers=ana)
     assert r.status_code == 409 and r.json()["kind"] == "conflict", r.text
-    assert "end on 2019-12-31" in r.json()["detail"] and "forecast a day up to 2020-01-14" in r.json()["fix"]
+    assert "is from 2019-12-31" in r.json()["detail"] and "forecast a day up to 2020-01-14" in r.json()["fix"]
     assert log(server, people("dee", "dpo"), "development") == []
     r = server.get("/api/v1/forecast/export/places.geojson", params={"day": "2999-01-01", **SMALL}, headers=ana)
     assert r.status_code == 409

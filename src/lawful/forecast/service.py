@@ -163,8 +163,8 @@ def stale_data(session: Session, *, category: str, day: date, tz: ZoneInfo, max_
     gap = (day - ends).days
     if gap > max_stale_days:
         latest = ends + timedelta(days=max_stale_days)
-        return LawfulError(f"the stored {category} incidents end on {ends}, {gap} days before {day}: {what} from "
-                           f"data that old is refused (the server allows {max_stale_days} days, {setting})",
+        return LawfulError(f"the last stored {category} incident before {day} is from {ends}, {gap} days earlier: "
+                           f"{what} from data that old is refused (the server allows {max_stale_days} days, {setting})",
                            f"load the incidents up to {day - timedelta(days=1)} first (`lawful ingest FILE --mapping "
                            f"MAPPING.toml`), or forecast a day up to {latest}", kind="conflict")
     return None
