@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -232,3 +233,59 @@ def per_load_values(source: str, classification: str, ingested_at, dialect: str)
     """The values every record of one load shares, bound once (see PER_LOAD)."""
     return {"source": source, "classification": classification,
             "ingested_at": _time_text(pd.Series([pd.Timestamp(ingested_at)]), dialect)[0]}
+
+
+# ---- reading a window as columns: no Python object per row ---------------------------------------------------------
+def fetch_window(session: Session, *, category: str | None, lo: str | object, hi: str | object):
+    """(ids int64, t datetime64[us] UTC, x, y float64, area object) of the incidents with lo <= occurred_at < hi (of
+    one category, if given), ordered by time then id; lo and hi bound as the dialect stores times (SQLite: the text
+    'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; PostgreSQL: an aware datetime).
+
+    The database writes the window as one CSV text (PostgreSQL: COPY ... TO STDOUT; SQLite: group_concat of the
+    rows, reals printed with 17 digits so they come back bit for bit) and Arrow parses it into columns: the driver
+    never builds a tuple per row, so the time grows with the rows read and nothing else."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    dialect = session.get_bind().dialect.name
+    conn = session.connection().connection.driver_connection
+    where = "occurred_at >= {lo} AND occurred_at < {hi}" + (" AND category = {cat}" if category is not None else "")
+    if dialect == "postgresql":
+        sql = ("COPY (SELECT id, (extract(epoch FROM occurred_at) * 1000000)::bigint, x, y, area_code FROM incidents "
+               f"WHERE {where.format(lo='%(lo)s', hi='%(hi)s', cat='%(cat)s')} ORDER BY occurred_at, id) "
+               "TO STDOUT (FORMAT csv)")
+        buf = bytearray()
+        with conn.cursor() as cur:
+            # psycopg binds parameters client-side only outside COPY: render the statement with them first
+            from psycopg import sql as pgsql
+
+            rendered = pgsql.SQL(sql.replace("%(lo)s", "{lo}").replace("%(hi)s", "{hi}").replace("%(cat)s", "{cat}"))
+            query = rendered.format(lo=pgsql.Literal(lo), hi=pgsql.Literal(hi), cat=pgsql.Literal(category))
+            with cur.copy(query) as copy:
+                for block in copy:
+                    buf += block
+        data, quote = bytes(buf), '"'
+        time_type = pa.int64()
+    else:
+        sql = ("SELECT group_concat(line, char(10)) FROM (SELECT id || ',' || occurred_at || ',' || printf('%!.17g', x) "
+               "|| ',' || printf('%!.17g', y) || ',' || ifnull(quote(area_code), '') AS line FROM incidents "
+               f"WHERE {where.format(lo=':lo', hi=':hi', cat=':cat')} ORDER BY occurred_at, id)")
+        (text,) = conn.execute(sql, {"lo": lo, "hi": hi, "cat": category}).fetchone()
+        data, quote = (text or "").encode(), "'"
+        time_type = pa.timestamp("us")
+    names = ["id", "t", "x", "y", "area"]
+    if not data.strip():
+        empty = np.array([], dtype=float)
+        return (np.array([], dtype=np.int64), np.array([], dtype="datetime64[us]"), empty, empty,
+                np.array([], dtype=object))
+    table = pacsv.read_csv(
+        io.BytesIO(data), read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(quote_char=quote, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"id": pa.int64(), "t": time_type, "x": pa.float64(), "y": pa.float64(), "area": pa.string()},
+            strings_can_be_null=True, quoted_strings_can_be_null=False))
+    t = table["t"].to_numpy()
+    t = t.astype("datetime64[us]")
+    return (table["id"].to_numpy(), t, table["x"].to_numpy(), table["y"].to_numpy(),
+            table["area"].to_numpy(zero_copy_only=False).astype(object))

@@ -49,7 +49,7 @@ _HASH_KEYS = ("lawful-keys-hi-1", "lawful-keys-lo-2")  # pandas' hash_array take
 class SeenKeys:
     """The keys seen so far in a file, as sorted 64-bit hashes with a second 64-bit hash to tell apart the rare
     keys whose first hashes collide (kept aside in a dict), and one number per key: its first row (`first`), or
-    how many times it came (`count`). 24 bytes a key: 58 MB for 2.4 million distinct keys."""
+    how many times it came (`count`). 32 bytes a key: 77 MB for 2.4 million distinct keys."""
 
     def __init__(self):
         self.hi = np.empty(0, dtype=np.uint64)
@@ -64,7 +64,8 @@ class SeenKeys:
         codes, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=False)
         n_u = len(uniques)
         ordinal_local = pd.Series(codes).groupby(codes).cumcount().to_numpy()
-        _, first_idx = np.unique(codes, return_index=True)
+        first_idx = np.empty(n_u, dtype=np.int64)
+        first_idx[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write wins: each code's first row
         first_local = rows[first_idx].astype(np.int64)
         counts = np.bincount(codes, minlength=n_u).astype(np.int64)
         uniq = np.asarray(uniques, dtype=object)
@@ -91,10 +92,11 @@ class SeenKeys:
         if new.any():
             idx = np.flatnonzero(new)
             idx = idx[np.argsort(hi[idx], kind="stable")]
-            _, keep = np.unique(hi[idx], return_index=True)
-            for k in np.setdiff1d(idx, idx[keep]):  # two new keys of this chunk share a first hash
+            repeat = np.zeros(len(idx), dtype=bool)
+            repeat[1:] = hi[idx][1:] == hi[idx][:-1]
+            for k in idx[repeat]:  # two new keys of this chunk share a first hash
                 self.aside[(int(hi[k]), int(lo[k]))] = [int(first_local[k]), int(counts[k])]
-            idx = idx[keep]
+            idx = idx[~repeat]
             at_new = np.searchsorted(self.hi, hi[idx])
             self.hi = np.insert(self.hi, at_new, hi[idx])
             self.lo = np.insert(self.lo, at_new, lo[idx])
@@ -264,7 +266,7 @@ def _parse_time(frame: pd.DataFrame, name: str, tf: TimeField, tz: str, checks: 
     else:
         wall = parsed.dt.normalize() if tf.hour_column else parsed
     if tf.hour_column:
-        hours = pd.to_numeric(frame[tf.hour_column], errors="coerce")
+        hours = pd.Series(_numbers(frame[tf.hour_column]), index=frame.index)
         bad_hour = ~hours.between(0, 23) | (hours % 1 != 0)
         checks.add(bad_hour & ~empty, tf.hour_column, frame[tf.hour_column], "not an hour from 0 to 23")
         wall = wall + pd.to_timedelta(hours.where(~bad_hour, 0), unit="h")
@@ -297,10 +299,18 @@ def _check_time_order(times: dict[str, pd.Series], now: datetime, checks: _Check
                    "is more than a day before the incident occurred")
 
 
+def _numbers(col: pd.Series) -> np.ndarray:
+    """Text to float, NaN where it is not a number: Arrow's parser when every value is one (the usual case, many
+    times faster), pandas' when some are not."""
+    try:
+        return pc.cast(pa.array(col, type=pa.string()), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+
+
 def _coordinates(frame: pd.DataFrame, m: Mapping, s: Settings, checks: _Checks) -> dict[str, np.ndarray]:
     a_col, b_col = (m.fields["x"], m.fields["y"]) if m.uses_xy else (m.fields["lon"], m.fields["lat"])
-    a = pd.to_numeric(frame[a_col], errors="coerce").to_numpy(dtype=float)
-    b = pd.to_numeric(frame[b_col], errors="coerce").to_numpy(dtype=float)
+    a, b = _numbers(frame[a_col]), _numbers(frame[b_col])
     for col, v in ((a_col, a), (b_col, b)):
         checks.add(~np.isfinite(v), col, frame[col], "not a number")
     if m.uses_xy:
