@@ -162,7 +162,9 @@ def simulate_month(data, *, start: np.datetime64, n_days: int, n_units: int, mod
         day = start + np.timedelta64(n, "D")
         if n == 0 or day.astype("datetime64[D]").astype(object).weekday() == 0:
             week_used = {m: {} for m in planned}
-        at = (day.astype("datetime64[us]") + np.timedelta64(5, "h"))  # local midnight (EST) in UTC
+        # forecast instant: UTC midnight, before the day's first event (each event's time is its local day's
+        # midnight in UTC, 04:00 or 05:00), so no forecast sees the day it is for
+        at = day.astype("datetime64[us]")
         shift0 = day.astype("datetime64[us]") + np.timedelta64(22, "h")
         shift1 = shift0 + np.timedelta64(8, "h")
         in_shift = (lx >= shift0) & (lx < shift1) & (lc >= 0)
