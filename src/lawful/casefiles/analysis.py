@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from lawful.casefiles import lexicon as lx
 from lawful.casefiles.identify import MARKER
@@ -69,6 +69,10 @@ def compare(a: dict, b: dict) -> list[dict]:
     if ta and tb:
         ea, la = (datetime.fromisoformat(ta["value"][k]) for k in ("earliest", "latest"))
         eb, lb = (datetime.fromisoformat(tb["value"][k]) for k in ("earliest", "latest"))
+        if not (ta["value"].get("date_stated", True) and tb["value"].get("date_stated", True)):
+            # one account gives no day: compare the clock only, the day it was taken to be may be wrong
+            shift = round(((ea - eb).total_seconds() / 86400))
+            eb, lb = eb + timedelta(days=shift), lb + timedelta(days=shift)
         gap = max((eb - la).total_seconds(), (ea - lb).total_seconds()) / 60
         if gap > TIME_TOLERANCE_MIN:
             conf = min(ta["confidence"], tb["confidence"]) * (0.6 + 0.4 * min(1.0, gap / 180))

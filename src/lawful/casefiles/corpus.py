@@ -284,6 +284,7 @@ def _statement(rng: random.Random, ev: Event, role: str, stated: date, names: di
         t.add(f"My {label} " if style == "a" else f"For the record my {label} ").ident("id", number).add(".")
     else:
         t.add("Badge ").add(str(rng.randint(1000, 9999))).add(".")
+    t.fields["item"] = list(dict.fromkeys(t.fields["item"]))  # an item said twice is one item
     return t
 
 

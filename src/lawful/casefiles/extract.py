@@ -291,12 +291,16 @@ def _times_in(text: str, s: int, e: int) -> list[tuple[int, int, dict]]:
 def extract_times(text: str, stated: date) -> list[Field]:
     out: list[Field] = []
     current: tuple[date, date, float] | None = None  # the last date the statement named
+    night_of = False  # ... and whether it was named as a night
     for s, e in sentences(text):
         sentence = text[s:e]
         dates = _dates_in(text, s, e, stated)
+        part = _part_of_day(sentence)
         if dates:
             current = min(dates, key=lambda d: d[5])[2:5]
-        part = _part_of_day(sentence)
+            night_of = bool(part and part[0] in ("night", "overnight"))  # "overnight Saturday" ... "around 2 a.m."
+        elif part is None and night_of:
+            part = ("night", PARTS["night"])
         times = _times_in(text, s, e)
         low = sentence.lower()
         police = bool(_POLICE.search(sentence)) and not _EVENT.search(sentence)
@@ -327,7 +331,8 @@ def extract_times(text: str, stated: date) -> list[Field]:
             out.append(Field("time", text[a:b], a, b, {
                 "at": best.isoformat(timespec="minutes"), "earliest": start.isoformat(timespec="minutes"),
                 "latest": end.isoformat(timespec="minutes"),
-                "uncertainty_min": int((end - start).total_seconds() // 120), "event": not police},
+                "uncertainty_min": int((end - start).total_seconds() // 120), "event": not police,
+                "date_stated": current is not None},
                 round(min(dconf, hconf, qconf), 2),
                 "; ".join(x for x in (note, hnote, "the time of a police action, not of the event" if police else "")
                           if x)))
@@ -346,7 +351,7 @@ def extract_times(text: str, stated: date) -> list[Field]:
             out.append(Field("time", text[a:b].strip(), a, b, {
                 "at": (start + (end - start) / 2).isoformat(timespec="minutes"),
                 "earliest": start.isoformat(timespec="minutes"), "latest": end.isoformat(timespec="minutes"),
-                "uncertainty_min": int((end - start).total_seconds() // 120), "event": True},
+                "uncertainty_min": int((end - start).total_seconds() // 120), "event": True, "date_stated": True},
                 round(min(dconf, 0.6), 2),
                 "only a part of the day was stated"))
     return out
@@ -451,8 +456,11 @@ def _alt(words) -> str:
 
 
 _VEH = re.compile(
-    rf"(?i)\b(?:(?P<colour>{_alt(lx.COLOURS)})(?:[- ]coloured|[- ]colored)?\s+)?(?:(?P<make>{_alt(lx.MAKES)})\s+)?"
+    rf"(?i)\b(?:(?P<colour>{_alt(lx.COLOURS)})(?:[- ]coloured|[- ]colored)?\s+)?(?:(?P<make>{_alt(lx.MAKES)})(?:\s+|\b))?"
     rf"(?:(?P<model>{_alt(lx.MODELS)})\s*)?(?P<type>{_alt(lx.VEHICLE_TYPES)})?\b")
+_WORDLIKE_MODELS = {"soul", "focus", "escape", "pilot", "ram", "charger", "transit", "sierra", "fusion", "golf",
+                    "explorer", "accord", "mustang", "rogue", "cherokee", "outback", "forester", "caravan", "equinox",
+                    "passat", "impala", "highlander", "sportage", "forte", "sonata", "model 3", "model y"}
 _PLATE_NEAR = re.compile(r"\[PLATE (psn:[0-9a-f]{32})\]")
 
 
@@ -469,11 +477,12 @@ def extract_vehicles(text: str) -> list[Field]:
                 continue
         if g["type"] == "cab" and not (g["make"] or g["model"]):
             continue
-        if g["model"] in ("soul", "focus", "escape", "pilot", "ram", "charger", "transit", "sierra", "fusion") \
-                and not g["make"] and not g["type"]:
-            continue  # ordinary words
+        if g["model"] in _WORDLIKE_MODELS and not g["make"] and not g["type"] and not g["colour"]:
+            continue  # ordinary words: "golf clubs", "in focus", "phone charger"
         if g["make"] == "mini" and not g["type"] and not g["model"]:
             continue
+        if g["make"] == "mini" and g["type"] == "van" and not g["model"]:
+            g["make"] = None  # "a mini van" is a minivan
         make = lx.MAKES.get(g["make"]) if g["make"] else (lx.MODELS.get(g["model"]) if g["model"] else None)
         value = {"colour": lx.COLOURS.get(g["colour"]) if g["colour"] else None, "make": make,
                  "model": m.group("model").strip() if g["model"] else None,
@@ -493,6 +502,24 @@ def extract_vehicles(text: str) -> list[Field]:
             value["plate"] = pm.group(1)
         conf = 0.9 if (value["make"] or value["model"]) else 0.75
         out.append(Field("vehicle", m.group().strip(), m.start(), end, value, conf))
+    return _merge_vehicles(text, out)
+
+
+def _merge_vehicles(text: str, found: list[Field]) -> list[Field]:
+    """One vehicle described in two goes in one sentence ("a dark red SUV, maybe a Kia"; "the car was a black
+    Honda Civic") is one vehicle, when nothing said of the two disagrees."""
+    out: list[Field] = []
+    for f in found:
+        prev = out[-1] if out else None
+        if prev is not None and f.start - prev.end <= 40 and not re.search(r"[.!?\n]", text[prev.end:f.start]) \
+                and all(not (prev.value[k] and f.value[k]) or prev.value[k] == f.value[k]
+                        for k in ("colour", "make", "model", "type")) \
+                and not re.search(r"(?i)\b(?:and|another|other|second|followed|behind)\b", text[prev.end:f.start]):
+            value = {k: prev.value[k] or f.value[k] for k in prev.value}
+            out[-1] = Field("vehicle", text[prev.start:f.end], prev.start, f.end, value,
+                            max(prev.confidence, f.confidence))
+        else:
+            out.append(f)
     return out
 
 
@@ -583,8 +610,21 @@ def extract_people(text: str) -> list[Field]:
     return sorted(out, key=lambda f: f.start)
 
 
+def _first_of_each(fields: list[Field], key) -> list[Field]:
+    seen, out = set(), []
+    for f in fields:
+        k = key(f)
+        if k not in seen:
+            seen.add(k)
+            out.append(f)
+    return out
+
+
 def extract(text: str, stated: date) -> list[Field]:
-    """Every field of one statement, in text order."""
-    fields = (extract_times(text, stated) + extract_places(text) + extract_vehicles(text) + extract_items(text)
-              + extract_people(text) + extract_premises(text) + extract_entry(text))
+    """Every field of one statement, in text order; an item, a count of people or a premises said twice is
+    suggested once (its first passage)."""
+    fields = (extract_times(text, stated) + extract_places(text) + extract_vehicles(text)
+              + _first_of_each(extract_items(text), lambda f: f.value["item"])
+              + _first_of_each(extract_people(text), lambda f: f.value["count"])
+              + _first_of_each(extract_premises(text), lambda f: f.value["premises"]) + extract_entry(text))
     return sorted(fields, key=lambda f: (f.start, f.field))

@@ -41,6 +41,8 @@ _PLATE_CONTEXT = re.compile(
     r"(?i:licen[cs]e\s+plate|plates?|registration|\breg\b\.?|\btags?\b|车牌号?码?)\s*(?i:number|no\.?|#)?\s*"
     r"(?:(?i:is|was|of|read|reading|reads|that read|starting with|beginning with|ending in|ending with|like)\b|:)?\s*"
     r"[:：]?\s*[\"'“]?(?P<v>[A-Z0-9\u4e00-\u9fff](?:[A-Z0-9·]|[ -](?=[A-Z0-9])){1,9})")
+_PARTIAL_PLATE = re.compile(r"(?i:licen[cs]e|plates?|tags?)\s+(?i:number\s+)?(?i:starting|beginning|ending|that "
+                            r"started|that ended|started|ended)\s+(?i:with|in)?\s*[\"'“]?(?P<v>[A-Z0-9]{2,7})\b")
 _IDS = [re.compile(p) for p in (
     r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])",  # PRC resident identity card
     r"(?<![\w-])[A-Z]\d{4}[- ]?\d{5}[- ]?\d{5}(?![\w-])",  # Ontario driver's licence
@@ -69,7 +71,7 @@ _PLATES = [re.compile(p) for p in (
 )]
 _WORD = (r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-'][A-Z][a-z]+)?|[A-Z]'[A-Z][a-z]+|[A-Z][a-z]*(?:Mc|Mac)[A-Z][a-z]+"
          r"|[A-Z]{2,}(?:[-'][A-Z]{2,})?(?![\w-]))")  # surnames in capitals, as police statements write them
-_RUN = re.compile(rf"{_WORD}(?:[ ]{_WORD}){{0,3}}")
+_RUN = re.compile(rf"{_WORD}(?:(?:[ ][A-Z]\.)?[ ]{_WORD}){{0,3}}")  # "Gregory T. Hall"
 _TITLE = re.compile(r"(?:" + "|".join(re.escape(t) for t in sorted(lx.TITLES, key=len, reverse=True)) +
                     r")\.?\s+$")
 CUES = ("named", "called", "name is", "known as", "i am", "friend", "neighbour", "neighbor", "husband", "wife", "son",
@@ -78,8 +80,9 @@ CUES = ("named", "called", "name is", "known as", "i am", "friend", "neighbour",
         "tenant", "owner", "employee", "cashier", "driver", "victim", "witness", "suspect", "accused", "complainant",
         "told", "asked", "saw", "with", "by", "and", "to", "for", "from", "nephew", "niece", "grandson",
         "granddaughter", "supervisor", "clerk", "guard", "customer", "student", "teacher", "ex", "contacted",
-        "spoke to", "called out to", "miss", "sir")
-_CUE = re.compile(r"(?i:\b(?:" + "|".join(re.escape(c) for c in CUES) + r"))[,:]?\s+$")
+        "spoke to", "called out to", "miss", "sir", "known to me as", "nicknamed", "goes by", "calls himself",
+        "calls herself", "alias", "aka", "a.k.a.", "street name")
+_CUE = re.compile(r"(?i:\b(?:" + "|".join(re.escape(c) for c in CUES) + r"))[,:]?\s+[\"'“‘]?$")
 _CN_NAME = re.compile(
     rf"(?:(?<=叫)|(?<=名叫)|(?<=被害人)|(?<=证人)|(?<=嫌疑人)|(?<=报案人)|(?<=朋友)|(?<=邻居)|(?<=同事)|(?<=丈夫)|"
     rf"(?<=妻子))[{lx.CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}|[{lx.CN_SURNAMES}][\u4e00-\u9fff]{{1,2}}(?=先生|女士|警官|说|称)")
@@ -138,6 +141,9 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
                              and _ACTS.match(text[we:we + 15])) \
             and not re.search(r"(?i)\b(?:in|at|on|near|into|outside|inside|behind|from)\s+$", before)
         if n >= 2 or titled or _CUE.search(before) or acting:
+            initials = re.search(r"(?<![\w.])(?:[A-Z]\.\s?){1,2}$", before)  # "N. Van Der Berg"
+            if initials:
+                ws -= len(initials.group())
             out.append(Span("name", ws, we, text[ws:we]))
     return out
 
@@ -162,6 +168,8 @@ def detect(text: str, *, known_names: dict[str, str] | None = None) -> list[Span
     for m in _PLATE_CONTEXT.finditer(text):
         if _is_plate_like(m.group("v")):
             add(1, "plate", m.start("v"), m.end("v"))
+    for m in _PARTIAL_PLATE.finditer(text):  # "licence starting CJT": part of a plate is still a plate
+        add(1, "plate", m.start("v"), m.end("v"))
     for m in _PHONE_CONTEXT.finditer(text):
         if 7 <= _digits(m.group("v")) <= 15:
             add(2, "phone", m.start("v"), m.end("v"))
@@ -184,13 +192,13 @@ def detect(text: str, *, known_names: dict[str, str] | None = None) -> list[Span
         if not any(c.start < sp.end and sp.start < c.end for c in chosen):
             chosen.append(sp)
     taken = [(c.start, c.end) for c in chosen] + masked
+    names = _name_spans(text, taken)
+    chosen += names
+    taken += [(n.start, n.end) for n in names]
     for m in _INITIAL.finditer(text):  # "J. Smith", "D.Okafor"
         if not any(a < m.end() and m.start() < b for a, b in taken) and m.group(1).lower() not in lx.NOT_NAMES:
             chosen.append(Span("name", m.start(), m.end(), m.group()))
             taken.append((m.start(), m.end()))
-    names = _name_spans(text, taken)
-    chosen += names
-    taken += [(n.start, n.end) for n in names]
     if known_names:  # bare parts of names found elsewhere in the case
         for m in re.finditer(r"\b[A-Z](?:'[A-Z])?[A-Za-z-]+\b", text):
             word = m.group().lower()

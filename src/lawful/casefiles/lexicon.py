@@ -105,7 +105,9 @@ ENTRY = {  # pattern (regular expression over lower-case text) -> entry method
     r"\b(?:relay attack|signal booster|key fob)\b": "keyless relay",
     r"\b(?:threatened|pointed|brandished|pulled out|waved|held up|wielding)\b[^.]{0,30}(?:knife|gun|pistol|weapon|"
     r"bat|crowbar|hammer|machete|blade|rifle|axe|bottle)": "armed threat",
-    r"\b(?:grabbed|snatched|ripped)\b[^.]{0,30}\b(?:from|out of|off)\b": "snatch",
+    r"\b(?:showed|flashed|produced|pulled|drew)\b[^.]{0,40}(?:knife|gun|pistol|firearm|weapon|blade|machete)":
+        "armed threat",
+    r"\b(?:grabbed|snatched|ripped|took)\b[^.]{0,30}\b(?:from|out of|off)\b": "snatch",
     r"\b(?:punched|hit|struck|pushed|shoved|assaulted)\b": "physical force",
 }
 # Words after a street name that make it a street; before them, a capitalised word is a place, never a person.
