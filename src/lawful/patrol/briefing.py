@@ -99,17 +99,25 @@ def map_svg(unit: dict, mine: list[dict], others: list[dict], number: dict[str, 
         if left - 400 <= a["x0"] <= left + W / scale + 400 and top - H / scale - 400 <= a["y0"] <= top + 400:
             parts.append(rect(a, "#e6e6e6", "#bbbbbb", 1))
     centre = {a["cell"]: ((a["x0"] + a["x1"]) / 2, (a["y0"] + a["y1"]) / 2) for a in mine}
-    path, here = [], (unit["x"], unit["y"])
+    # the route in rounds (each round visits distinct places and returns to the start point: a place seen again
+    # begins the next round), drawn as straight lines
+    base = (unit["x"], unit["y"])
+    rounds, seen = [[base]], set()
     for s in unit["stops"]:
         if s["cell"] not in centre:
             continue
-        path.append((here, centre[s["cell"]]))
-        here = centre[s["cell"]]
-    if path:
-        path.append((here, (unit["x"], unit["y"])))
-        points = " ".join(f"{px(a[0])},{py(a[1])}" for a, _ in path) + f" {px(path[-1][1][0])},{py(path[-1][1][1])}"
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
-                     f'stroke-dasharray="6 4" stroke-opacity="0.8"/>')
+        if s["cell"] in seen:
+            rounds[-1].append(base)
+            rounds.append([base])
+            seen = set()
+        seen.add(s["cell"])
+        rounds[-1].append(centre[s["cell"]])
+    rounds[-1].append(base)
+    for r in rounds:
+        if len(r) > 2:
+            points = " ".join(f"{px(a)},{py(b)}" for a, b in r)
+            parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
+                         f'stroke-dasharray="6 4" stroke-opacity="0.8"/>')
     for a in mine:
         parts.append(rect(a, colour, "#000000", 1.5, 0.35))
         x, y = centre[a["cell"]]
