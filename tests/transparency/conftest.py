@@ -38,3 +38,13 @@ def filed(r) -> tuple[str, str]:
 def public(server, gov):  # noqa: F811
     """The server, with an active high-tier forecaster in the register (made by `gov`)."""
     return server
+
+
+@pytest.fixture(autouse=True)
+def _evaluation_of_the_cards_model(monkeypatch):
+    """The evaluation Gov attaches names the estimator the demo card runs (whatever the card's estimator is now)."""
+    import tests.governance.conftest as g
+
+    estimator = g.CARD["model"]["estimator"]
+    monkeypatch.setattr(g, "EVALUATION", {**g.EVALUATION, "records": [{**r, "model": estimator}
+                                                                      for r in g.EVALUATION["records"]]})

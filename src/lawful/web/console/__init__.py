@@ -18,4 +18,5 @@ def mount(app: FastAPI) -> None:
     from lawful.web.console.pages import router
 
     app.include_router(router, prefix=PREFIX)
+    from lawful.web.console.pages_complaints import router as complaints; app.include_router(complaints, prefix=PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

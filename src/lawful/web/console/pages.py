@@ -53,7 +53,8 @@ NAV = (("review", "Review queue", ("outputs.read", "outputs.decide", "outputs.re
        ("exposure", "Exposure audit", ("incidents.read",)),
        ("registry", "Registry", None),
        ("audit", "Audit trail", ("audit.read",)),
-       ("privacy", "Data protection", ("privacy.requests",)))
+       ("privacy", "Data protection", ("privacy.requests",)),
+       ("complaints", "Complaints", ("complaints.handle",)))
 
 
 class ConsoleRoute(APIRoute):
