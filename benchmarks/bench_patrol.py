@@ -113,14 +113,14 @@ def main() -> None:
 def rota_day(units, places_xy, order, pointer, cfg, shift_min):
     """One day of the rota: from `pointer` on in the ranking, one visit per place by the nearest unit with the time
     left (out-and-back priced, as the planner prices it); a place no unit can fit is passed over. Returns (visits
-    per place index in `order`, the next pointer, minutes driven)."""
+    per unit and place index in `order`, the next day's pointer)."""
     free = np.full(len(units), shift_min * cfg.patrol_share)
     ux = np.array([u.x for u in units])
     uy = np.array([u.y for u in units])
     speed = cfg.speed_kmh * 1000 / 60
     visits = np.zeros((len(units), len(order)), int)
-    cheapest = None
     n = len(order)
+    last = pointer - 1
     for step in range(n):
         j = (pointer + step) % n
         i = order[j]
@@ -130,10 +130,10 @@ def rota_day(units, places_xy, order, pointer, cfg, shift_min):
             u = int(np.argmin(np.where(ok, cost, np.inf)))
             visits[u, j] += 1
             free[u] -= cost[u]
-        cheapest = free.max()
-        if cheapest < cfg.visit_min:
-            return visits, (j + 1) % n
-    return visits, pointer
+            last = j
+        if free.max() < cfg.visit_min:
+            break
+    return visits, (last + 1) % n  # tomorrow goes on after the last place visited today
 
 
 def simulate_month(data, *, start: np.datetime64, n_days: int, n_units: int, model: str) -> None:

@@ -149,7 +149,8 @@ def render(out_id: int, status: str, payload: dict, explanation: list[dict], *, 
     head = [f"Plan {out_id} over forecast {p['forecast']} ({_t(p.get('category') or 'all categories')}), planner "
             f"{_t(p['planner'])}; status {_t(status)}" + (f" ({_t(decided)})" if decided else "") + ".",
             f"Shift {_t(p['shift']['text'])} starting {_t(p['day'])}; {len(p['units'])} unit(s), "
-            f"{best.get('visits', len(p['assignments']))} visit(s) of {p['config']['visit_min']:g} min; the plan covers "
+            f"{best.get('visits', len(p['assignments']))} visit(s) of {p['config']['visit_min']:g} min; the plan "
+            f"covers "
             f"{p['covered_share']:.1%} of the forecast risk"
             + (f" (no plan within the same limits covers more than {p['bound_share']:.1%})"
                if p.get("bound_share") is not None else "") + "."]
