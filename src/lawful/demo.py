@@ -169,7 +169,7 @@ def _governance(as_, evaluation_records: list[dict], out, progress) -> None:
                            "text": json.dumps({"records": evaluation_records}, default=str)},
             "exposure": {"source": "lawful demo exposure audit, 4 days of December 2019",
                          "text": json.dumps({"model": a["model"], "coverage": a["coverage"], "days": a["days"],
-                                             "misplaced": a["misplaced"]})},
+                                             "misplaced": a["misplaced"], "areas": a["areas"]})},
             "fria": {"source": str(fria), "text": fria.read_text(encoding="utf-8")}})
         owner.post(f"/models/{ref}/submit", {})
         for who, why in (("demo-approver-1", "backtest beats the protocol's baselines; exposure within bounds"),
@@ -238,3 +238,6 @@ def _goodbye(out, made: dict[str, tuple[str, str | None]]) -> None:
             line += f"\n  {'':17s} {'':12s} one-time codes: add {uri} to an authenticator app"
         out.print(line, highlight=False)
     out.print("\n[bold]The console:[/] http://127.0.0.1:8000/console (after `make serve`; sign in as above)", highlight=False)
+    out.print("[bold]The public transparency register:[/] http://127.0.0.1:8000/public/ (no sign-in: the demo "
+              "forecaster's record, its measured accuracy and exposure by area; complaints at /public/complaints)",
+              highlight=False)

@@ -161,3 +161,10 @@ def test_only_the_dpo_and_the_review_board_handle_complaints(public, gov, people
         r = public.get(f"{API}/complaints/{ref}", headers=people(who, role))
         assert r.status_code == 403, (who, r.text)
     assert public.get(f"{API}/complaints/{ref}", headers=people("bo", "approver")).status_code == 200
+
+
+def test_the_weekly_report_counts_complaints_per_system(public, gov, people):
+    gov.active()
+    filed(complain(public))
+    report = public.get(f"{API}/reports/weekly", headers=people("dora", "dpo")).json()["markdown"]
+    assert "Complaints and appeals: 1 received this week, 0 resolved (0 upheld in whole or part), 1 open." in report

@@ -103,5 +103,10 @@ def _entry_section(session, e: Entry, start, prev_start, end, now, t: Thresholds
         attention.append(f"{e.name}: its review is due on {e.card['next_review']}.")
     if e.state == "suspended":
         attention.append(f"{e.name} is suspended ({e.state_reason}); it issues nothing until approved again.")
+    from lawful.transparency.complaints import week_summary  # complaints and appeals (docs/transparency.md)
+    said = week_summary(session, system=e.name, start=start, end=end)
+    lines += [f"- {said}"] if said else []
+    if said and "OVERDUE" in said:
+        attention.append(f"{e.name}: complaints or appeals are past their statutory deadline (`lawful complaints list`).")
     lines.append("")
     return lines
