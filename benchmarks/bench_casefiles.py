@@ -197,13 +197,53 @@ def spacy_names(cases: list[dict]) -> None:
           f"({t_rx:.1f} s)")
 
 
+def through_the_store(n: int) -> None:
+    """Import n synthetic cases into a fresh SQLite store and run the assistant over the last one and another: the
+    first analysis extracts every earlier case, the second finds them in the cache."""
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    os.environ["LAWFUL_DATA_DIR"] = tempfile.mkdtemp(prefix="lawful-casefiles-")
+    os.environ.pop("LAWFUL_DATABASE_URL", None)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from lawful import db
+    from lawful.casefiles import flows, service
+    from lawful.settings import Settings
+    from tests.casefiles.conftest import Cases  # people and the approved assistant, through the services
+
+    settings = Settings.from_env()
+    db.upgrade(settings)
+    world = Cases(settings)
+    store = db.Store(settings, world.engine)
+    data = corpus.to_jsonl(corpus.generate(n, seed=9, style="b")).encode()
+    with world.tx() as s:
+        pc, det = world.actor(s, "pc"), world.actor(s, "det")
+    t0 = time.perf_counter()
+    with world.tx() as s:
+        r = service.import_statements(s, actor=pc, files=[("c.jsonl", data)], settings=settings)
+    print(f"import of {r['statements']} statements in {len(r['cases'])} cases: {time.perf_counter() - t0:.2f} s")
+    refs = [c["case"] for c in r["cases"]]
+    for label, ref in (("first", refs[-1]), ("second (cached)", refs[-2])):
+        t0 = time.perf_counter()
+        out = flows.analyse(store, actor=det, ref=ref)
+        print(f"{label} analysis against {len(refs) - 1} other cases: {time.perf_counter() - t0:.2f} s, "
+              f"{len(out['issued'])} suggestions")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=120)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--spacy", action="store_true", help="also measure spaCy's PERSON entities (needs spaCy and "
                     "an English model installed)")
+    ap.add_argument("--store", type=int, metavar="N", help="instead: import N cases into a fresh store and time "
+                    "the import and the assistant's analysis")
     a = ap.parse_args()
+    if a.store:
+        through_the_store(a.store)
+        return
     if a.spacy:
         for style, seed in (("a", 1), ("b", 101)):
             print(f"style {style}: ", end="")

@@ -455,8 +455,8 @@ def _alt(words) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
-_VEH = re.compile(
-    rf"(?i)\b(?:(?P<colour>{_alt(lx.COLOURS)})(?:[- ]coloured|[- ]colored)?\s+)?(?:(?P<make>{_alt(lx.MAKES)})(?:\s+|\b))?"
+_VEH = re.compile(  # the lookahead makes it try only where a vehicle word starts (every part is optional)
+    rf"(?i)\b(?=(?:{_alt({**lx.COLOURS, **lx.MAKES, **lx.MODELS, **lx.VEHICLE_TYPES})})\b)(?:(?P<colour>{_alt(lx.COLOURS)})(?:[- ]coloured|[- ]colored)?\s+)?(?:(?P<make>{_alt(lx.MAKES)})(?:\s+|\b))?"
     rf"(?:(?P<model>{_alt(lx.MODELS)})\s*)?(?P<type>{_alt(lx.VEHICLE_TYPES)})?\b")
 _WORDLIKE_MODELS = {"soul", "focus", "escape", "pilot", "ram", "charger", "transit", "sierra", "fusion", "golf",
                     "explorer", "accord", "mustang", "rogue", "cherokee", "outback", "forester", "caravan", "equinox",

@@ -10,12 +10,14 @@ gate by the registered assistant (`flows.analyse`); the case file holds only wha
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
 import json
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -360,7 +362,7 @@ def build_suggestions(session: Session, *, actor: Actor, context: dict, purpose:
     cfg = context["config"]
     case = _case(session, context["case"])
     stmts = [{"statement": s.ref, "role": s.role, "text": s.text, "date": s.stated_on,
-              "fields": [f.as_dict() for f in extract.extract(s.text, s.stated_on)]} for s in statements_of(session, case)]
+              "fields": fields_of(s.text, s.stated_on)} for s in statements_of(session, case)]
     out: list[tuple[dict, list]] = []
     for s in stmts:
         for f in s["fields"]:
@@ -385,8 +387,7 @@ def build_suggestions(session: Session, *, actor: Actor, context: dict, purpose:
         if latest is not None and ss and min(s.stated_on for s in ss) > latest:
             continue  # only earlier cases
         cases[ref] = {"statements": [{"statement": s.ref, "role": s.role, "text": s.text,
-                                      "fields": [f.as_dict() for f in extract.extract(s.text, s.stated_on)]}
-                                     for s in ss]}
+                                      "fields": fields_of(s.text, s.stated_on)} for s in ss]}
     if len(cases) > 1:
         linker = analysis.Linker(text_weight=float(cfg.get("text_weight", 0.3))).fit(cases)
         for hit in linker.similar(case.ref, k=int(cfg.get("k", 5))):
@@ -401,6 +402,16 @@ def build_suggestions(session: Session, *, actor: Actor, context: dict, purpose:
     for payload, _ in out:
         payload.pop("date", None)
     return out
+
+
+@lru_cache(maxsize=50_000)
+def _extracted(text: str, stated: date) -> tuple[dict, ...]:
+    """A statement's fields (pure, so cached by text and date: linkage reads every earlier case at each analysis)."""
+    return tuple(f.as_dict() for f in extract.extract(text, stated))
+
+
+def fields_of(text: str, stated: date) -> list[dict]:
+    return copy.deepcopy(list(_extracted(text, stated)))
 
 
 def _show_value(f: dict) -> str:
