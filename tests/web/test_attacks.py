@@ -75,7 +75,7 @@ SAMPLES: dict[tuple[str, str], dict] = {
     ("GET", f"{API}/forecast/export/{{layer}}.{{fmt}}"): {"path": {"layer": "places", "fmt": "geojson"}},
     ("POST", f"{API}/forecast/audit"): {"json": {}},
     ("POST", f"{API}/forecast/feedback"): {"json": {}},
-    ("POST", f"{API}/forecast/issue"): {"json": {"ref": REF, "purpose": "patrol planning"}},
+    ("POST", f"{API}/forecast/issue"): {"json": {"ref": REF, "purpose": "patrol planning", "day": "2019-12-24"}},
     ("GET", f"{API}/users"): {},
     ("POST", f"{API}/users"): {"json": {"name": "newbie", "roles": ["analyst"]}},
     ("POST", f"{API}/users/{{name}}/disable"): {"path": {"name": "victim"}, "json": {"reason": "x"}},
