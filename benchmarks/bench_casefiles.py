@@ -201,6 +201,7 @@ def through_the_store(n: int) -> None:
     """Import n synthetic cases into a fresh SQLite store and run the assistant over the last one and another: the
     first analysis extracts every earlier case, the second finds them in the cache."""
     import os
+    import shutil
     import sys
     import tempfile
     from pathlib import Path
@@ -230,6 +231,8 @@ def through_the_store(n: int) -> None:
         out = flows.analyse(store, actor=det, ref=ref)
         print(f"{label} analysis against {len(refs) - 1} other cases: {time.perf_counter() - t0:.2f} s, "
               f"{len(out['issued'])} suggestions")
+    world.engine.dispose()
+    shutil.rmtree(os.environ["LAWFUL_DATA_DIR"], ignore_errors=True)
 
 
 def main() -> None:
