@@ -123,6 +123,11 @@ def main() -> None:
         load_toronto(session, settings=settings)
     cluster = client = None
     if args.workers:
+        import os
+
+        # one thread per job, as the reference was run: the feature model's trees would otherwise start a thread
+        # per core in every worker and the workers would fight over the same two cores
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
