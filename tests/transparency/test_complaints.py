@@ -92,14 +92,19 @@ def test_bad_input_is_named_on_the_form_and_changes_nothing(public, gov, store):
 
 def test_public_posts_are_rate_limited_and_size_limited(public, gov, monkeypatch):
     gov.active()
-    big = public.post(f"{P}/complaints", content=b"what=" + b"x" * 40_000,
-                      headers={"content-type": "application/x-www-form-urlencoded"})
-    assert big.status_code == 413 and "more than 32 KB" in big.text
+    for path in ("/complaints", "/track", "/requests"):  # every public POST
+        big = public.post(f"{P}{path}", content=b"what=" + b"x" * 40_000,
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+        assert big.status_code == 413 and "more than 32 KB" in big.text, path
+        chunked = public.post(f"{P}{path}", content=iter([b"what=", b"x" * 20_000, b"x" * 20_000]),
+                              headers={"content-type": "application/x-www-form-urlencoded"})
+        assert chunked.status_code == 413, path  # no declared length: counted as it streams in
     monkeypatch.setenv("LAWFUL_PUBLIC_POSTS", "3/3600")
     public.app.state.public_limiter.reset()
     answers = [track(public, "LC-2026-AAAAAA", "AAAA-AAAA-AAAA-AAAA").status_code for _ in range(4)]
     assert answers == [404, 404, 404, 429]
     assert "too many submissions" in track(public, "LC-2026-AAAAAA", "x").text
+    assert complain(public).status_code == 429  # one count per address, whichever form
 
 
 def test_the_dpo_handles_it_and_an_upheld_complaint_suspends_the_model(public, gov, people, store):

@@ -222,7 +222,7 @@ async def track(request: Request):
         f = await read_form(request, "track")
         add = f.get("information") if f.get("add") == "1" else None
         return await _tracked(request, f, add=add)
-    except TooMany as exc:
+    except (TooMany, TooLarge) as exc:
         return problem_page(request, exc, back=f"{PREFIX}/track")
     except LawfulError as exc:
         if exc.kind in ("not_found", "invalid", "conflict") and _from_a_form(request):
