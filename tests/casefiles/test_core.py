@@ -119,3 +119,15 @@ def test_the_corpus_labels_match_its_text():
         for s in c["stmts"]:
             for sp in s["spans"]:
                 assert s["text"][sp["start"]:sp["end"]] == sp["text"]
+
+
+def test_a_chinese_statement_goes_through_the_same_pipeline():
+    text = "我叫李娜，手机13912345678。昨晚十点左右，我在酒吧门口被两名男子推倒，其中一人拿着酒瓶。他们开一辆黑色的车逃走，车牌京B67890。"
+    [spans] = identify.detect_case([text])
+    assert [(s.kind, s.text) for s in spans] == [("name", "李娜"), ("phone", "13912345678"), ("plate", "京B67890")]
+    pseudonymised, _ = identify.pseudonymise(text, spans, KEY)
+    got = {f.field: f for f in extract.extract(pseudonymised, date(2026, 5, 20))}
+    assert got["time"].value["earliest"] == "2026-05-19T21:30" and got["time"].text == "昨晚十点左右"
+    assert got["people"].value == {"count": 2} and got["entry"].value == {"method": "physical force"}
+    assert got["item"].value == {"category": "weapon", "item": "bottle"}
+    assert got["vehicle"].value["colour"] == "black" and got["vehicle"].value["plate"].startswith("psn:")

@@ -466,6 +466,12 @@ _PLATE_NEAR = re.compile(r"\[PLATE (psn:[0-9a-f]{32})\]")
 
 def extract_vehicles(text: str) -> list[Field]:
     out: list[Field] = []
+    for m in _CN_VEH.finditer(text):  # 黑色的车, 银色轿车
+        rest = text[m.end():m.end() + 80]
+        pm = _PLATE_NEAR.search(re.split(r"[。！？\n]", rest)[0])
+        out.append(Field("vehicle", m.group(), m.start(), m.end(), {
+            "colour": lx.CN_COLOURS[m.group("colour")], "make": None, "model": None,
+            "type": lx.CN_VEHICLES[m.group("type")], "plate": pm.group(1) if pm else None}, 0.7))
     for m in _VEH.finditer(text):
         g = {k: (v.lower() if v else None) for k, v in m.groupdict().items()}
         if not (g["make"] or g["model"] or g["type"]):
@@ -544,8 +550,30 @@ def _in_marker(text: str, a: int, b: int) -> bool:
     return any(m.start() < b and a < m.end() for m in MARKER.finditer(text, max(0, a - 50), min(len(text), b + 50)))
 
 
-def extract_items(text: str) -> list[Field]:
+def _cn_alt(words) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_CN_VEH = re.compile(rf"(?P<colour>{_cn_alt(lx.CN_COLOURS)})的?(?P<type>{_cn_alt(lx.CN_VEHICLES)})")
+_CN_ITEM = re.compile(rf"(?P<w>{_cn_alt({**lx.CN_WEAPONS, **lx.CN_PROPERTY})})")
+
+
+def _cn_items(text: str) -> list[Field]:
     out = []
+    for m in _CN_ITEM.finditer(text):
+        w = m.group("w")
+        if re.match(r"\s*(?:号|[:：]|\d|\[PHONE|\[ID)", text[m.end():m.end() + 8]):
+            continue  # 手机13912345678, 护照号码: a number, not the thing
+        if w in lx.CN_WEAPONS:
+            out.append(Field("item", w, m.start(), m.end(), {"category": "weapon", "item": lx.CN_WEAPONS[w]}, 0.7))
+        elif w not in ("包",) or re.search(r"(?:我的|抢走|拿走|偷走|被抢|被偷)$", text[max(0, m.start() - 3):m.start()]):
+            out.append(Field("item", w, m.start(), m.end(), {"category": "property", "item": lx.CN_PROPERTY[w]},
+                             0.65))
+    return out
+
+
+def extract_items(text: str) -> list[Field]:
+    out = _cn_items(text) if re.search(r"[\u4e00-\u9fff]", text) else []
     for m in _WEAPON.finditer(text):
         if _in_marker(text, m.start(), m.end()):
             continue
@@ -555,6 +583,8 @@ def extract_items(text: str) -> list[Field]:
             continue
         if w in ("bat", "pipe", "hammer", "screwdriver", "crowbar") and re.search(
                 r"(?i)stole|taken|missing", text[max(0, m.start() - 40):m.start()]):
+            continue
+        if any(f.start < m.end() and m.start() < f.end for f in out):
             continue
         out.append(Field("item", m.group(), m.start(), m.end(), {"category": "weapon", "item": lx.WEAPONS[w]}, 0.85))
     for m in _PROPERTY.finditer(text):

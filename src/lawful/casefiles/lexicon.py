@@ -108,7 +108,10 @@ ENTRY = {  # pattern (regular expression over lower-case text) -> entry method
     r"\b(?:showed|flashed|produced|pulled|drew)\b[^.]{0,40}(?:knife|gun|pistol|firearm|weapon|blade|machete)":
         "armed threat",
     r"\b(?:grabbed|snatched|ripped|took)\b[^.]{0,30}\b(?:from|out of|off)\b": "snatch",
-    r"\b(?:punched|hit|struck|pushed|shoved|assaulted)\b": "physical force",
+    r"\b(?:punched|hit|struck|pushed|shoved|shove|shoving|assaulted|kicked (?:him|her|me))\b|推倒|殴打|打了|踢": "physical force",
+    r"撬开|撬锁": "pried open",
+    r"砸碎|砸破|打碎": "broken window",
+    r"抢走|抢夺|抢了": "snatch",
 }
 # Words after a street name that make it a street; before them, a capitalised word is a place, never a person.
 STREET_SUFFIX = {"street": "street", "st": "street", "avenue": "avenue", "ave": "avenue", "road": "road",
@@ -145,6 +148,16 @@ christmas easter thanksgiving halloween covid he's she's we're they're you're i'
 afterwards suddenly immediately eventually luckily unfortunately apparently everything nothing something anything
 mum mom dad mother father brother sister son daughter wife husband friend neighbour neighbor boss manager
 """.split())
+# Chinese: colours, vehicles, weapons and property as statements write them (matched as substrings: no segmenter)
+CN_COLOURS = {"黑色": "black", "白色": "white", "红色": "red", "银色": "silver", "灰色": "grey", "蓝色": "blue",
+              "深蓝色": "dark blue", "绿色": "green", "黄色": "yellow", "金色": "gold", "棕色": "brown"}
+CN_VEHICLES = {"轿车": "car", "小汽车": "car", "汽车": "car", "车": "car", "面包车": "van", "越野车": "SUV", "货车": "truck",
+               "卡车": "truck", "皮卡": "pickup", "摩托车": "motorcycle", "电动车": "scooter", "出租车": "taxi"}
+CN_WEAPONS = {"菜刀": "knife", "水果刀": "knife", "匕首": "knife", "刀": "knife", "手枪": "gun", "枪": "gun",
+              "棒球棒": "bat", "铁棍": "pipe", "撬棍": "crowbar", "锤子": "hammer", "酒瓶": "bottle", "砖头": "brick"}
+CN_PROPERTY = {"手机": "phone", "笔记本电脑": "laptop", "电脑": "laptop", "钱包": "wallet", "现金": "cash",
+               "首饰": "jewellery", "项链": "jewellery", "手表": "watch", "自行车": "bicycle", "护照": "passport",
+               "银行卡": "bank card", "背包": "backpack", "挎包": "purse", "包": "purse"}
 CN_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
                "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
