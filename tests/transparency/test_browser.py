@@ -81,6 +81,9 @@ def test_a_person_complains_the_dpo_upholds_it_and_the_person_reads_the_outcome(
     inside.get_by_role("navigation", name="Main").get_by_role("link", name="Complaints").click()
     inside.get_by_role("link", name="resolved").click()
     assert reference in inside.get_by_role("table").inner_text()
+    with inside.expect_download() as dl:
+        inside.get_by_role("button", name="Download the signed pack").click()
+    assert dl.value.suggested_filename.startswith("lawful-audit-pack-")
 
     page.goto(f"{base}/public/track?reference={reference}")
     page.get_by_label("Tracking code").fill(code)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lawful.errors import LawfulError
 from lawful.governance import service as gov
-from lawful.transparency import complaints
+from lawful.transparency import complaints, pack
 from lawful.web.console import PREFIX
 from lawful.web.console.auth import ConsoleCall
 from lawful.web.console.pages import CC, ConsoleRoute, Csrf, _view, page
@@ -26,9 +26,21 @@ DONE = {"assigned": "assigned", "linked": "linked", "noted": "note saved", "reso
 @router.get("/complaints")
 def queue(request: Request, status: Literal["open", "resolved", "all"] = Query("open"), c: ConsoleCall = CC):
     me, rows = _view(c, complaints.list_complaints, status=None if status == "all" else status)
+    from datetime import datetime, timezone
+
     return page(request, "complaints.html", {"me": me, "title": "Complaints and appeals", "active": "complaints",
-                                             "rows": rows, "status": status,
-                                             "overdue": sum(r["overdue"] for r in rows)})
+                                             "rows": rows, "status": status, "year": datetime.now(timezone.utc).year,
+                                             "overdue": sum(r["overdue"] for r in rows),
+                                             "may_pack": pack.ACTION in me["granted"]})
+
+
+@router.post("/audit-pack")
+def audit_pack(year: Annotated[int, Form(ge=2000, le=2100)], csrf: Csrf = "", c: ConsoleCall = CC):
+    """The signed annual audit pack, as POST /api/v1/audit-pack (DPO, auditor)."""
+    c.checked(csrf)
+    data = c.flow(pack.build_pack, year=year)
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="lawful-audit-pack-{year}.zip"'})
 
 
 def _complaint_page(request: Request, c: ConsoleCall, reference: str, *, notice: str | None = None,
