@@ -61,6 +61,13 @@ def test_a_person_complains_the_dpo_upholds_it_and_the_person_reads_the_outcome(
     assert page.locator("#status").inner_text() == "received, waiting to be assigned"
     shot(page, "34-public-complaint-status")
 
+    page.get_by_role("link", name="Ask for your data").click()
+    page.get_by_label("A copy of the records about me").check()
+    page.get_by_label("As written in the records").fill("Jane Roe")
+    page.get_by_role("button", name="Send").click()
+    request_ref = page.locator("#reference").inner_text()
+    assert request_ref.startswith("LR-") and "Identity check: pending" in page.locator("main").inner_text()
+
     console.enrol("dpo")
     inside = browser.new_page(viewport={"width": 1280, "height": 900})
     inside_errors = watch(inside)
@@ -80,7 +87,13 @@ def test_a_person_complains_the_dpo_upholds_it_and_the_person_reads_the_outcome(
     shot(inside, "36-console-complaint-resolved")
     inside.get_by_role("navigation", name="Main").get_by_role("link", name="Complaints").click()
     inside.get_by_role("link", name="resolved").click()
-    assert reference in inside.get_by_role("table").inner_text()
+    assert reference in inside.get_by_role("region", name="Queue").inner_text()
+    checks = inside.get_by_role("region", name="Subject requests from the public form")
+    checks.get_by_label("How").fill("passport seen at the front desk")
+    checks.get_by_role("button", name="Verified").click()
+    assert f"Identity check of {request_ref} recorded" in inside.get_by_role("status").inner_text()
+    assert "passport seen" in inside.get_by_role("region", name="Subject requests from the public form").inner_text()
+    shot(inside, "39-console-public-requests")
     with inside.expect_download() as dl:
         inside.get_by_role("button", name="Download the signed pack").click()
     assert dl.value.suggested_filename.startswith("lawful-audit-pack-")

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lawful.errors import LawfulError
 from lawful.governance import service as gov
-from lawful.transparency import complaints, pack
+from lawful.transparency import complaints, pack, subject
 from lawful.web.console import PREFIX
 from lawful.web.console.auth import ConsoleCall
 from lawful.web.console.pages import CC, ConsoleRoute, Csrf, _view, page
@@ -24,14 +24,26 @@ DONE = {"assigned": "assigned", "linked": "linked", "noted": "note saved", "reso
 
 
 @router.get("/complaints")
-def queue(request: Request, status: Literal["open", "resolved", "all"] = Query("open"), c: ConsoleCall = CC):
-    me, rows = _view(c, complaints.list_complaints, status=None if status == "all" else status)
+def queue(request: Request, status: Literal["open", "resolved", "all"] = Query("open"),
+          checked: Annotated[str | None, Query(max_length=30, pattern=r"^[A-Za-z0-9-]+$")] = None,
+          c: ConsoleCall = CC):
+    notice = f"Identity check of {checked} recorded. The step is on the trail." if checked else None
+    def both(session, *, actor):
+        rows = complaints.list_complaints(session, actor=actor, status=None if status == "all" else status)
+        from lawful.access.decide import Resource, decide, load_policy
+
+        may = decide(actor, "privacy.requests", Resource("incidents", "subject", "public"), "data protection",
+                     load_policy()).allowed
+        return rows, (subject.list_public(session, actor=actor) if may else None)
+
+    me, (rows, public_requests) = _view(c, both)
     from datetime import datetime, timezone
 
     return page(request, "complaints.html", {"me": me, "title": "Complaints and appeals", "active": "complaints",
                                              "rows": rows, "status": status, "year": datetime.now(timezone.utc).year,
                                              "overdue": sum(r["overdue"] for r in rows),
-                                             "may_pack": pack.ACTION in me["granted"]})
+                                             "may_pack": pack.ACTION in me["granted"],
+                                             "public_requests": public_requests, "notice": notice})
 
 
 @router.post("/audit-pack")
@@ -102,3 +114,13 @@ def outcome(request: Request, reference: RefPath, outcome: Annotated[Literal[com
             csrf: Csrf = "", c: ConsoleCall = CC):
     return _step(request, c, reference, csrf, "resolved", complaints.resolve, outcome=outcome, reasons=reasons,
                  suspend=suspend, correct=correct, notify=notify)
+
+
+@router.post("/public-requests/{reference}/identity")
+def identity(request: Request, reference: RefPath, state: Annotated[Literal["verified", "refused"], Form()],
+             note: Annotated[str, Form(min_length=1, max_length=1000)], csrf: Csrf = "", c: ConsoleCall = CC):
+    """Record the agency's identity check of a subject request opened on the public form (as POST
+    /api/v1/public-requests/REF/identity); then answer it on the Data protection page."""
+    c.checked(csrf)
+    view = c.run(subject.record_identity, reference=reference, state=state, note=note)
+    return RedirectResponse(f"{PREFIX}/complaints?checked={view['reference']}", status_code=303)
