@@ -60,3 +60,11 @@ def test_cli_baseline_runs_the_baseline_and_prints_the_difference(loaded, analys
 def test_cli_unknown_baseline_is_refused_with_the_choices(loaded, analyst, capsys):  # noqa: F811
     code, out, err = run_cli([*BACKTEST, "--models", "kde", "--baseline", "oracle"], capsys)
     assert code == 2 and "unknown model 'oracle'" in err
+
+
+def test_report_md_has_the_paired_columns(loaded, analyst, capsys, tmp_path):  # noqa: F811
+    out_dir = tmp_path / "bt"
+    code, out, err = run_cli([*BACKTEST, "--models", "kde", "--baseline", "naive-all", "--out", str(out_dir)], capsys)
+    assert code == 0, err
+    md = (out_dir / "report.md").read_text()
+    assert "| PAI - naive-all | diff 95% |" in md and "an interval wholly above 0" in md

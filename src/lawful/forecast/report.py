@@ -35,6 +35,8 @@ def write_summary_csv(path: Path, summaries) -> None:
 def markdown(report) -> str:
     """The summary as a Markdown report: what was run and the table a reviewer reads first."""
     d = report.days
+    base = getattr(report, "baseline", None)
+    paired_head = f" PAI - {base} | diff 95% |" if base else ""
     lines = [
         f"# Backtest: {report.category}",
         "",
@@ -47,12 +49,18 @@ def markdown(report) -> str:
         "Hit rate is pooled (all hits / all incidents); PAI is the mean over days with its 95% interval;",
         "ties at the coverage threshold share the remaining cells (expected hits).",
         "",
-        "| model | coverage | hit rate | PAI | PAI 95% | PEI | fit s/day | predict s/day |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | coverage | hit rate | PAI | PAI 95% | PEI | fit s/day | predict s/day |" + paired_head,
+        "|---|---|---|---|---|---|---|---|" + ("---|---|" if base else ""),
     ]
     for s in report.summaries:
+        paired = "" if not base else (" | |" if s.model == base else
+                                      f" {s.pai_diff:+.2f} | {s.pai_diff_low:+.2f} to {s.pai_diff_high:+.2f} |")
         lines.append(f"| {s.model} | {s.coverage:.0%} | {s.hit_rate_pooled:.3f} | {s.pai:.2f} | "
-                     f"{s.pai_low:.2f}-{s.pai_high:.2f} | {s.pei:.3f} | {s.fit_seconds:.2f} | {s.predict_seconds:.3f} |")
+                     f"{s.pai_low:.2f}-{s.pai_high:.2f} | {s.pei:.3f} | {s.fit_seconds:.2f} | {s.predict_seconds:.3f} |"
+                     + paired)
+    if base:
+        lines += ["", f"PAI - {base}: the mean over days of each day's PAI minus {base}'s on the same day, with a 95% "
+                  "t-interval over the per-day differences; an interval wholly above 0 means better on these days."]
     return "\n".join(lines) + "\n"
 
 
