@@ -149,6 +149,9 @@ class TableReader:
                 first, m_enc = text.encode("utf-8"), "utf-8"
             else:
                 m_enc = m.encoding
+            if not whole:  # a bad byte in the first block is named before anything else (as for a whole file)
+                end = first.rfind(b"\n") + 1
+                _decode_block(first[:end] if end and len(first) >= self.block else first, m_enc, self.label, 0)
             header_end = first.find(b"\n")
             header_bytes = first if header_end < 0 else first[:header_end]
             header = _decode_block(header_bytes, m_enc, self.label, 0).removeprefix("\ufeff").rstrip("\r")
