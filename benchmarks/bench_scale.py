@@ -273,7 +273,7 @@ def main_scales(scales: list[int], pg: str | None) -> None:
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 
-def main_cluster(workers: list[int], models: str) -> None:
+def main_cluster(workers: list[int], models: str, every: int) -> None:
     """The public protocol's backtest (Break and Enter, every 7th day of 2019) in-process and on 1 and 2 local
     Dask workers (processes, one thread each): wall time, per-job times, and the serial part."""
     from datetime import date
@@ -298,7 +298,7 @@ def main_cluster(workers: list[int], models: str) -> None:
     with db.transaction(engine, settings=settings) as s:
         load_toronto(s, settings=settings)
     names = parse_models(models)
-    kw = dict(category="Break and Enter", start=date(2019, 1, 1), end=date(2019, 12, 31), every_days=7,
+    kw = dict(category="Break and Enter", start=date(2019, 1, 1), end=date(2019, 12, 31), every_days=every,
               window_days=365, cell=200, models=names, since=date(2014, 1, 1), tz=ZoneInfo("America/Toronto"))
     walls = {}
 
@@ -347,6 +347,7 @@ def main() -> None:
     ap.add_argument("--postgres", help="also load into this PostgreSQL URL (schema lawful_scale is recreated)")
     ap.add_argument("--cluster", action="store_true", help="measure the backtest on 1 and 2 local Dask workers")
     ap.add_argument("--models", default="all", help="models for --cluster (default: all, the public protocol)")
+    ap.add_argument("--every", type=int, default=7, help="days between forecast days for --cluster (protocol: 7)")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -357,7 +358,7 @@ def main() -> None:
         out["peak_mb"] = peak_mb()
         print(json.dumps(out))
     elif args.cluster:
-        main_cluster([1, 2], args.models)
+        main_cluster([1, 2], args.models, args.every)
     else:
         main_scales(args.scale, args.postgres)
 
