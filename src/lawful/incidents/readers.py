@@ -58,7 +58,7 @@ def file_format(path: Path, mapping: Mapping) -> str:
 
 
 CHUNK_ROWS = 100_000  # rows per chunk of a streamed read: ~ tens of MB of text columns, whatever the file's size
-_BLOCK = 8 << 20  # bytes read from a CSV file at a time
+_BLOCK = 4 << 20  # bytes read from a CSV file at a time
 
 
 def read_table(path: Path, mapping: Mapping, label: str | None = None) -> RawTable:

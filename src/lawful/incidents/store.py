@@ -121,7 +121,8 @@ def _insert_postgres(conn, names: list[str], rows: list[tuple], constants: dict,
 
 
 # ---- a streamed load: records staged a chunk at a time, copied into incidents once ---------------------------------
-STAGED = tuple(c for c in RECORD_COLUMNS if c not in PER_LOAD)  # every per-row column, all-null ones included
+STAGED = tuple(c for c in RECORD_COLUMNS if c not in PER_LOAD)
+LOAD_CACHE_KIB = 65_536  # SQLite: page cache (and sorter) for a streamed load's final copy  # every per-row column, all-null ones included
 
 
 class Stage:
@@ -209,12 +210,17 @@ class Stage:
                 cur.execute("DROP TABLE incidents_stream")
             return inserted
         cur = self.conn.cursor()
+        (cache,) = cur.execute("PRAGMA cache_size").fetchone()
         try:
+            # The sort into time order may use as much memory as the page cache is allowed (256 MiB, db.py), on
+            # top of the cache itself: both are held to LOAD_CACHE_KIB for this one statement.
+            cur.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
             cur.execute(f"INSERT INTO incidents ({', '.join(values)}, {cols}) SELECT {', '.join('?' * len(values))}, "
                         f"{cols} FROM incidents_stream WHERE true ORDER BY occurred_at "
                         "ON CONFLICT (source, source_key) DO NOTHING", list(values.values()))
             return cur.rowcount
         finally:
+            cur.execute(f"PRAGMA cache_size={int(cache)}")
             self.close()
             cur.close()
 
