@@ -1,4 +1,5 @@
-"""Reading a window as columns (store.fetch_window) gives exactly what fetch_events gives, on both stores."""
+"""Reading a window as columns (store.fetch_window, what fetch_events uses) gives exactly what reading it as rows
+gives, on both stores."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from lawful import db
 from lawful.incidents.mapping import load_mapping
-from lawful.incidents.service import _bind_time, fetch_events
+from lawful.incidents.service import _bind_time, fetch_events, fetch_events_rows
 from lawful.incidents.store import fetch_window
 from lawful.incidents.stream import ingest_path
 from tests.conftest import HEADER, write_csv
@@ -31,7 +32,10 @@ def test_fetch_window_matches_fetch_events(store, tmp_path, mapping_file):
             for category, start, end in (("Robbery", datetime(2019, 1, 1, tzinfo=tz), datetime(2020, 1, 1, tzinfo=tz)),
                                          (None, datetime(2019, 3, 1, tzinfo=tz), datetime(2019, 5, 1, tzinfo=tz)),
                                          ("Robbery", datetime(2021, 1, 1, tzinfo=tz), datetime(2022, 1, 1, tzinfo=tz))):
-                want = fetch_events(s, category=category, start=start, end=end)
+                want = fetch_events_rows(s, category=category, start=start, end=end)
+                got = fetch_events(s, category=category, start=start, end=end)  # the columns, as forecasts read
+                assert np.array_equal(got.ids, want.ids) and np.array_equal(got.t, want.t)
+                assert np.array_equal(got.x, want.x) and list(got.area) == list(want.area)
                 ids, t, x, y, area = fetch_window(s, category=category, lo=_bind_time(start, dialect),
                                                   hi=_bind_time(end, dialect))
                 assert len(ids) == len(want)

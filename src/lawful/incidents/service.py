@@ -237,9 +237,35 @@ class EventArrays:
 
 
 def fetch_events(session: Session, *, category: str | None, start: datetime, end: datetime) -> EventArrays:
-    """Incidents with start <= occurred_at < end (and of one category, if given), ordered by time."""
+    """Incidents with start <= occurred_at < end (and of one category, if given), ordered by time: read as columns
+    (`store.fetch_window`, no Python object per row, so the time grows linearly with the rows); a window too large
+    for SQLite's one-string read falls back to rows."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be tz-aware")
+    from sqlalchemy.exc import DBAPIError
+
+    from lawful.incidents.store import fetch_window
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        import sqlite3
+
+        too_big = (sqlite3.DataError, sqlite3.OperationalError, DBAPIError)
+    else:
+        too_big = ()
+    try:
+        ids, t, x, y, area = fetch_window(session, category=category, lo=_bind_time(start, dialect),
+                                          hi=_bind_time(end, dialect))
+    except too_big as exc:
+        if "too big" not in str(exc):
+            raise
+        return fetch_events_rows(session, category=category, start=start, end=end)
+    return EventArrays(ids=ids, t=t, x=x, y=y, area=area)
+
+
+def fetch_events_rows(session: Session, *, category: str | None, start: datetime, end: datetime) -> EventArrays:
+    """fetch_events through the driver's rows (a tuple per incident): the fallback, and the reference the columnar
+    read is tested against."""
     dialect = session.get_bind().dialect.name
     p = _placeholder(dialect)
     where = f"occurred_at >= {p('lo')} AND occurred_at < {p('hi')}"
