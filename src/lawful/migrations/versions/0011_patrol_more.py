@@ -1,4 +1,4 @@
-"""patrol_more (reserved; empty until its issue's tables land)
+"""patrol_more: no schema change (patrol needed no new table this wave); kept because stores are stamped with it
 
 Revision ID: 0011
 Revises: 0010

@@ -1,4 +1,4 @@
-"""scale (reserved; empty until its issue's tables land)
+"""scale: no schema change (month partitioning was measured and not adopted, see docs/design-notes.md); kept because stores are stamped with it
 
 Revision ID: 0012
 Revises: 0011
