@@ -33,6 +33,9 @@ def test_a_public_subject_request_is_an_ordinary_request_tracked_with_a_referenc
     dpo = people("dora", "dpo")
     [listed] = public.get(f"{API}/public-requests", headers=dpo).json()
     assert listed["reference"] == ref and listed["identity"] == "pending"
+    # not answered while nobody has checked who asked: whoever typed a name must not receive that person's records
+    early = public.post(f"{API}/privacy/requests/{req.id}/export", headers=dpo)
+    assert early.status_code == 409 and "not verified" in early.json()["detail"] and ref in early.json()["detail"]
     r = public.post(f"{API}/public-requests/{ref}/identity", headers=dpo,
                     json={"state": "verified", "note": "passport seen at the front desk on 1 December"})
     assert r.status_code == 200 and r.json()["identity"] == "verified"

@@ -111,6 +111,16 @@ def _get_open(session: Session, request_id: int, kind: str) -> SubjectRequest:
         raise LawfulError(f"request {request_id} is a {req.kind} request, not {kind}", f"use the {req.kind} command")
     if req.status != "open":
         raise Conflict(f"request {request_id} is already {req.status}", "open a new request")
+    # A request filed on the public form names an identity nobody has checked yet: answering it before the agency
+    # has verified who asked would disclose (or delete) another person's records to whoever typed their name.
+    from lawful.transparency.models import PublicRequest  # here: transparency builds on privacy, not the reverse
+
+    public = session.scalar(select(PublicRequest).where(PublicRequest.request_id == req.id))
+    if public is not None and public.identity != "verified":
+        raise Conflict(f"request {request_id} came from the public form ({public.reference}) and the requester's "
+                       f"identity is {public.identity}, not verified",
+                       f"check who asked, then record it: `lawful register identity {public.reference} --verified "
+                       "--note ...` (or on the console's Complaints page); then answer the request")
     return req
 
 
