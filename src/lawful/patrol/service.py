@@ -467,17 +467,7 @@ def parse_visits(text: str, *, source: str, plan: dict, tz: ZoneInfo) -> list[di
     origin = _origin(plan)
     to_xy = _transformer("EPSG:4326", plan["crs"]) if "lon" in cols else None
     out = []
-    for n, row in enumerate(reader, start=2):
-        if n - 1 > MAX_VISIT_ROWS:
-            raise InputError(f"{source}: more than {MAX_VISIT_ROWS:,} visits", "split the log by shift")
-
-        def bad(field, value, why):
-            raise InputError(f"{source} row {n}, field {field} ({str(value)[:80]!r}): {why}. Nothing was written.",
-                             "correct that row and import the log again")
-
-        unit = (row.get("unit") or "").strip()
-        if not unit or len(unit) > 100:
-            bad("unit", unit, "give the unit's name (at most 100 characters)")
+    for row, bad, unit in _unit_rows(reader, source=source, limit=MAX_VISIT_ROWS, rows="visits", file="log"):
         cell = _row_cell(row, bad, plan, origin, to_xy)
         try:
             arrive, depart = _instant(row.get("arrive") or "", tz), _instant(row.get("depart") or "", tz)
@@ -492,6 +482,23 @@ def parse_visits(text: str, *, source: str, plan: dict, tz: ZoneInfo) -> list[di
     return out
 
 
+def _unit_rows(reader: csv.DictReader, *, source: str, limit: int, rows: str, file: str):
+    """Each row of a visit log or a pings file with `bad(field, value, why)`, which refuses the whole file naming
+    that row, and the row's checked unit; more than `limit` rows is refused."""
+    for n, row in enumerate(reader, start=2):
+        if n - 1 > limit:
+            raise InputError(f"{source}: more than {limit:,} {rows}", f"split the {file} by shift")
+
+        def bad(field, value, why, n=n):
+            raise InputError(f"{source} row {n}, field {field} ({str(value)[:80]!r}): {why}. Nothing was written.",
+                             f"correct that row and import the {file} again")
+
+        unit = (row.get("unit") or "").strip()
+        if not unit or len(unit) > 100:
+            bad("unit", unit, "give the unit's name (at most 100 characters)")
+        yield row, bad, unit
+
+
 def from_pings(reader: csv.DictReader, *, source: str, plan: dict, tz: ZoneInfo) -> list[dict]:
     """GPS pings to visits by dwell time: each unit's pings in time order; a run of consecutive pings in one cell,
     none more than PING_GAP_MIN minutes after the one before, is a stay from its first ping to its last; a stay of
@@ -502,17 +509,7 @@ def from_pings(reader: csv.DictReader, *, source: str, plan: dict, tz: ZoneInfo)
     origin = _origin(plan)
     to_xy = _transformer("EPSG:4326", plan["crs"]) if "lon" in cols else None
     pings: list[tuple[str, datetime, str]] = []
-    for n, row in enumerate(reader, start=2):
-        if n - 1 > MAX_PING_ROWS:
-            raise InputError(f"{source}: more than {MAX_PING_ROWS:,} pings", "split the pings by shift")
-
-        def bad(field, value, why):
-            raise InputError(f"{source} row {n}, field {field} ({str(value)[:80]!r}): {why}. Nothing was written.",
-                             "correct that row and import the pings again")
-
-        unit = (row.get("unit") or "").strip()
-        if not unit or len(unit) > 100:
-            bad("unit", unit, "give the unit's name (at most 100 characters)")
+    for row, bad, unit in _unit_rows(reader, source=source, limit=MAX_PING_ROWS, rows="pings", file="pings"):
         cell = _row_cell(row, bad, plan, origin, to_xy)
         try:
             t = _instant(row.get("time") or "", tz)
