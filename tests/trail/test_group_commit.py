@@ -92,3 +92,39 @@ def test_a_bad_entry_fails_only_its_caller(store):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_entries")).scalar_one() == 1
     engine.dispose()
+
+
+def test_refused_requests_share_transactions_and_each_is_on_the_trail(store):
+    """The server's refusal path (access.door.record_refusal) goes through one group committer per store: a flood
+    of refused requests from many threads is written in fewer transactions than entries, every refusal is there
+    with its own path, and the chain verifies."""
+    from lawful.access import door
+    from lawful.errors import Unauthenticated
+
+    threads, each = 16, 10
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    with db.Store(store) as s:
+        def refused(w: int) -> None:
+            start.wait()
+            for i in range(each):
+                try:
+                    door.record_refusal(s, exc=Unauthenticated("no token"), actor="anonymous", method="GET",
+                                        path=f"/api/v1/outputs/{w}-{i}")
+                except BaseException as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+        ts = [threading.Thread(target=refused, args=(w,)) for w in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert errors == []
+        committer = door._committer(s)
+        assert committer is door._committer(s)  # one per store: every writer queues in the same place
+        assert 1 <= committer.batches < threads * each
+        with s.transaction(readonly=True) as session:
+            assert audit.verify(session, settings=store).ok
+    paths = sorted(r[4] for r in rows(store) if r[3] == "access.deny")
+    assert paths == sorted(f"api:/api/v1/outputs/{w}-{i}" for w in range(threads) for i in range(each))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import threading
 import unicodedata
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +18,7 @@ from lawful.db import Store
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 from lawful.trail import audit
+from lawful.trail.group import GroupCommitter
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -47,10 +49,25 @@ def record_refusal(store: Store, *, exc: LawfulError, actor: str, method: str, p
     else:
         obj, purpose = f"api:{_clean(path, 250)}", "api request"
         details = {"action": f"{method} {_clean(path, 200)}", "reason": exc.message[:300]}
-    with store.transaction() as session:
-        audit.append(session, actor=_clean(actor, 100) or "anonymous", action="access.deny", obj=obj,
-                     purpose=_clean(purpose, 300),
-                     details=details)
+    # a refusal's entry is a transaction of its own, so a flood of refused requests shares transactions (group
+    # commit): each caller returns only once its entry is chained, signed and committed, or raises
+    _committer(store).append(actor=_clean(actor, 100) or "anonymous", action="access.deny", obj=obj,
+                             purpose=_clean(purpose, 300), details=details)
+
+
+_COMMITTER_LOCK = threading.Lock()
+
+
+def _committer(store: Store) -> GroupCommitter:
+    """The store's one group committer for stand-alone entries (made on first use; one per store, since batching
+    works only if every writer of that store queues in the same place)."""
+    committer = store.__dict__.get("_refusal_committer")
+    if committer is None:
+        with _COMMITTER_LOCK:
+            committer = store.__dict__.get("_refusal_committer")
+            if committer is None:
+                committer = store.__dict__["_refusal_committer"] = GroupCommitter(store)
+    return committer
 
 
 def policy_fingerprint(path: Path) -> str:
