@@ -123,12 +123,39 @@ def test_sepp_recovers_the_trigger_of_a_simulated_process():
     assert "triggers on average" in est.describe()
 
 
-def test_feature_contributions_reproduce_the_boosted_trees_predictions(data):
+@pytest.mark.parametrize("negatives", [1.0, 0.1])
+def test_feature_contributions_reproduce_the_boosted_trees_predictions(data, negatives):
     events, grid, _, at = data
-    est = FeatureModel(origins=8).fit(events, grid=grid, at=at)
-    X = est.features(grid, at, events.before(at))
+    est = FeatureModel(origins=8, negatives=negatives).fit(events, grid=grid, at=at)
+    X = est.model_input(est.features(grid, at, events.before(at)))
     base, contrib = tree_contributions(est.model_, X)
     assert np.allclose(base + contrib.sum(axis=1), est.model_.predict(X))
+    assert np.allclose(est.predict(grid, at).values, est.model_.predict(X))
+
+
+def test_feature_model_computes_all_origins_at_once_as_one_at_a_time(data):
+    events, grid, _, at = data
+    est = FeatureModel()
+    # instants on an event (ages of exactly 7, 30, 90, 365 days fall on the limits), between events, very early
+    on_event = events.t[len(events) // 2]
+    instants = [at, at - 28 * DAY, on_event, on_event + 7 * DAY, on_event + 30 * DAY, on_event + 365 * DAY,
+                events.t[0], events.t[0] + np.timedelta64(1, "us"), T0 + 400 * DAY]
+    horizon = 28 * DAY
+    X, y = est.features_at(grid, instants, events.before(at + 400 * DAY), horizon)
+    for i, when in enumerate(instants):
+        past = events.before(at + 400 * DAY)
+        assert np.allclose(X[i], est.features_one(grid, when, past), rtol=1e-12, atol=1e-9)
+        window = past.between(when, when + horizon)
+        assert np.array_equal(y[i], grid.counts(window.x, window.y))
+
+
+def test_feature_model_keeps_the_rows_with_incidents_and_a_weighted_sample_of_the_rest(data):
+    events, grid, _, at = data
+    full = FeatureModel(origins=8, negatives=1.0).fit(events, grid=grid, at=at)
+    thin = FeatureModel(origins=8).fit(events, grid=grid, at=at)
+    assert full.training_rows_ == 8 * grid.n_valid and thin.training_rows_ < full.training_rows_
+    a, b = full.predict(grid, at).values, thin.predict(grid, at).values
+    assert np.corrcoef(a, b)[0, 1] > 0.95
 
 
 def test_predict_before_fit_says_what_to_do():

@@ -33,8 +33,8 @@ class Job:
         return JOB_COST.get(self.model, 1.0)
 
 
-# s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~2.3 s, sepp ~0.16 s
-JOB_COST = {"features": 200.0, "sepp": 15.0, "ensemble": 30.0}
+# s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~0.8 s, sepp ~0.16 s
+JOB_COST = {"features": 80.0, "sepp": 15.0, "ensemble": 30.0}
 
 
 @dataclass(frozen=True)
