@@ -5,6 +5,13 @@ Lawful: `load_toronto` into a fresh, migrated store (parse, validate, project, k
 then the same again (idempotent re-load: adds 0). Optionally the same on PostgreSQL with --postgres URL.
 
     .venv/bin/python benchmarks/bench_ingest.py [--repeat 3] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
+
+--stream N [N ...]: the streamed load (`incidents.stream.ingest_path`, what `lawful ingest FILE` runs) of N jittered
+copies of the Toronto data (bench_scale.build), each load in a fresh process (wall time, peak RSS), against the bulk
+floor of the same file measured in the same run: `sqlite3 .import` into an unindexed table, and `psql \\copy` with
+--postgres. --profile DIR writes each load's cProfile stats there (load-sqlite-xN.prof, load-pg-xN.prof).
+
+    TMPDIR=/work/bench-tmp .venv/bin/python benchmarks/bench_ingest.py --stream 1 3 [--postgres URL] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -55,11 +62,131 @@ def lawful_once(url: str | None) -> tuple[float, float, int]:
     return seconds[0], seconds[1], added[0]
 
 
+def stream_load(file: Path, data_dir: Path, pg: str | None, profile: str | None) -> dict:
+    """One streamed load into a fresh store, in this process (run by --stream in a child process)."""
+    import bench_scale
+
+    bench_scale._env(data_dir, pg)
+    from lawful.incidents.datasets import toronto_mapping
+    from lawful.incidents.stream import ingest_path
+
+    settings = Settings.from_env()
+    db.upgrade(settings)
+    engine = db.open_store(settings)
+    prof = None
+    if profile:
+        import cProfile
+        import logging
+
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="    %(message)s")
+        logging.getLogger("lawful.incidents").setLevel(logging.DEBUG)
+
+        prof = cProfile.Profile()
+        prof.enable()
+    import resource
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    def backend_cpu(s) -> float:  # the PostgreSQL server process of this session (same machine), in seconds
+        if not pg:
+            return 0.0
+        pid = s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / __import__("os").sysconf("SC_CLK_TCK")
+        except OSError:
+            return float("nan")
+
+    t0, c0 = time.perf_counter(), cpu()
+    with db.transaction(engine, settings=settings) as s:
+        b0 = backend_cpu(s)
+        summary = ingest_path(s, path=file, mapping=toronto_mapping(), settings=settings, actor="bench")
+        b1 = backend_cpu(s)
+    seconds = time.perf_counter() - t0
+    cpu_s = cpu() - c0
+    if prof:
+        prof.disable()
+        prof.dump_stats(profile)
+    engine.dispose()
+    return {"seconds": seconds, "rows": summary.inserted, "quarantined": summary.quarantined_rows,
+            "peak_mb": bench_scale.peak_mb(), "cpu_s": cpu_s, "server_cpu_s": b1 - b0}
+
+
+def main_stream(scales: list[int], pg: str | None, profile: str | None) -> None:
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    import bench_scale
+
+    print(f"machine: {machine()}; load average {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())}")
+    tmp = Path(tempfile.mkdtemp(prefix="lawful-stream-"))
+    try:
+        for n in scales:
+            file = tmp / f"toronto-x{n}.csv"
+            rows = bench_scale.build(n, file)
+            print(f"scale {n}: {rows:,} rows, {file.stat().st_size / 2**20:,.0f} MB CSV", flush=True)
+            targets = [("sqlite", None)] + ([("pg", pg)] if pg else [])
+            for name, url in targets:
+                import resource
+
+                c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if url:
+                    floor = bench_scale.floor_pg(file, url)["seconds"]
+                    bench_scale.fresh_pg_schema(url)
+                else:
+                    floor = bench_scale.floor_sqlite(file, tmp)["seconds"]
+                c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                floor_cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
+                data_dir = tmp / f"data-{name}-x{n}"
+                data_dir.mkdir()
+                args = [sys.executable, __file__, "--stream-step", str(file), "--data-dir", str(data_dir)]
+                args += (["--postgres", url] if url else [])
+                args += (["--profile", str(Path(profile) / f"load-{name}-x{n}.prof")] if profile else [])
+                out = subprocess.run(args, capture_output=True, text=True)
+                if out.returncode:
+                    raise SystemExit(out.stderr[-3000:])
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                if profile and out.stderr.strip():
+                    print(out.stderr.rstrip())
+                shutil.rmtree(data_dir, ignore_errors=True)
+                print(f"  {name:6s} floor {floor:6.2f} s | streamed load {r['seconds']:7.2f} s, "
+                      f"{rows / r['seconds']:9,.0f} rows/s, peak {r['peak_mb']:5.0f} MB, "
+                      f"{r['seconds'] / floor:4.1f}x the floor | inserted {r['rows']:,}", flush=True)
+                if url:
+                    print(f"         cpu: load process {r['cpu_s']:.2f} s + its server process {r['server_cpu_s']:.2f} s "
+                          "(the floor's is on the server, not measured)", flush=True)
+                else:
+                    print(f"         cpu: floor {floor_cpu:.2f} s, load {r['cpu_s']:.2f} s (all threads) = "
+                          f"{r['cpu_s'] / floor_cpu:.1f}x the floor's", flush=True)
+            file.unlink()
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in __import__('os').getloadavg())}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", help="also measure on this PostgreSQL URL (its tables are dropped!)")
+    parser.add_argument("--stream", type=int, nargs="+", help="streamed loads of N x Toronto against the bulk floor")
+    parser.add_argument("--profile", help="with --stream: a folder for each load's cProfile stats")
+    parser.add_argument("--stream-step", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stream_step:
+        import json
+
+        print(json.dumps(stream_load(Path(args.stream_step), Path(args.data_dir), args.postgres, args.profile)))
+        return
+    if args.stream:
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+        main_stream(args.stream, args.postgres, args.profile)
+        return
     with ExitStack() as stack:
         paths = toronto_paths(stack)
         rows = sum(1 for p in paths for _ in p.open()) - len(paths)

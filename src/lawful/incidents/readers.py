@@ -86,6 +86,7 @@ class TableReader:
         self.chunk_rows, self.block = chunk_rows, block_bytes
         self.columns: list[str] = []
         self.sha256 = ""
+        self.estimated_rows = 0  # rows the whole file holds, estimated once the first chunk is read
         self.size = _checked_size(self.path, self.label)
         if self.size < 65536:
             with open(self.path, "rb") as f:
@@ -164,6 +165,7 @@ class TableReader:
             self._set_columns(columns)
             buf = first[header_end + 1:] if header_end >= 0 else b""
             lines_before, records_before, eof = 1, 0, whole
+            parsed_bytes = header_end + 1
             quote = (m.quote or "").encode()
             while True:
                 if not eof and len(buf) < self.block:
@@ -187,6 +189,9 @@ class TableReader:
                         body = _decode_block(body, m_enc, self.label, lines_before).encode("utf-8")
                     else:
                         _decode_block(body, "utf-8", self.label, lines_before)  # located error for a bad byte
+                    parsed_bytes += len(body)
+                    if not self.estimated_rows:  # from the first block: the file's size over bytes per row
+                        self.estimated_rows = max(1, int(self.size * self._last_rows_of(body) / max(parsed_bytes, 1)))
                     yield from self._csv_body(body, lines_before, records_before, last=eof and not buf)
                     records_before += self._last_rows
                 lines_before += body.count(b"\n")
@@ -195,6 +200,10 @@ class TableReader:
         self.sha256 = hasher.hexdigest()
 
     _last_rows = 0
+
+    @staticmethod
+    def _last_rows_of(body: bytes) -> int:
+        return max(body.count(b"\n"), 1)
 
     def _csv_body(self, data: bytes, lines_before: int, records_before: int, last: bool):
         m, columns = self.mapping, self.columns
@@ -247,6 +256,7 @@ class TableReader:
                                  f"limit of {data_limit() / (1 << 20):,.0f} MB for an incident file.",
                                  "split the file, or raise LAWFUL_MAX_INPUT_MB if it is genuine.")
             self._set_columns(list(pf.schema_arrow.names))
+            self.estimated_rows = meta.num_rows
             done = 0
             for batch in pf.iter_batches(batch_size=self.chunk_rows, columns=self.mapping.required_columns()):
                 frame = batch.to_pandas()
@@ -283,6 +293,7 @@ class TableReader:
                 columns.update(dict.fromkeys(props))
         columns.update({GEOJSON_LON: None, GEOJSON_LAT: None})
         self._set_columns(list(columns))
+        self.estimated_rows = len(features)
         for start in range(0, len(features), self.chunk_rows):
             frame, numbers, problems = _geojson_rows(features[start:start + self.chunk_rows], start, self.columns)
             yield self._chunk(frame, numbers, problems)

@@ -13,6 +13,10 @@ seen, 32 bytes each), whatever the size of the file.
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +34,8 @@ from lawful.incidents.store import Progress, Stage, per_load_values
 from lawful.incidents.validate import FileState, prepare
 from lawful.limits import is_disk_full
 from lawful.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def ingest_path(session: Session, *, path: Path, mapping: Mapping, settings: Settings, strict: bool = False,
@@ -58,6 +64,57 @@ def ingest_path(session: Session, *, path: Path, mapping: Mapping, settings: Set
                          "free space on the store's disk (or give it more), then run the load again.") from None
 
 
+class _Failed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _ahead(reader: TableReader, prep, convert):
+    """(prepared chunk, converted records) in file order, read, checked and converted on a thread of their own one
+    chunk ahead of the caller, who writes them: the database's work on one chunk overlaps the reading and checking
+    of the next (SQLite and the driver let go of the GIL while they write). At most three chunks exist at once
+    (being made, waiting, being written). An error on the thread is raised here, in order; closing the generator
+    stops the thread."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            for chunk in reader:
+                if stop.is_set():
+                    return
+                prepared = prep(chunk)
+                ready.put((prepared, convert(prepared.records)))
+            ready.put(end)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            ready.put(_Failed(exc))
+
+    thread = threading.Thread(target=work, name="lawful-load-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is end:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a pending put until the thread has seen stop
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
+
+
+def _concurrent(mapping: Mapping) -> StoreError:
+    return StoreError(f"Another load of source {mapping.source!r} wrote the same records while this one ran; "
+                      "this load was rolled back.", "run it again: it will add only what is still missing.")
+
+
 def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: Settings, strict: bool, actor: str,
           progress: Progress | None, label: str, started: datetime, key: bytes | None):
     from lawful.incidents import service
@@ -72,14 +129,23 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
     counts: Counter = Counter()
     first: dict[tuple[str, str], int] = {}
     rows_read = bad_rows = good = 0
-    stage = Stage(session)
+    dialect = session.get_bind().dialect.name
+    stage = Stage(session, load.id, per_load_values(mapping.source, mapping.classification, started, dialect))
+    chunks = _ahead(reader, lambda chunk: prepare(chunk, mapping, settings, label, now=started, pseudonym_key=key,
+                                                  state=state), stage.convert)
+    waited = writing = 0.0
     try:
-        for chunk in reader:
-            prepared = prepare(chunk, mapping, settings, label, now=started, pseudonym_key=key, state=state)
+        clock = time.perf_counter()
+        for prepared, converted in chunks:
+            waited += time.perf_counter() - clock
             if strict and prepared.problems:  # chunks come in file order: this is the file's first problem
                 p = prepared.problems[0]
                 raise RowError(label, p.row, p.field, p.value, p.reason)
-            stage.add(prepared.records)
+            started_writing = time.perf_counter()
+            try:
+                stage.add(prepared.records, expected_rows=reader.estimated_rows, converted=converted)
+            except IntegrityError:
+                raise _concurrent(mapping) from None
             if prepared.problems:
                 session.execute(insert(QuarantinedRow), [
                     {"load_id": load.id, "file_name": label, "row_number": p.row, "field": p.field,
@@ -92,21 +158,25 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
             good += len(prepared.records)
             if progress:
                 progress("reading and checking", rows_read, 0)
+            clock = time.perf_counter()
+            writing += clock - started_writing
         notes = state.notes()
         if mapping.key_hash:
             service._refuse_renamed_copy(session, raw=SimpleNamespace(sha256=reader.sha256), mapping=mapping,
                                          file_label=label)
         if progress:
             progress("writing", 0, good)
-        dialect = session.get_bind().dialect.name
+        clock = time.perf_counter()
         try:
-            inserted = stage.finish(load.id, per_load_values(mapping.source, mapping.classification, started, dialect))
+            inserted = stage.finish()
         except IntegrityError:
-            raise StoreError(f"Another load of source {mapping.source!r} wrote the same records while this one ran; "
-                             "this load was rolled back.", "run it again: it will add only what is still missing.") from None
+            raise _concurrent(mapping) from None
+        log.debug("%s: waited %.2f s for checked chunks, %.2f s writing them, %.2f s finishing", label, waited, writing,
+                  time.perf_counter() - clock)
         if progress:
             progress("writing", good, good)
     finally:
+        chunks.close()
         try:
             stage.close()
         except Exception:  # noqa: BLE001 - the transaction is rolled back anyway; the first error is the one to see

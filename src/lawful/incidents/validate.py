@@ -43,6 +43,7 @@ def transformer(src: str, dst: str) -> Transformer:
     return _TRANSFORMERS[key]
 
 
+_HEX = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
 _HASH_KEYS = ("lawful-keys-hi-1", "lawful-keys-lo-2")  # pandas' hash_array takes a 16-byte key
 
 
@@ -62,15 +63,36 @@ class SeenKeys:
         """For each of these keys (the next rows of the file, in order): the row where the key first came, and how
         many times it came before. Then remembers them."""
         codes, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=False)
-        n_u = len(uniques)
+        uniq = np.asarray(uniques, dtype=object)
+        hi = pd.util.hash_array(uniq, hash_key=_HASH_KEYS[0], categorize=False)
+        lo = pd.util.hash_array(uniq, hash_key=_HASH_KEYS[1], categorize=False)
+        return self._observe(codes, hi, lo, rows)
+
+    def observe_digests(self, digests: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`observe` for keys that are already uniform hashes: an (n, 10) array of bytes (80-bit BLAKE2b digests),
+        whose first 8 bytes serve as the first hash and the last 2 as the second, so (hi, lo) is the digest itself
+        and nothing is hashed again. A file's chunks go all through `observe` or all through this."""
+        hi_all = np.ascontiguousarray(digests[:, :8]).view("<u8").ravel()
+        lo_all = np.ascontiguousarray(digests[:, 8:10]).view("<u2").ravel().astype(np.uint64)
+        codes, hi = pd.factorize(hi_all, use_na_sentinel=False)
+        n_u = len(hi)
+        first_idx = np.empty(n_u, dtype=np.int64)
+        first_idx[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        if (lo_all != lo_all[first_idx][codes]).any():  # two digests of this chunk share their first 8 bytes
+            pairs = pd.MultiIndex.from_arrays([hi_all, lo_all])
+            codes, _ = pd.factorize(pairs, use_na_sentinel=False)
+            first_idx = np.empty(codes.max() + 1, dtype=np.int64)
+            first_idx[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+            hi = hi_all[first_idx]
+        return self._observe(np.asarray(codes), np.asarray(hi, dtype=np.uint64), lo_all[first_idx], rows)
+
+    def _observe(self, codes: np.ndarray, hi: np.ndarray, lo: np.ndarray, rows: np.ndarray):
+        n_u = len(hi)
         ordinal_local = pd.Series(codes).groupby(codes).cumcount().to_numpy()
         first_idx = np.empty(n_u, dtype=np.int64)
         first_idx[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write wins: each code's first row
         first_local = rows[first_idx].astype(np.int64)
         counts = np.bincount(codes, minlength=n_u).astype(np.int64)
-        uniq = np.asarray(uniques, dtype=object)
-        hi = pd.util.hash_array(uniq, hash_key=_HASH_KEYS[0], categorize=False)
-        lo = pd.util.hash_array(uniq, hash_key=_HASH_KEYS[1], categorize=False)
         pos = np.searchsorted(self.hi, hi)
         at = np.minimum(pos, max(len(self.hi) - 1, 0))
         hi_match = (pos < len(self.hi)) & (self.hi[at] == hi) if len(self.hi) else np.zeros(n_u, dtype=bool)
@@ -196,7 +218,8 @@ def prepare(raw: RawTable, mapping: Mapping, settings: Settings, file_label: str
     records.insert(0, "source", mapping.source)
     records["classification"] = mapping.classification
     records["ingested_at"] = ingested
-    days = records["category"].map(lambda c: mapping.retention_by_category.get(c, mapping.retention_days))
+    days = records["category"].map({c: mapping.retention_by_category.get(c, mapping.retention_days)
+                                    for c in pd.unique(records["category"])})
     records["retention_until"] = records["occurred_at"] + pd.to_timedelta(days.astype("float64"), unit="D")
     good = ~checks.bad
     problems = checks.problems(raw.problems)
@@ -223,10 +246,15 @@ def _source_keys(frame: pd.DataFrame, m: Mapping, file_label: str, checks: _Chec
     # No id in the source: a row is known by its content. Identical rows are distinct records (e.g. several
     # offences of one event), told apart by their order among identical rows within this file.
     parts = [pa.array(frame[c], type=pa.large_string()) for c in m.key_hash]
-    joined = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string())).to_pylist()
-    digests = pd.Series([hashlib.blake2b(s.encode(), digest_size=10).hexdigest() for s in joined], index=frame.index)
-    _, ordinal = seen.observe(digests, checks.rows)
-    return file_label + ":" + digests + ":" + pd.Series(ordinal, index=frame.index).astype("str")
+    joined = pc.cast(pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string())), pa.large_binary())
+    blake2b = hashlib.blake2b  # one call per row is the only per-row Python left: the digest's bytes, hex by numpy
+    raw = np.frombuffer(b"".join([blake2b(v, digest_size=10).digest() for v in joined.to_pylist()]),
+                        dtype=np.uint8).reshape(-1, 10)
+    _, ordinal = seen.observe_digests(raw, checks.rows)
+    hexed = pc.cast(pa.array(_HEX[raw].reshape(len(raw), 20).view("S20").ravel(), type=pa.binary()), pa.string())
+    keys = pc.binary_join_element_wise(pa.scalar(file_label), hexed,
+                                       pc.cast(pa.array(ordinal, type=pa.int64()), pa.string()), ":")
+    return pd.Series(keys.to_pylist(), index=frame.index, dtype=object)
 
 
 def _categories(frame: pd.DataFrame, m: Mapping, checks: _Checks) -> pd.Series:
