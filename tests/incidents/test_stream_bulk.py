@@ -201,3 +201,34 @@ def test_an_error_on_the_reading_thread_is_raised_and_the_thread_ends(store, tmp
         _load(store, path, load_mapping(mapping_file), block_bytes=1024)
     assert store_fingerprint(store) == before
     assert threading.active_count() == threads
+
+
+def test_records_that_appear_under_the_load_roll_it_back_with_the_reason(store, tmp_path, monkeypatch):
+    """Another load of the source committed between this load's check and its writes (simulated: the check is
+    told the source is empty): the unique key stops it, the whole load is rolled back, and the message says why."""
+    from lawful.errors import StoreError
+
+    mapping = _mapping(tmp_path)
+    csv = write_csv(tmp_path / "export.csv", _rows(200))
+    _load(store, csv, mapping)
+    before = store_fingerprint(store)
+    real_pg, real_sqlite = Stage._start_postgres, Stage._start_sqlite
+
+    def blind_sqlite(self, expected_rows):
+        real_sqlite(self, expected_rows)
+        self.on_conflict = False
+
+    monkeypatch.setattr(Stage, "_start_sqlite", blind_sqlite)
+    monkeypatch.setattr(store_module, "_drop_for_load_postgres", lambda cur: [])
+    monkeypatch.setattr(store_module, "large_for_table", lambda rows, stored: True)
+
+    def blind_pg(self, expected_rows):  # as if the table had been empty: COPY straight into incidents
+        real_pg(self, max(expected_rows, store_module.REBUILD_MIN_ROWS))
+        self.direct = True
+
+    monkeypatch.setattr(Stage, "_start_postgres", blind_pg)
+    monkeypatch.setattr(store_module, "REBUILD_MIN_ROWS", 0)
+    with pytest.raises(StoreError, match="Another load of source") as info:
+        _load(store, csv, mapping)
+    assert "rolled back" in str(info.value)
+    assert store_fingerprint(store) == before

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lawful.errors import RowError, StoreError
@@ -56,12 +56,28 @@ def ingest_path(session: Session, *, path: Path, mapping: Mapping, settings: Set
     try:
         return _load(session, reader=reader, mapping=mapping, settings=settings, strict=strict,
                      actor=actor or service.current_actor(), progress=progress, label=label, started=started, key=key)
-    except (OSError, DBAPIError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the driver's own errors too (chunks are written on its raw connection)
+        if _sqlstate(exc) == "40P01":  # two large PostgreSQL loads each waited for the other's lock on incidents
+            raise StoreError(f"Another load took the incidents table while {label} was loading; this load was "
+                             "rolled back (nothing was committed).", "run it again.") from None
         if not is_disk_full(exc):
             raise
         raise StoreError(f"The disk holding the store filled up while loading {label}; nothing was committed "
                          "(a load is one transaction, rolled back as a whole).",
                          "free space on the store's disk (or give it more), then run the load again.") from None
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    """The unique key's error, from SQLAlchemy or from either driver (chunks are written on its raw connection)."""
+    import sqlite3
+
+    if isinstance(exc, IntegrityError) or _sqlstate(exc) == "23505":
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
 class _Failed:
@@ -72,19 +88,27 @@ class _Failed:
 def _ahead(reader: TableReader, prep, convert):
     """(prepared chunk, converted records) in file order, read, checked and converted on a thread of their own one
     chunk ahead of the caller, who writes them: the database's work on one chunk overlaps the reading and checking
-    of the next (SQLite and the driver let go of the GIL while they write). At most three chunks exist at once
-    (being made, waiting, being written). An error on the thread is raised here, in order; closing the generator
+    of the next (SQLite and the driver let go of the GIL while they write). At most two chunks exist at once (one
+    being written, the next being made or waiting): the thread starts a chunk only when the caller has written the
+    one before the last it handed over. An error on the thread is raised here, in order; closing the generator
     stops the thread."""
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    ready: queue.Queue = queue.Queue()
+    room = threading.Semaphore(2)
     stop = threading.Event()
     end = object()
 
     def work() -> None:
         try:
-            for chunk in reader:
+            chunks = iter(reader)
+            while True:
+                room.acquire()
                 if stop.is_set():
                     return
+                chunk = next(chunks, end)
+                if chunk is end:
+                    break
                 prepared = prep(chunk)
+                del chunk
                 ready.put((prepared, convert(prepared.records)))
             ready.put(end)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
@@ -100,13 +124,11 @@ def _ahead(reader: TableReader, prep, convert):
             if isinstance(item, _Failed):
                 raise item.exc
             yield item
+            del item
+            room.release()  # the caller has written this chunk: the thread may start another
     finally:
         stop.set()
-        while thread.is_alive():  # unblock a pending put until the thread has seen stop
-            try:
-                ready.get(timeout=0.05)
-            except queue.Empty:
-                pass
+        room.release()  # a thread waiting for room sees stop
         thread.join()
 
 
@@ -144,8 +166,10 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
             started_writing = time.perf_counter()
             try:
                 stage.add(prepared.records, expected_rows=reader.estimated_rows, converted=converted)
-            except IntegrityError:
-                raise _concurrent(mapping) from None
+            except Exception as exc:  # noqa: BLE001 - re-raised unless it is the unique key's
+                if _unique_violation(exc):
+                    raise _concurrent(mapping) from None
+                raise
             if prepared.problems:
                 session.execute(insert(QuarantinedRow), [
                     {"load_id": load.id, "file_name": label, "row_number": p.row, "field": p.field,
@@ -161,6 +185,7 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
             clock = time.perf_counter()
             writing += clock - started_writing
         notes = state.notes()
+        state.keys = None  # the keys seen (32 bytes each) are not needed to finish: their memory goes back now
         if mapping.key_hash:
             service._refuse_renamed_copy(session, raw=SimpleNamespace(sha256=reader.sha256), mapping=mapping,
                                          file_label=label)
@@ -169,8 +194,10 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
         clock = time.perf_counter()
         try:
             inserted = stage.finish()
-        except IntegrityError:
-            raise _concurrent(mapping) from None
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is the unique key's
+            if _unique_violation(exc):
+                raise _concurrent(mapping) from None
+            raise
         log.debug("%s: waited %.2f s for checked chunks, %.2f s writing them, %.2f s finishing", label, waited, writing,
                   time.perf_counter() - clock)
         if progress:
