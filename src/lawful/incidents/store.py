@@ -174,12 +174,13 @@ class Stage:
     indexes first and creates them again, from their own stored definitions, in `finish`. Readers see the last
     commit meanwhile (WAL), indexes and all.
 
-    PostgreSQL: chunks are COPied (CSV written by Arrow) into a temporary table; `finish` copies them into
-    `incidents` with one INSERT ... SELECT in time order, skipping keys already stored. When the load is large
-    for the table it first drops the indexes other than the unique key's, the primary key and the foreign key
-    (their definitions read from the catalog), and adds them back before returning: DDL is transactional, so a
-    failure, a rollback or kill -9 restores them. This takes an ACCESS EXCLUSIVE lock on incidents (and SHARE ROW
-    EXCLUSIVE on loads) from that moment to the commit: readers of incidents wait for the final copy."""
+    PostgreSQL: chunks are COPied (CSV written by Arrow, time-sorted) into a temporary table, and `finish` copies
+    them into `incidents` with one INSERT ... SELECT in time order, skipping keys already stored; if the load is
+    large for the table it first drops the indexes other than the unique key's, the primary key and the foreign
+    key (their definitions read from the catalog) and adds them back before returning. Into an empty table, a large
+    file's chunks are COPied straight into `incidents`, those indexes dropped at the first chunk. DDL is
+    transactional, so a failure, a rollback or kill -9 restores them. Dropping takes an ACCESS EXCLUSIVE lock on
+    incidents (and SHARE ROW EXCLUSIVE on loads) until the commit: readers of incidents wait for the load."""
 
     def __init__(self, session: Session, load_id: int, per_load: dict):
         self.session = session

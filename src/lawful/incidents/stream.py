@@ -1,14 +1,16 @@
-"""A load of one file in bounded memory: read, check and stage a chunk at a time, then one copy into incidents.
+"""A load of one file in bounded memory: read, check and write a chunk at a time, in one transaction.
 
     ingest_path(session, path=..., mapping=..., settings=...) -> LoadSummary   (same result as service.ingest_file)
 
 The file is read once (readers.TableReader: CSV blocks, Parquet record batches, GeoJSON features), each chunk is
 checked (validate.prepare with one FileState for the whole file, so a key repeated in a later chunk is still a
-duplicate, and rows are never read again to compute keys), its good records staged (store.Stage), its problems
-written to the quarantine. At the end the staged records go into `incidents` in one statement, in time order,
-the load's record is completed and its `collection` entry written: all in the caller's one transaction, so a
-failure, or kill -9 at any point, leaves the store as it was. Peak memory is one chunk's worth (plus the keys
-seen, 32 bytes each), whatever the size of the file.
+duplicate, and rows are never read again to compute keys) and converted to what the database takes, on a thread of
+its own one chunk ahead (`_ahead`); this thread writes its good records (store.Stage: on SQLite straight into
+`incidents`; on PostgreSQL COPied into a staging table, or straight into an empty `incidents`) and its problems
+to the quarantine. At the end the Stage completes the records (PostgreSQL: one INSERT ... SELECT in time order;
+a load large for the table rebuilds the indexes it dropped), the load's record is completed and its `collection`
+entry written: all in the caller's one transaction, so a failure, or kill -9 at any point, leaves the store as
+it was. Peak memory is two chunks' worth (plus the keys seen, 32 bytes each), whatever the size of the file.
 """
 
 from __future__ import annotations
