@@ -397,9 +397,9 @@ def test_the_policy_knows_the_roles_users_can_have():
 
 
 # ---- attachments: refused by the registry whatever the client ------------------------------------------------------
-GOOD_EVAL = {"source": "t", "records": [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0,
+GOOD_EVAL = {"source": "t", "records": [{"model": "ensemble", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0,
                                          "days": 52}]}
-GOOD_EXPOSURE = {"source": "t", "model": "features", "coverage": 0.05, "days": 52, "misplaced": 0.2}
+GOOD_EXPOSURE = {"source": "t", "model": "ensemble", "coverage": 0.05, "days": 52, "misplaced": 0.2}
 
 
 def _rec(**change):
@@ -415,7 +415,7 @@ ATTACHMENT_CASES = {
     "negative hit rate": ({"evaluation": _rec(hit_rate=-0.1)}, "hit_rate"),
     "coverage zero": ({"evaluation": _rec(coverage=0)}, "coverage"),
     "days a float": ({"evaluation": _rec(days=1.5)}, "days"),
-    "missing pai": ({"evaluation": {"source": "t", "records": [{"model": "features", "coverage": 0.05}]}}, "missing"),
+    "missing pai": ({"evaluation": {"source": "t", "records": [{"model": "ensemble", "coverage": 0.05}]}}, "missing"),
     "no records": ({"evaluation": {"source": "t", "records": []}}, "records"),
     "records not a list": ({"evaluation": {"source": "t", "records": "all good"}}, "records"),
     "evaluation a list": ({"evaluation": [1, 2]}, "expected an object"),

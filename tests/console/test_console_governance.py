@@ -278,7 +278,7 @@ def test_an_owner_attaches_the_evidence_from_the_browser_and_a_bad_file_changes_
         card.update(tier="high", owner="owner")
         draft = registry.register(s, actor=gov.actor(s, "owner"), card=card).ref
     bad = tmp_path / "evaluation.json"
-    bad.write_text('{"records": [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": NaN, "days": 52}]}')
+    bad.write_text('{"records": [{"model": "ensemble", "coverage": 0.05, "hit_rate": 0.3, "pai": NaN, "days": 52}]}')
     good = tmp_path / "backtest.json"
     good.write_text(_json.dumps({k: v for k, v in EVALUATION.items() if k != "source"}))
     exposure = tmp_path / "exposure.json"

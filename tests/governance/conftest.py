@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CARD = load_card(ROOT / "examples" / "governance" / "demo-forecaster.toml")
 FRIA = {k: f"{k} described" for k in ("process_and_frequency", "affected_groups", "risks", "oversight_measures",
                                        "materialisation_response", "complaints")}
-EVALUATION = {"source": "test", "records": [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0,
+EVALUATION = {"source": "test", "records": [{"model": "ensemble", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0,
                                              "days": 52}]}
-EXPOSURE = {"source": "test", "model": "features", "coverage": 0.05, "days": 52, "misplaced": 0.2}
+EXPOSURE = {"source": "test", "model": "ensemble", "coverage": 0.05, "days": 52, "misplaced": 0.2}
 PEOPLE = {"admin": ["admin"], "owner": ["model-owner"], "ap1": ["approver"], "ap2": ["approver"],
           "analyst": ["analyst"], "supervisor": ["supervisor"], "dpo": ["dpo"], "officer": ["officer"]}
 

@@ -78,7 +78,7 @@ def test_high_tier_submission_without_results_or_below_thresholds_is_refused_wit
     with pytest.raises(LawfulError, match="no evaluation results are attached.*no exposure-audit"):
         gov.step(registry.submit, ref, "owner", thresholds=gov.t)
     poor = {"source": "t", "records": [dict(EVALUATION["records"][0], pai=1.4)]}
-    skewed = {"source": "t", "model": "features", "coverage": 0.05, "days": 5, "misplaced": 0.8}
+    skewed = {"source": "t", "model": "ensemble", "coverage": 0.05, "days": 5, "misplaced": 0.8}
     gov.step(registry.attach, ref, "owner", evaluation=poor, exposure=skewed)
     with pytest.raises(LawfulError, match=r"PAI at 5% is 1.40, below the required 2.*80% of the attention"):
         gov.step(registry.submit, ref, "owner", thresholds=gov.t)
@@ -200,7 +200,7 @@ def test_model_card_renders_as_markdown_and_html(gov, capsys):
     ref = gov.register()
     code, out, _ = run_cli(["models", "card", ref, "--as", "analyst"], capsys)
     assert code == 0 and "## Legal basis" in out and "Community Safety and Policing Act" in out
-    assert "features at 5% of cells: hit rate 30.0%, PAI 6.00" in out and "MISSING" not in out
+    assert "ensemble at 5% of cells: hit rate 30.0%, PAI 6.00" in out and "MISSING" not in out
     code, out, _ = run_cli(["models", "card", ref, "--html", "--as", "analyst"], capsys)
     assert out.startswith("<!doctype html>") and "<h2>Fundamental-rights impact assessment</h2>" in out
 

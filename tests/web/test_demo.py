@@ -21,7 +21,7 @@ def test_the_demo_takes_every_step_through_the_door(loaded):  # noqa: F811
     demo._tighten(loaded)
     shown = io.StringIO()
     out = Console(file=shown, width=200)
-    records = [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 4}]
+    records = [{"model": "ensemble", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 4}]
     with demo.serving(loaded) as url:
         assert url.startswith("http://127.0.0.1:")
         as_ = {name: client.Client(server=url, token=t) for name, t in tokens.items()}

@@ -16,8 +16,8 @@ from tests.forecast.test_cli_forecast import loaded  # noqa: F401  (fixture)
 ROOT = Path(__file__).resolve().parents[2]
 CARD = (ROOT / "examples" / "governance" / "demo-forecaster.toml").read_text().replace("demo-owner", "olga")
 FRIA = (ROOT / "examples" / "governance" / "demo-forecaster-fria.toml").read_text()
-RECORDS = [{"model": "features", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 52}]
-EXPOSURE = {"model": "features", "coverage": 0.05, "days": 52, "misplaced": 0.2}
+RECORDS = [{"model": "ensemble", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 52}]
+EXPOSURE = {"model": "ensemble", "coverage": 0.05, "days": 52, "misplaced": 0.2}
 REF = "toronto-bne-forecaster:1"
 
 
