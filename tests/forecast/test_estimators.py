@@ -149,10 +149,28 @@ def test_feature_model_computes_all_origins_at_once_as_one_at_a_time(data):
         assert np.array_equal(y[i], grid.counts(window.x, window.y))
 
 
+def test_feature_model_trains_on_a_fixed_calendar_and_reuses_the_training_until_the_next(data):
+    from lawful.forecast.estimators import features
+
+    events, grid, _, at = data
+    features._FITS.clear()
+    first = FeatureModel(origins=8).fit(events.before(at), grid=grid, at=at)
+    period = int(first.refit_days) * DAY
+    assert first.trained_at_ <= at < first.trained_at_ + period
+    later = at + 3 * DAY if at + 3 * DAY < first.trained_at_ + period else at - 3 * DAY
+    second = FeatureModel(origins=8).fit(events.before(later), grid=grid, at=later)
+    assert second.trained_at_ == first.trained_at_ and second.model_ is first.model_  # reused, not retrained
+    fresh = FeatureModel(origins=8, refit_days=0).fit(events, grid=grid, at=first.trained_at_)
+    X = fresh.features(grid, later, events.before(later))
+    assert np.allclose(fresh.model_.predict(fresh.model_input(X)), second.model_.predict(second.model_input(X)))
+    other = Events(events.t.copy(), events.x.copy(), events.y.copy())  # other arrays: trained again
+    assert FeatureModel(origins=8).fit(other.before(later), grid=grid, at=later).model_ is not first.model_
+
+
 def test_feature_model_keeps_the_rows_with_incidents_and_a_weighted_sample_of_the_rest(data):
     events, grid, _, at = data
-    full = FeatureModel(origins=8, negatives=1.0).fit(events, grid=grid, at=at)
-    thin = FeatureModel(origins=8).fit(events, grid=grid, at=at)
+    full = FeatureModel(origins=8, negatives=1.0, refit_days=0).fit(events, grid=grid, at=at)
+    thin = FeatureModel(origins=8, refit_days=0).fit(events, grid=grid, at=at)
     assert full.training_rows_ == 8 * grid.n_valid and thin.training_rows_ < full.training_rows_
     a, b = full.predict(grid, at).values, thin.predict(grid, at).values
     assert np.corrcoef(a, b)[0, 1] > 0.95

@@ -33,7 +33,7 @@ class Job:
         return JOB_COST.get(self.model, 1.0)
 
 
-# s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~0.8 s, sepp ~0.16 s
+# s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~1 s, sepp ~0.16 s
 JOB_COST = {"features": 80.0, "sepp": 15.0, "ensemble": 30.0}
 
 
