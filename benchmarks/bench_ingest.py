@@ -62,11 +62,29 @@ def lawful_once(url: str | None) -> tuple[float, float, int]:
     return seconds[0], seconds[1], added[0]
 
 
+STREAM_SCHEMA = "lawful_stream"
+
+
+def _fresh_schema(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {STREAM_SCHEMA} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {STREAM_SCHEMA}")
+    engine.dispose()
+
+
 def stream_load(file: Path, data_dir: Path, pg: str | None, profile: str | None) -> dict:
     """One streamed load into a fresh store, in this process (run by --stream in a child process)."""
     import bench_scale
 
-    bench_scale._env(data_dir, pg)
+    import os
+
+    os.environ["LAWFUL_DATA_DIR"] = str(data_dir)
+    os.environ.pop("LAWFUL_DATABASE_URL", None)
+    if pg:  # a schema of its own: bench_scale's lawful_scale may be in use by another run
+        os.environ["LAWFUL_DATABASE_URL"] = f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{STREAM_SCHEMA}"
     from lawful.incidents.datasets import toronto_mapping
     from lawful.incidents.stream import ingest_path
 
@@ -136,7 +154,7 @@ def main_stream(scales: list[int], pg: str | None, profile: str | None) -> None:
                 c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if url:
                     floor = bench_scale.floor_pg(file, url)["seconds"]
-                    bench_scale.fresh_pg_schema(url)
+                    _fresh_schema(url)
                 else:
                     floor = bench_scale.floor_sqlite(file, tmp)["seconds"]
                 c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -153,6 +171,8 @@ def main_stream(scales: list[int], pg: str | None, profile: str | None) -> None:
                 if profile and out.stderr.strip():
                     print(out.stderr.rstrip())
                 shutil.rmtree(data_dir, ignore_errors=True)
+                if url:
+                    _fresh_schema(url)  # the loaded rows are not kept
                 print(f"  {name:6s} floor {floor:6.2f} s | streamed load {r['seconds']:7.2f} s, "
                       f"{rows / r['seconds']:9,.0f} rows/s, peak {r['peak_mb']:5.0f} MB, "
                       f"{r['seconds'] / floor:4.1f}x the floor | inserted {r['rows']:,}", flush=True)
