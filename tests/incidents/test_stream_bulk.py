@@ -232,3 +232,27 @@ def test_records_that_appear_under_the_load_roll_it_back_with_the_reason(store, 
         _load(store, csv, mapping)
     assert "rolled back" in str(info.value)
     assert store_fingerprint(store) == before
+
+
+def test_a_connection_whose_checks_cannot_be_restored_is_never_reused(tmp_path, monkeypatch):
+    """The SQLite load switches the classification CHECK off for its own statements; if switching it back fails,
+    the connection is thrown away (invalidated), not returned to the pool with CHECKs off."""
+    from sqlalchemy.orm import Session
+
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with Session(engine) as session:
+        stage = Stage(session, load_id=1, per_load={"source": "s", "classification": "internal"})
+        stage._checks_off = True
+
+        class Broken:
+            def cursor(self):
+                raise RuntimeError("connection lost")
+
+        stage.conn = Broken()
+        invalidated = []
+        monkeypatch.setattr(type(session.connection()), "invalidate", lambda self, *a, **k: invalidated.append(1))
+        with pytest.raises(RuntimeError):
+            stage.close()
+        assert invalidated == [1]
+    engine.dispose()

@@ -399,16 +399,22 @@ class Stage:
         """Undo this object's settings on the connection (SQLite's cache size). Safe to call twice."""
         if self.dialect == "postgresql":
             return
-        cur = self.conn.cursor()
         try:
+            cur = self.conn.cursor()
+            try:
+                if self._checks_off:
+                    cur.execute("PRAGMA ignore_check_constraints=OFF")
+                    self._checks_off = False
+                if self._saved_cache is not None:
+                    cur.execute(f"PRAGMA cache_size={self._saved_cache}")
+                    self._saved_cache = None
+            finally:
+                cur.close()
+        except BaseException:
+            # fail closed: a connection whose CHECKs may still be off never goes back to the pool for reuse
             if self._checks_off:
-                cur.execute("PRAGMA ignore_check_constraints=OFF")
-                self._checks_off = False
-            if self._saved_cache is not None:
-                cur.execute(f"PRAGMA cache_size={self._saved_cache}")
-                self._saved_cache = None
-        finally:
-            cur.close()
+                self.session.connection().invalidate()
+            raise
 
 
 def _drop_for_load_postgres(cur) -> list[tuple[str, str]]:
