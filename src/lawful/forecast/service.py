@@ -315,7 +315,7 @@ def check_issue(session: Session, *, actor, entry, purpose: str, area: str | Non
                                  max_stale_days=max_stale_days or session_settings(session).forecast_max_stale_days)
             if problem:
                 why = Refusal.of(problem)
-                gate._refuse(session, actor=actor, entry=entry, purpose=purpose, kind="forecast",
+                gate.refuse(session, actor=actor, entry=entry, purpose=purpose, kind="forecast",
                              subject=f"{category} {day.isoformat()}", area=area, why=str(why))
     return why
 

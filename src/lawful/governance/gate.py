@@ -77,12 +77,13 @@ def precheck(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind
     to the trail here (the caller commits it); issue() checks again when the output exists."""
     why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc))
     if why:
-        _refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject="", area=area, why=why)
+        refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject="", area=area, why=why)
     return why
 
 
-def _refuse(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str, subject: str,
-            area: str | None, why: str) -> None:
+def refuse(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str, subject: str,
+           area: str | None, why: str) -> None:
+    """Put the gate's refusal of one output on the trail (the caller commits it)."""
     audit.append(session, actor=actor.name, action="gate.refuse", obj=f"model:{entry.ref}", purpose=purpose,
                  details={"kind": kind, "subject": subject, "area": area, "reason": why})
 
@@ -95,7 +96,7 @@ def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: s
     if why is None and not explanation:
         why = "an output must carry its explanation"
     if why:
-        _refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject=subject, area=area, why=why)
+        refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject=subject, area=area, why=why)
         return GateResult(None, why)
     out = Output(entry_id=entry.id, kind=kind, purpose=purpose, area=area, subject=subject, issued_by=actor.name,
                  issued_at=now, sandbox=entry.state == "sandbox", payload=payload, explanation=explanation,
