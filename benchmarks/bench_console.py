@@ -86,8 +86,8 @@ def setup(tmp: Path, args) -> tuple[object, dict[str, str], dict]:
                         evaluation={"source": "bench", "records": [{"model": card["model"]["estimator"],
                                                                     "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0,
                                                                     "days": 52}]},
-                        exposure={"source": "bench", "model": "features", "coverage": 0.05, "days": 52,
-                                  "misplaced": 0.2})
+                        exposure={"source": "bench", "model": card["model"]["estimator"], "coverage": 0.05,
+                                  "days": 52, "misplaced": 0.2})
         registry.submit(s, actor=a("owner"), entry=e, thresholds=t)
         for who in ("ap1", "ap2"):
             registry.approve(s, actor=a(who), entry=e, reason="checked", purposes=["patrol planning"], areas=[],
