@@ -21,6 +21,8 @@ docs/forecasting.md for the time.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -153,7 +155,8 @@ class FeatureModel(Estimator):
             step = np.timedelta64(int(round(self.refit_days * 86_400_000_000)), "us")
             anchor = at - (at - CALENDAR) % step
         key = _fit_key(self, grid, anchor, past)
-        hit = _FITS.get(key[0]) if key else None
+        with _FITS_LOCK:
+            hit = _FITS.get(key[0]) if key else None
         if hit is not None and _same(hit[0], key[1]):
             self.model_, self.bins_, self.training_rows_ = hit[1]
             self.trained_at_ = anchor
@@ -161,9 +164,10 @@ class FeatureModel(Estimator):
         self._train(grid, anchor, past)
         self.trained_at_ = anchor
         if key:
-            if len(_FITS) >= 4:
-                _FITS.pop(next(iter(_FITS)))
-            _FITS[key[0]] = (key[1], (self.model_, self.bins_, self.training_rows_))
+            with _FITS_LOCK:  # the server forecasts on several threads: one of them at a time changes the cache
+                while len(_FITS) >= 4:
+                    _FITS.pop(next(iter(_FITS)))
+                _FITS[key[0]] = (key[1], (self.model_, self.bins_, self.training_rows_))
 
     def _train(self, grid, at, past):
         horizon = np.timedelta64(int(self.horizon_days * 86_400_000_000), "us")
@@ -233,6 +237,7 @@ class FeatureModel(Estimator):
 
 
 CALENDAR = np.datetime64("2000-01-01T00:00", "us")  # where the refit calendar (refit_days) starts
+_FITS_LOCK = threading.Lock()
 _FITS: dict = {}  # the latest trained trees, shared by the forecasts that train at the same instant on the same data
 
 
