@@ -29,8 +29,12 @@ def fresh_sqlite_env() -> Path:
 
 
 def fresh_postgres_env(url: str) -> None:
-    """Point Lawful at an empty schema `lawful_bench` of a PostgreSQL database (only ever a benchmark database)."""
+    """Point Lawful at an empty schema `lawful_bench` of a PostgreSQL database (only ever a benchmark database), with
+    a fresh data directory for its keys and the trail's signed-head file: a head file left by an earlier run would
+    (rightly) make the trail refuse to sign the emptied schema's new history."""
     from sqlalchemy import create_engine
+
+    fresh_sqlite_env()  # the data directory only; the database URL is set below
 
     engine = create_engine(url)
     with engine.begin() as conn:
