@@ -336,12 +336,11 @@ def main_cluster(workers: list[int], models: str, every: int, in_process: bool =
         print(f"{label:11s}: {wall:6.1f} s wall, {len(job_s)} jobs, job seconds sum {sum(job_s):6.1f}, "
               f"p50 {np.percentile(job_s, 50):.3f} p90 {np.percentile(job_s, 90):.3f} max {max(job_s):.3f}, "
               f"outside the jobs {serial:5.1f} s", flush=True)
-        if n == 0:
-            by_model: dict[str, list[float]] = {}
-            for r in report.results:
-                by_model.setdefault(r.model, []).append(r.fit_seconds + r.predict_seconds)
-            print("  per job, by model: " + ", ".join(f"{m} mean {np.mean(v):.3f} s (max {max(v):.3f})"
-                                                      for m, v in by_model.items()))
+        by_model: dict[str, list[float]] = {}  # results and job times are both in (model, day) order
+        for r, s_ in zip(report.results, job_s):
+            by_model.setdefault(r.model, []).append(s_)
+        print("  per job, by model: " + ", ".join(f"{m} mean {np.mean(v):.3f} s (max {max(v):.3f})"
+                                                  for m, v in by_model.items()))
     for n in workers:
         if 0 in walls:
             print(f"speed-up in-process -> {n} worker(s): {walls[0] / walls[n]:.2f}x")

@@ -32,6 +32,16 @@ class Job:
         """Relative time of the job, for evening out a cluster's work (executors.batches)."""
         return JOB_COST.get(self.model, 1.0)
 
+    @property
+    def group(self):
+        """Jobs that share work when one process runs them one after another (executors.batches sends them
+        together): the feature model's days that use the trees of one refit instant."""
+        if self.model == "features":
+            from lawful.forecast.estimators.features import training_instant
+
+            return ("features", str(training_instant(self.at)))
+        return None
+
 
 # s/day on the public protocol (docs/benchmarks.md), relative to the count models: features ~1 s, sepp ~0.16 s
 JOB_COST = {"features": 80.0, "sepp": 15.0, "ensemble": 30.0}

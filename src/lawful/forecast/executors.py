@@ -49,21 +49,35 @@ def cost(job) -> float:
 
 
 def batches(jobs: Sequence, slots: int, rounds: int = ROUNDS) -> list[list[int]]:
-    """The indices of `jobs` in batches, heaviest batch first. A job that costs at least the target (the total
-    over slots x rounds) is a batch of its own; cheaper jobs are packed, in their given order, until a batch
-    reaches the target."""
+    """The indices of `jobs` in batches, heaviest batch first. Jobs with the same `group` (not None) travel
+    together, in their given order: they share work when they run one after another in one process (the feature
+    model trains once per refit instant), which is lost if a cluster spreads them over workers. A unit (a group,
+    or a job without one) that costs at least the target (the total over slots x rounds) is a batch of its own;
+    cheaper units are packed, in their given order, until a batch reaches the target."""
     if not jobs:
         return []
     costs = [cost(j) for j in jobs]
+    units: list[list[int]] = []
+    by_group: dict = {}
+    for i, job in enumerate(jobs):
+        g = getattr(job, "group", None)
+        if g is None:
+            units.append([i])
+        elif g in by_group:
+            by_group[g].append(i)
+        else:
+            by_group[g] = [i]
+            units.append(by_group[g])
+    weight_of = [sum(costs[i] for i in u) for u in units]
     target = sum(costs) / max(1, slots * rounds)
-    by_cost = sorted(range(len(jobs)), key=lambda i: -costs[i])  # stable: equal costs keep their order
+    by_cost = sorted(range(len(units)), key=lambda u: -weight_of[u])  # stable: equal costs keep their order
     out, current, weight = [], [], 0.0
-    for i in by_cost:
-        if costs[i] >= target:
-            out.append([i])
+    for u in by_cost:
+        if weight_of[u] >= target:
+            out.append(list(units[u]))
             continue
-        current.append(i)
-        weight += costs[i]
+        current.extend(units[u])
+        weight += weight_of[u]
         if weight >= target:
             out.append(current)
             current, weight = [], 0.0

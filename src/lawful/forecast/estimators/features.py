@@ -32,6 +32,7 @@ from lawful.forecast.events import DAY
 from lawful.forecast.surface import RiskSurface
 
 MAX_BINS = 255  # scikit-learn's histogram bins for the values of one feature
+REFIT_DAYS = 14.0  # the trees are trained on a fixed calendar this many days apart
 
 FEATURES = (
     ("long_term_rate", "long-term rate in the cell (incidents a year)"),
@@ -53,7 +54,7 @@ class FeatureModel(Estimator):
 
     def __init__(self, origins: int = 52, horizon_days: float = 28.0, near_metres: float = 200.0,
                  max_iter: int = 100, max_depth: int = 3, learning_rate: float = 0.1, random_state: int = 0,
-                 negatives: float = 0.1, whole: float = 0.25, refit_days: float = 14.0):
+                 negatives: float = 0.1, whole: float = 0.25, refit_days: float = REFIT_DAYS):
         self.origins = origins
         self.horizon_days = horizon_days
         self.near_metres = near_metres
@@ -150,10 +151,7 @@ class FeatureModel(Estimator):
         return out
 
     def _learn(self, grid, at, past):
-        anchor = at
-        if self.refit_days > 0:  # the latest training instant on the fixed calendar, at or before `at`
-            step = np.timedelta64(int(round(self.refit_days * 86_400_000_000)), "us")
-            anchor = at - (at - CALENDAR) % step
+        anchor = training_instant(at, self.refit_days) if self.refit_days > 0 else at
         key = _fit_key(self, grid, anchor, past)
         with _FITS_LOCK:
             hit = _FITS.get(key[0]) if key else None
@@ -237,6 +235,16 @@ class FeatureModel(Estimator):
 
 
 CALENDAR = np.datetime64("2000-01-01T00:00", "us")  # where the refit calendar (refit_days) starts
+
+
+def training_instant(at, refit_days: float = REFIT_DAYS) -> np.datetime64:
+    """The latest instant on the fixed refit calendar at or before `at`: when the trees a forecast at `at` uses
+    were trained."""
+    at = np.datetime64(at, "us")
+    step = np.timedelta64(int(round(refit_days * 86_400_000_000)), "us")
+    return at - (at - CALENDAR) % step
+
+
 _FITS_LOCK = threading.Lock()
 _FITS: dict = {}  # the latest trained trees, shared by the forecasts that train at the same instant on the same data
 
