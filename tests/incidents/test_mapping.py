@@ -29,6 +29,8 @@ def test_example_toronto_mapping_is_the_one_the_bundled_loader_uses():
     (lambda t: t.replace('lon = "lon"', ''), "coordinates need exactly one of lat + lon or x + y"),
     (lambda t: t.replace('crs = "EPSG:4326"', 'crs = "EPSG:999999"'), "is not a coordinate reference system"),
     (lambda t: t + "\n[sources]\n", "[sources]: unknown section"),
+    (lambda t: t.replace('name = "test-rms"', 'name = "test\\u0000rms"'),
+     "[source] name: 'test\\x00rms' holds a control"),
 ])
 def test_mapping_mistakes_are_named(tmp_path, edit, message):
     path = tmp_path / "m.toml"

@@ -96,6 +96,16 @@ def _str(path: str, where: str, value: object) -> str:
     return value
 
 
+def _source_name(path: str, value: object) -> str:
+    """A source's name: text without control characters (it keys every record of the source and is written into
+    the load's statements)."""
+    name = _str(path, "[source] name", value)
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise _fail(path, "[source] name", f"{name!r} holds a control character",
+                    'use plain text, e.g. "my-agency-rms".')
+    return name
+
+
 def _str_list(path: str, where: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _fail(path, where, f"expected a list of strings, got {value!r}", 'write it as ["a", "b"].')
@@ -236,7 +246,7 @@ def parse_mapping(doc: dict, path: str = "<mapping>") -> Mapping:
 
     delimiter, quote = _dialect(path, src)
     return Mapping(
-        path=path, source=_str(path, "[source] name", src["name"]), format=fmt, encoding=encoding,
+        path=path, source=_source_name(path, src["name"]), format=fmt, encoding=encoding,
         timezone=tz, crs=crs, classification=classification, retention_days=retention,
         strip_whitespace=bool(src.get("strip_whitespace", True)), bounds=bounds,
         key_column=key_column, key_hash=key_hash, fields=fields, times=times,

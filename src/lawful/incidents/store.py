@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
+from lawful.incidents.models import CLASSIFICATIONS
 from lawful.incidents.validate import RECORD_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -136,19 +137,18 @@ LOAD_CACHE_KIB = 65_536  # SQLite: page cache (and sorter) while a streamed load
 # row (docs/design-notes.md, "Streamed loads at bulk speed"). The unique key's index always stays.
 REBUILD_MIN_ROWS = 50_000
 REBUILD_FRACTION = 0.25
-_PG_STAGE_TYPES = {"source": "varchar", "classification": "varchar", "ingested_at": "timestamptz",
-                   "load_id": "integer", "source_key": "varchar", "category": "varchar", "occurred_at": "timestamptz",
+_PG_STAGE_TYPES = {**_PG_TYPES, "source_key": "varchar", "category": "varchar", "occurred_at": "timestamptz",
                    "occurred_from": "timestamptz", "occurred_to": "timestamptz", "reported_at": "timestamptz",
                    "lat": "float8", "lon": "float8", "x": "float8", "y": "float8", "area_code": "varchar",
                    "premises_type": "varchar", "attributes": "jsonb", "retention_until": "timestamptz"}
 _FLOATS = ("lat", "lon", "x", "y")
 _PG_COPIED = ("source", "classification", "ingested_at", "load_id") + STAGED  # the CSV a PostgreSQL load writes
-CLASSIFICATIONS = ("public", "internal", "confidential", "secret")
 _CLASSIFICATION_CHECK = "CHECK (classification IN (" + ", ".join(f"'{c}'" for c in CLASSIFICATIONS) + "))"
 
 
 def _literal(value) -> str:
-    """A constant of the load (source, classification, time text, load id) written into SQLite's INSERT."""
+    """A constant of the load (source, classification, time text, load id) written into SQLite's INSERT. The
+    mapping refuses control characters in a source name, so quoting the quote is all a text needs."""
     if isinstance(value, int):
         return str(int(value))
     return "'" + str(value).replace("'", "''") + "'"
@@ -193,6 +193,7 @@ class Stage:
         self._started = False
         self._saved_cache: int | None = None
         self._checks_off = False
+        self.on_conflict = True  # SQLite: whether the source already has records (decided at the first chunk)
         self._indexes: list[tuple[str, str]] = []  # SQLite: (name, CREATE INDEX ...) dropped for this load
         self.direct = False  # PostgreSQL: chunks COPied straight into incidents (an empty table, a large load)
         self._restore: list[tuple[str, str]] = []  # PostgreSQL: what to make again before the load ends
