@@ -98,8 +98,8 @@ class EnsembleModel(Estimator):
     def _features(self, grid, instants: list[np.datetime64], own: Events, other: Events | None) -> list[np.ndarray]:
         used = self._used()
         other = own if other is None else other
-        own_cells = _cells(grid, own)
-        other_cells = own_cells if other is own else _cells(grid, other)
+        own_cells = cells_of_events(grid, own)
+        other_cells = own_cells if other is own else cells_of_events(grid, other)
         times = []
         for at in instants:
             times.append(at)
@@ -143,7 +143,7 @@ class EnsembleModel(Estimator):
         if len(origins) < 4:  # too little history to learn and check a blend: the long-term counts alone
             return
         Xs = self._features(grid, origins, past, other)
-        cells = _cells(grid, past)
+        cells = cells_of_events(grid, past)
         k = max(1, int(grid.n_valid * self.candidates))
         rows, labels, full = [], [], []
         for o, X in zip(origins, Xs):
@@ -204,7 +204,7 @@ def _top_hits(risk: np.ndarray, y: np.ndarray, n: int) -> float:
 _CELLS: dict = {}
 
 
-def _cells(grid, events: Events) -> np.ndarray:
+def cells_of_events(grid, events: Events) -> np.ndarray:
     """Each event's valid-cell position. A backtest asks every day about views into the same history arrays, so
     the positions are computed once per (arrays, grid) and sliced."""
     x, y = events.x, events.y

@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from lawful.forecast.estimators.base import Estimator, pairs_within
-from lawful.forecast.estimators.ensemble import _cells
+from lawful.forecast.estimators.ensemble import cells_of_events
 from lawful.forecast.events import DAY
 from lawful.forecast.surface import RiskSurface
 
@@ -80,7 +80,7 @@ class FeatureModel(Estimator):
         n, nf = grid.n_valid, len(FEATURES)
         instants = [np.datetime64(at, "us") for at in instants]
         t = past.t
-        cells = _cells(grid, past)
+        cells = cells_of_events(grid, past)
         ss = lambda when, side: int(np.searchsorted(t, when, side=side))  # noqa: E731
         # event positions: p_at (t < at), and for each age limit d, the events with age >= d (t <= at - d days)
         plan = []
@@ -181,7 +181,7 @@ class FeatureModel(Estimator):
             return
         rows, labels = self.features_at(grid, origins, past, horizon)
         X, y = np.vstack(rows), np.concatenate(labels)
-        weight, self.bins_ = None, {}
+        weight = None
         if self.negatives < 1.0:
             # keep every row with incidents and a sample of the many without, weighted up to stand for them all:
             # the squared error's gradients and hessians, hence the trees, are unbiased, on a fraction of the rows
