@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lawful.forecast import Events, Grid
-from lawful.forecast.estimators.ensemble import EnsembleModel, _box, _cells, poisson_nonnegative
+from lawful.forecast.estimators.ensemble import EnsembleModel, _box, cells_of_events, poisson_nonnegative
 from tests.forecast.test_estimators import DAY, T0
 
 
@@ -42,7 +42,7 @@ def test_cell_positions_of_views_match_a_fresh_computation():
     events = Events.sorted(t, rng.uniform(0, 3000, n), rng.uniform(0, 3000, n))
     grid = Grid.from_events(events.x, events.y, 200)
     for view in (events.before(T0 + 400 * DAY), events.before(T0 + 700 * DAY, 100), events):
-        assert (_cells(grid, view) == grid.cell_of(view.x, view.y)).all()
+        assert (cells_of_events(grid, view) == grid.cell_of(view.x, view.y)).all()
 
 
 def moving_hotspots(seed=0, days=900):
