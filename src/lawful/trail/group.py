@@ -22,6 +22,7 @@ verification writes before it reads. Those are what a flood of requests produces
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -78,6 +79,7 @@ class GroupCommitter:
                     batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
                 self._write(batch)
         finally:
+            time.sleep(0)  # let the callers just told re-queue first, so the next batch takes them too
             with self._lock:
                 if self._queue:
                     nxt = self._queue[0]
