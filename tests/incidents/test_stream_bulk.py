@@ -97,9 +97,11 @@ def test_a_large_load_gives_the_same_records_and_leaves_the_migrated_schema(stor
     monkeypatch.setattr(Stage, "finish", lambda self: (real(self), seen.append(list(self.rebuilt)))[0])
     large = _load(store, csv, mapping, block_bytes=2048)
     assert seen and "ix_incidents_occurred" in seen[0] and "ix_incidents_category_occurred" in seen[0]
-    assert "uq_incidents_source_key" not in seen[0]  # the unique key's index is never dropped
     if store.database_url.startswith("postgresql"):
-        assert {"incidents_pkey", "incidents_load_id_fkey"} <= set(seen[0])
+        # into an empty table under ACCESS EXCLUSIVE: the unique key too, rebuilt with the rest before commit
+        assert {"incidents_pkey", "incidents_load_id_fkey", "uq_incidents_source_key"} <= set(seen[0])
+    else:
+        assert "uq_incidents_source_key" not in seen[0]  # SQLite's is part of the table: never dropped
     assert _snapshot(store) == expected
     for field in ("rows_read", "inserted", "already_present", "quarantined_rows", "problem_counts", "notes"):
         assert getattr(large, field) == getattr(kept, field), field
@@ -172,6 +174,31 @@ def test_an_empty_postgres_table_takes_each_chunk_straight_into_incidents(store,
     _load(store, write_csv(tmp_path / "a.csv", _rows(200)), mapping, block_bytes=2048)
     _load(store, write_csv(tmp_path / "b.csv", _rows(200)[:50]), mapping, block_bytes=2048)
     assert directs == [True, False]  # the second table is not empty: staged, then one INSERT ... SELECT
+
+
+def test_ids_repeated_across_chunks_are_quarantined_and_the_rebuilt_unique_key_holds(store, tmp_path, rebuilt):
+    """The unique key is rebuilt, not kept, when a large load fills an empty PostgreSQL table: the file's repeated
+    ids must still be caught (as they are read, across chunks), and the key must hold again afterwards."""
+    from tests.conftest import TEST_MAPPING
+
+    mapping = _mapping(tmp_path, TEST_MAPPING)  # keyed by the id column; _rows repeats ids 11 rows x 37 apart
+    csv = write_csv(tmp_path / "export.csv", _rows(600))
+    first = _load(store, csv, mapping, block_bytes=2048)
+    _, quarantine = _snapshot(store)
+    dupes = [r for r in quarantine if r[1] == "id" and "duplicate key" in r[3]]
+    assert first.inserted > 400 and len(dupes) > 10 and max(r[0] for r in dupes) > 400
+    assert "uq_incidents_source_key" in rebuilt[0] or not store.database_url.startswith("postgresql")
+    engine = db.make_engine(store.database_url)
+    try:
+        with pytest.raises(Exception, match="(?i)unique"), engine.begin() as conn:
+            conn.execute(text("INSERT INTO incidents (source, source_key, category, occurred_at, lat, lon, x, y, "
+                              "classification, ingested_at, load_id) SELECT source, source_key, category, "
+                              "occurred_at, lat, lon, x, y, classification, ingested_at, load_id FROM incidents "
+                              "LIMIT 1"))
+    finally:
+        engine.dispose()
+    again = _load(store, csv, mapping, block_bytes=4096)
+    assert again.inserted == 0 and again.already_present == first.inserted
 
 
 def test_a_load_leaves_the_pooled_sqlite_connection_as_it_found_it(store, tmp_path, rebuilt):
