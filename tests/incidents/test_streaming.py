@@ -67,8 +67,15 @@ def _clear(settings) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize("spill", [False, True], ids=["keys in memory", "keys spilled to files"])
 @pytest.mark.parametrize("mapping_text", [TEST_MAPPING, HASH_MAPPING], ids=["id-key", "hash-key"])
-def test_a_file_streamed_in_small_chunks_loads_exactly_as_it_does_whole(store, tmp_path, mapping_text):
+def test_a_file_streamed_in_small_chunks_loads_exactly_as_it_does_whole(store, tmp_path, mapping_text, spill,
+                                                                       monkeypatch):
+    if spill:  # the keys seen go to files after a few dozen, as a file of millions of rows would send them
+        from lawful.incidents.validate import SeenKeys
+
+        monkeypatch.setattr(SeenKeys, "SPILL_KEYS", 24)
+        monkeypatch.setattr(SeenKeys, "MAX_RUN_KEYS", 96)
     mapping_path = tmp_path / "m.toml"
     mapping_path.write_text(mapping_text)
     mapping = load_mapping(mapping_path)

@@ -11,7 +11,8 @@ there why); this thread writes its good records (store.Stage: on SQLite straight
 to the quarantine. At the end the Stage completes the records (PostgreSQL: one INSERT ... SELECT in time order;
 a load large for the table rebuilds the indexes it dropped), the load's record is completed and its `collection`
 entry written: all in the caller's one transaction, so a failure, or kill -9 at any point, leaves the store as
-it was. Peak memory is two chunks' worth at most (plus the keys seen, 32 bytes each), whatever the size of the file.
+it was. Peak memory is two chunks' worth at most, plus the keys seen (32 bytes each, in files beyond half a million:
+validate.SeenKeys), whatever the size of the file.
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
             clock = time.perf_counter()
             writing += clock - started_writing
         notes = state.notes()
-        state.keys = None  # the keys seen (32 bytes each) are not needed to finish: their memory goes back now
+        state.keys = None  # the keys seen are not needed to finish: their memory (and files) go back now
         if mapping.key_hash:
             service._refuse_renamed_copy(session, raw=SimpleNamespace(sha256=reader.sha256), mapping=mapping,
                                          file_label=label)

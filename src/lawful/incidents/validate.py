@@ -5,7 +5,8 @@ well under a second; a row may collect several problems, and any problem keeps t
 
 A file read in chunks is prepared a chunk at a time with one `FileState` carried from chunk to chunk: what it
 must know of the rows already seen (each key's first row, for duplicate keys; how often each content hash came,
-for the order among identical rows) as a compact sorted array of 128-bit hashes, and the notes' counts. The
+for the order among identical rows) as sorted runs of 128-bit hashes (`SeenKeys`, spilled to files when large),
+and the notes' counts. The
 result is the same as preparing the whole file at once.
 """
 
@@ -47,17 +48,47 @@ _HEX = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np
 _HASH_KEYS = ("lawful-keys-hi-1", "lawful-keys-lo-2")  # pandas' hash_array takes a 16-byte key
 
 
+def _release(run: dict) -> None:
+    """A spilled run's pages out of this process's memory: the kernel keeps them in its page cache (written back
+    first where changed: the mapping is shared) and maps them in again when they are next read."""
+    import mmap
+
+    for arr in run.values():
+        m = getattr(arr, "_mmap", None) if isinstance(arr, np.memmap) else None
+        if m is not None:
+            m.madvise(mmap.MADV_DONTNEED)
+
+
 class SeenKeys:
     """The keys seen so far in a file, as sorted 64-bit hashes with a second 64-bit hash to tell apart the rare
     keys whose first hashes collide (kept aside in a dict), and one number per key: its first row (`first`), or
-    how many times it came (`count`). 32 bytes a key: 77 MB for 2.4 million distinct keys."""
+    how many times it came (`count`). 32 bytes a key.
 
-    def __init__(self):
-        self.hi = np.empty(0, dtype=np.uint64)
-        self.lo = np.empty(0, dtype=np.uint64)
-        self.first = np.empty(0, dtype=np.int64)
-        self.count = np.empty(0, dtype=np.int64)
+    Kept as sorted runs, like a log-structured merge tree: each chunk's new keys become a run, and a run is merged
+    with the one before it once that one is at most twice its size, so the work grows as n log n (inserting every
+    chunk into one sorted array grew as n squared). A run of `spill_keys` keys or more is written to a file in a
+    private temporary folder and read through the kernel's page cache, so the memory a load holds stays bounded
+    whatever the number of keys: after each chunk the files' pages are handed back to the kernel (they stay in
+    its cache, not in the load's memory). Runs stop merging at `max_run_keys`, beyond which a chunk looks in each."""
+
+    SPILL_KEYS = 1 << 19  # 16 MiB of keys: smaller runs stay in memory (together under twice this)
+    MAX_RUN_KEYS = 1 << 21  # 64 MiB files: a merge maps two runs and writes one
+
+    def __init__(self, spill_keys: int | None = None, max_run_keys: int | None = None):
+        self.spill_keys = spill_keys or self.SPILL_KEYS
+        self.max_run_keys = max_run_keys or self.MAX_RUN_KEYS
+        self.runs: list[dict[str, np.ndarray]] = []  # oldest (largest) first; a key's hi is in at most one run
         self.aside: dict[tuple[int, int], list[int]] = {}  # (hi, lo) -> [first, count], for colliding hi
+        self._folder: str | None = None
+        self._files = 0
+
+    def __len__(self) -> int:
+        return sum(len(r["hi"]) for r in self.runs) + len(self.aside)
+
+    @property
+    def spilled(self) -> int:
+        """Keys held in files rather than in memory."""
+        return sum(len(r["hi"]) for r in self.runs if isinstance(r["hi"], np.memmap))
 
     def observe(self, keys: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each of these keys (the next rows of the file, in order): the row where the key first came, and how
@@ -93,13 +124,27 @@ class SeenKeys:
         first_idx[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write wins: each code's first row
         first_local = rows[first_idx].astype(np.int64)
         counts = np.bincount(codes, minlength=n_u).astype(np.int64)
-        pos = np.searchsorted(self.hi, hi)
-        at = np.minimum(pos, max(len(self.hi) - 1, 0))
-        hi_match = (pos < len(self.hi)) & (self.hi[at] == hi) if len(self.hi) else np.zeros(n_u, dtype=bool)
-        found = hi_match & (self.lo[at] == lo) if len(self.hi) else hi_match
-        prior_first = np.where(found, self.first[at] if len(self.hi) else 0, first_local)
-        prior_count = np.where(found, self.count[at] if len(self.hi) else 0, 0)
-        aside_new = np.zeros(n_u, dtype=bool)
+        hi_match = np.zeros(n_u, dtype=bool)
+        found = np.zeros(n_u, dtype=bool)
+        prior_first = first_local.copy()
+        prior_count = np.zeros(n_u, dtype=np.int64)
+        for run in self.runs:
+            rhi = run["hi"]
+            pos = np.searchsorted(rhi, hi)
+            at = np.minimum(pos, len(rhi) - 1)
+            match = (pos < len(rhi)) & (rhi[at] == hi)
+            if not match.any():
+                _release(run)
+                continue
+            hi_match |= match
+            hit = np.flatnonzero(match & (run["lo"][at] == lo))
+            if len(hit):
+                where = at[hit]
+                prior_first[hit] = run["first"][where]
+                prior_count[hit] = run["count"][where]
+                run["count"][where] += counts[hit]  # distinct keys of this chunk: distinct places
+                found[hit] = True
+            _release(run)  # one file's pages in memory at a time, whatever the number of files
         for k in np.flatnonzero(hi_match & ~found):  # a first-hash collision: the key is told apart by the second
             kept = self.aside.get((int(hi[k]), int(lo[k])))
             if kept:
@@ -107,9 +152,6 @@ class SeenKeys:
                 kept[1] += int(counts[k])
             else:
                 self.aside[(int(hi[k]), int(lo[k]))] = [int(first_local[k]), int(counts[k])]
-            aside_new[k] = True
-        if found.any():
-            np.add.at(self.count, pos[found], counts[found])
         new = ~hi_match
         if new.any():
             idx = np.flatnonzero(new)
@@ -119,12 +161,64 @@ class SeenKeys:
             for k in idx[repeat]:  # two new keys of this chunk share a first hash
                 self.aside[(int(hi[k]), int(lo[k]))] = [int(first_local[k]), int(counts[k])]
             idx = idx[~repeat]
-            at_new = np.searchsorted(self.hi, hi[idx])
-            self.hi = np.insert(self.hi, at_new, hi[idx])
-            self.lo = np.insert(self.lo, at_new, lo[idx])
-            self.first = np.insert(self.first, at_new, first_local[idx])
-            self.count = np.insert(self.count, at_new, counts[idx])
+            self.runs.append({"hi": hi[idx].astype(np.uint64), "lo": lo[idx].astype(np.uint64),
+                              "first": first_local[idx], "count": counts[idx]})
+            self._compact()
+        for run in self.runs[-2:]:  # what a merge or a spill just wrote
+            _release(run)
         return prior_first[codes], prior_count[codes] + ordinal_local
+
+    def _compact(self) -> None:
+        """Merge the newest run into the one before while that one is at most twice its size (and the result
+        within max_run_keys); a run of spill_keys or more lives in a file."""
+        runs = self.runs
+        while len(runs) >= 2:
+            a, b = runs[-2], runs[-1]
+            na, nb = len(a["hi"]), len(b["hi"])
+            if na > 2 * nb or na + nb > self.max_run_keys:
+                break
+            into = np.searchsorted(a["hi"], b["hi"]) + np.arange(nb)  # b's places in the merged order
+            from_a = np.ones(na + nb, dtype=bool)
+            from_a[into] = False
+            merged = {}
+            for name in ("hi", "lo", "first", "count"):
+                out = self._array(na + nb, a[name].dtype)
+                out[from_a] = a[name]
+                out[into] = b[name]
+                merged[name] = out
+            runs[-2:] = [merged]
+            for run in (a, b):
+                self._discard(run)
+        if runs and len(runs[-1]["hi"]) >= self.spill_keys and not isinstance(runs[-1]["hi"], np.memmap):
+            run = runs[-1]
+            runs[-1] = {name: self._file_copy(arr) for name, arr in run.items()}
+
+    def _array(self, n: int, dtype) -> np.ndarray:
+        if n < self.spill_keys:
+            return np.empty(n, dtype=dtype)
+        if self._folder is None:
+            import shutil
+            import tempfile
+            import weakref
+
+            self._folder = tempfile.mkdtemp(prefix="lawful-keys-")  # 0700: the keys' hashes are the load's own
+            weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+        self._files += 1
+        return np.memmap(f"{self._folder}/{self._files}", dtype=dtype, mode="w+", shape=(n,))
+
+    def _file_copy(self, arr: np.ndarray) -> np.ndarray:
+        out = self._array(len(arr), arr.dtype)
+        out[:] = arr
+        return out
+
+    @staticmethod
+    def _discard(run: dict) -> None:
+        """A merged run's files go (their pages with the last reference; the mapping cannot be closed under it)."""
+        import os
+
+        for arr in run.values():
+            if isinstance(arr, np.memmap) and arr.filename:
+                os.unlink(arr.filename)
 
 
 @dataclass
