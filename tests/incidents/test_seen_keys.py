@@ -78,3 +78,22 @@ def test_digests_that_share_their_first_eight_bytes_are_told_apart_across_runs()
         got_first, got_before = seen.observe_digests(digests, rows)
         assert (got_first == first).all() and (got_before == before).all()
     assert seen.aside  # the collisions really were exercised
+
+
+def test_no_room_for_the_spilled_keys_is_a_clear_error_not_a_crash(monkeypatch):
+    """The files' blocks are taken when each file is made, so a full disk is an error that names the folder and
+    the fix, never a SIGBUS when the kernel later fails to write a mapped page."""
+    import errno
+
+    from lawful.errors import StoreError
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    seen = SeenKeys(spill_keys=8, max_run_keys=64)
+    chunks = _chunks(seed=3, n_chunks=5)
+    with pytest.raises(StoreError, match="TMPDIR") as caught:
+        for keys, rows in chunks:
+            seen.observe(pd.Series(keys), rows)
+    assert seen._folder in str(caught.value) and "No space left" in str(caught.value)

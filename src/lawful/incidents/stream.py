@@ -30,7 +30,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lawful.errors import RowError, StoreError
+from lawful.errors import LawfulError, RowError, StoreError
 from lawful.incidents.mapping import Mapping
 from lawful.incidents.models import Load, QuarantinedRow
 from lawful.incidents.readers import CHUNK_ROWS, TableReader, _BLOCK
@@ -64,7 +64,7 @@ def ingest_path(session: Session, *, path: Path, mapping: Mapping, settings: Set
         if _sqlstate(exc) == "40P01":  # two large PostgreSQL loads each waited for the other's lock on incidents
             raise StoreError(f"Another load took the incidents table while {label} was loading; this load was "
                              "rolled back (nothing was committed).", "run it again.") from None
-        if not is_disk_full(exc):
+        if isinstance(exc, LawfulError) or not is_disk_full(exc):  # ours say which disk already
             raise
         raise StoreError(f"The disk holding the store filled up while loading {label}; nothing was committed "
                          "(a load is one transaction, rolled back as a whole).",

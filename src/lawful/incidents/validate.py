@@ -13,6 +13,7 @@ result is the same as preparing the whole file at once.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 
-from lawful.errors import InputError
+from lawful.errors import InputError, StoreError
 from lawful.privacy.pseudonyms import pseudonym
 from lawful.incidents.mapping import Mapping, TimeField
 from lawful.incidents.readers import Problem, RawTable
@@ -204,7 +205,19 @@ class SeenKeys:
             self._folder = tempfile.mkdtemp(prefix="lawful-keys-")  # 0700: the keys' hashes are the load's own
             weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
         self._files += 1
-        return np.memmap(f"{self._folder}/{self._files}", dtype=dtype, mode="w+", shape=(n,))
+        path = f"{self._folder}/{self._files}"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            try:  # the blocks taken now: a full disk is an error here, never a SIGBUS when a page is written
+                os.posix_fallocate(fd, 0, n * np.dtype(dtype).itemsize)
+            finally:
+                os.close(fd)
+            return np.memmap(path, dtype=dtype, mode="r+", shape=(n,))
+        except OSError as exc:
+            raise StoreError(f"The keys this load has seen ({len(self):,} so far) go to files in {self._folder}, and "
+                             f"that failed ({exc.strerror or exc}); nothing was committed.",
+                             "give the temporary folder room (about 32 bytes a row of the file), or point TMPDIR "
+                             "at one that has it, and load again.") from None
 
     def _file_copy(self, arr: np.ndarray) -> np.ndarray:
         out = self._array(len(arr), arr.dtype)
@@ -214,8 +227,6 @@ class SeenKeys:
     @staticmethod
     def _discard(run: dict) -> None:
         """A merged run's files go (their pages with the last reference; the mapping cannot be closed under it)."""
-        import os
-
         for arr in run.values():
             if isinstance(arr, np.memmap) and arr.filename:
                 os.unlink(arr.filename)
