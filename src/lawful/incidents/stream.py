@@ -4,9 +4,8 @@
 
 The file is read once (readers.TableReader: CSV blocks, Parquet record batches, GeoJSON features), each chunk is
 checked (validate.prepare with one FileState for the whole file, so a key repeated in a later chunk is still a
-duplicate, and rows are never read again to compute keys) and converted to what the database takes: on
-PostgreSQL on a thread of its own one chunk ahead (`_ahead`), on SQLite in turn with the writes (`_inline`, see
-there why); this thread writes its good records (store.Stage: on SQLite straight into
+duplicate, and rows are never read again to compute keys) and converted to what the database takes, on a thread of
+its own one chunk ahead (`_ahead`); this thread writes its good records (store.Stage: on SQLite straight into
 `incidents`; on PostgreSQL COPied into a staging table, or straight into an empty `incidents`) and its problems
 to the quarantine. At the end the Stage completes the records (PostgreSQL: one INSERT ... SELECT in time order;
 a load large for the table rebuilds the indexes it dropped), the load's record is completed and its `collection`
@@ -89,22 +88,11 @@ class _Failed:
         self.exc = exc
 
 
-def _inline(reader: TableReader, prep, convert):
-    """What `_ahead` yields, made in the caller's thread: a chunk is read and checked, then written, then the next.
-    For SQLite. Its driver lets go of the GIL around every row it steps, and a thread checking the next chunk in
-    Python meanwhile takes it each time and keeps it for up to the interpreter's switch interval: measured, an
-    insert that takes 1.05 s alone took 3.7 s beside the reading thread, and the whole load was faster without it
-    (docs/design-notes.md, "A load's reading thread")."""
-    for chunk in reader:
-        prepared = prep(chunk)
-        del chunk
-        yield prepared, convert(prepared.records)
-
-
 def _ahead(reader: TableReader, prep, convert):
     """(prepared chunk, converted records) in file order, read, checked and converted on a thread of their own one
     chunk ahead of the caller, who writes them: the database's work on one chunk overlaps the reading and checking
-    of the next (PostgreSQL's COPY lets go of the GIL for a whole chunk). At most two chunks exist at once (one
+    of the next (PostgreSQL's COPY lets go of the GIL for a whole chunk; SQLite's driver for each row, which makes
+    the two threads contend, but the overlap still won at 10x: docs/design-notes.md). At most two chunks exist at once (one
     being written, the next being made or waiting): the thread starts a chunk only when the caller has written the
     one before the last it handed over. An error on the thread is raised here, in order; closing the generator
     stops the thread."""
@@ -169,7 +157,7 @@ def _load(session: Session, *, reader: TableReader, mapping: Mapping, settings: 
     rows_read = bad_rows = good = 0
     dialect = session.get_bind().dialect.name
     stage = Stage(session, load.id, per_load_values(mapping.source, mapping.classification, started, dialect))
-    chunks = (_ahead if dialect == "postgresql" else _inline)(reader, lambda chunk: prepare(chunk, mapping, settings, label, now=started, pseudonym_key=key,
+    chunks = _ahead(reader, lambda chunk: prepare(chunk, mapping, settings, label, now=started, pseudonym_key=key,
                                                   state=state), stage.convert)
     waited = writing = 0.0
     try:
