@@ -182,11 +182,13 @@ class SeenKeys:
             from_a = np.ones(na + nb, dtype=bool)
             from_a[into] = False
             merged = {}
-            for name in ("hi", "lo", "first", "count"):
+            for name in ("hi", "lo", "first", "count"):  # a column at a time, its pages handed back after
                 out = self._array(na + nb, a[name].dtype)
                 out[from_a] = a[name]
                 out[into] = b[name]
                 merged[name] = out
+                for part in (a, b, merged):
+                    _release({name: part[name]})
             runs[-2:] = [merged]
             for run in (a, b):
                 self._discard(run)
