@@ -201,6 +201,35 @@ def test_ids_repeated_across_chunks_are_quarantined_and_the_rebuilt_unique_key_h
     assert again.inserted == 0 and again.already_present == first.inserted
 
 
+@pytest.mark.parametrize("columns, kept", [("(id)", "incidents_pkey"),
+                                            ("(source, source_key)", "uq_incidents_source_key")],
+                         ids=["primary key", "unique key"])
+def test_a_key_another_table_refers_to_is_never_dropped(store, tmp_path, rebuilt, columns, kept):
+    """An operator's own table may refer to incidents (a case register, say): a large load leaves that key and that
+    table's foreign key alone, drops the rest, and the load still succeeds."""
+    if not store.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite keeps its keys, which are part of the table")
+    engine = db.make_engine(store.database_url)
+    types = ["integer"] if columns == "(id)" else ["varchar(100)", "varchar(200)"]
+    names = [f"r{i}" for i in range(len(types))]
+    declared = ", ".join(f"{n} {t}" for n, t in zip(names, types))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE referring ({declared}, FOREIGN KEY ({', '.join(names)}) "
+                          f"REFERENCES incidents {columns})"))
+    try:
+        summary = _load(store, write_csv(tmp_path / "a.csv", _rows(200)), _mapping(tmp_path), block_bytes=2048)
+        assert summary.inserted > 100
+        assert kept not in rebuilt[0] and "ix_incidents_occurred" in rebuilt[0]
+        with engine.connect() as conn:
+            fks = conn.execute(text("SELECT count(*) FROM pg_constraint WHERE conrelid = 'referring'::regclass "
+                                    "AND contype = 'f'")).scalar()
+        assert fks == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE referring"))
+        engine.dispose()
+
+
 def test_a_load_leaves_the_pooled_sqlite_connection_as_it_found_it(store, tmp_path, rebuilt):
     if store.database_url.startswith("postgresql"):
         pytest.skip("SQLite's connection settings")

@@ -435,10 +435,10 @@ def _drop_for_load_postgres(cur, unique: bool = False) -> list[tuple[str, str]]:
     from psycopg import sql as pgsql
 
     cur.execute("LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE")
-    cur.execute("SELECT count(*) FROM pg_constraint WHERE confrelid = 'incidents'::regclass")
-    (referenced,) = cur.fetchone()
-    cur.execute("SELECT c.conname, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-                "WHERE c.conrelid = 'incidents'::regclass AND c.contype IN ('p', 'f', 'u') "
+    # a key another table's foreign key refers to stays (dropping it would fail, or drop that foreign key)
+    cur.execute("SELECT c.conname, c.contype, pg_get_constraintdef(c.oid), EXISTS (SELECT 1 FROM pg_constraint r "
+                "WHERE r.contype = 'f' AND r.confrelid = c.conrelid AND r.conindid = c.conindid) "
+                "FROM pg_constraint c WHERE c.conrelid = 'incidents'::regclass AND c.contype IN ('p', 'f', 'u') "
                 "ORDER BY c.contype = 'f', c.contype DESC, c.conname")
     constraints = cur.fetchall()
     cur.execute("SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
@@ -446,8 +446,8 @@ def _drop_for_load_postgres(cur, unique: bool = False) -> list[tuple[str, str]]:
                 "WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid) ORDER BY i.relname")
     indexes = cur.fetchall()
     first, last = [], []
-    for name, kind, definition in constraints:
-        if (kind == "p" and referenced) or (kind == "u" and not unique):
+    for name, kind, definition, referenced in constraints:
+        if (kind in ("p", "u") and referenced) or (kind == "u" and not unique):
             continue
         ident = pgsql.Identifier(name).as_string(cur)
         cur.execute(f"ALTER TABLE incidents DROP CONSTRAINT {ident}")
