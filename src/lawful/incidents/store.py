@@ -429,8 +429,8 @@ class Stage:
 
 
 def _drop_for_load_postgres(cur, unique: bool = False) -> list[tuple[str, str]]:
-    """Drop incidents' indexes other than unique constraints', its primary key (unless another table refers to it)
-    and its foreign keys, and with `unique` its unique constraints too; returns (name, statement) pairs that make
+    """Drop incidents' indexes other than unique constraints', its primary key and its foreign keys, and with
+    `unique` its unique constraints too (never a key another table's foreign key refers to); returns (name, statement) pairs that make
     each again exactly as it was (the catalog's own definitions), primary key first, foreign keys last."""
     from psycopg import sql as pgsql
 
