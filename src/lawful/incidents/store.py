@@ -180,8 +180,8 @@ class Stage:
     them into `incidents` with one INSERT ... SELECT in time order, skipping keys already stored; if the load is
     large for the table it first drops the indexes other than the unique key's, the primary key and the foreign
     key (their definitions read from the catalog) and adds them back before returning. Into an empty table, a large
-    file's chunks are COPied straight into `incidents`, those indexes and the unique key dropped at the first chunk. DDL is
-    transactional, so a failure, a rollback or kill -9 restores them. Dropping takes an ACCESS EXCLUSIVE lock on
+    file's chunks are COPied straight into `incidents`, those indexes and the unique key dropped at the first chunk.
+    DDL is transactional, so a failure, a rollback or kill -9 restores them. Dropping takes an ACCESS EXCLUSIVE lock on
     incidents (and SHARE ROW EXCLUSIVE on loads) until the commit: readers of incidents wait for the load."""
 
     def __init__(self, session: Session, load_id: int, per_load: dict):
@@ -430,8 +430,9 @@ class Stage:
 
 def _drop_for_load_postgres(cur, unique: bool = False) -> list[tuple[str, str]]:
     """Drop incidents' indexes other than unique constraints', its primary key and its foreign keys, and with
-    `unique` its unique constraints too (never a key another table's foreign key refers to); returns (name, statement) pairs that make
-    each again exactly as it was (the catalog's own definitions), primary key first, foreign keys last."""
+    `unique` its unique constraints too (never a key another table's foreign key refers to); returns (name,
+    statement) pairs that make each again exactly as it was (the catalog's own definitions), keys first, foreign
+    keys last."""
     from psycopg import sql as pgsql
 
     cur.execute("LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE")

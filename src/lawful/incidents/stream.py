@@ -92,8 +92,8 @@ def _ahead(reader: TableReader, prep, convert):
     """(prepared chunk, converted records) in file order, read, checked and converted on a thread of their own one
     chunk ahead of the caller, who writes them: the database's work on one chunk overlaps the reading and checking
     of the next (PostgreSQL's COPY lets go of the GIL for a whole chunk; SQLite's driver for each row, which makes
-    the two threads contend, but the overlap still won at 10x: docs/design-notes.md). At most two chunks exist at once (one
-    being written, the next being made or waiting): the thread starts a chunk only when the caller has written the
+    the two threads contend, but the overlap still won at 10x: docs/design-notes.md). At most two chunks exist at
+    once (one being written, the next being made or waiting): the thread starts a chunk only when the caller has written the
     one before the last it handed over. An error on the thread is raised here, in order; closing the generator
     stops the thread."""
     ready: queue.Queue = queue.Queue()

@@ -13,7 +13,11 @@ result is the same as preparing the whole file at once.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -52,8 +56,6 @@ _HASH_KEYS = ("lawful-keys-hi-1", "lawful-keys-lo-2")  # pandas' hash_array take
 def _release(run: dict) -> None:
     """A spilled run's pages out of this process's memory: the kernel keeps them in its page cache (written back
     first where changed: the mapping is shared) and maps them in again when they are next read."""
-    import mmap
-
     for arr in run.values():
         m = getattr(arr, "_mmap", None) if isinstance(arr, np.memmap) else None
         if m is not None:
@@ -200,10 +202,6 @@ class SeenKeys:
         if n < self.spill_keys:
             return np.empty(n, dtype=dtype)
         if self._folder is None:
-            import shutil
-            import tempfile
-            import weakref
-
             self._folder = tempfile.mkdtemp(prefix="lawful-keys-")  # 0700: the keys' hashes are the load's own
             weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
         self._files += 1
