@@ -71,11 +71,14 @@ def _clear(settings) -> None:
 @pytest.mark.parametrize("mapping_text", [TEST_MAPPING, HASH_MAPPING], ids=["id-key", "hash-key"])
 def test_a_file_streamed_in_small_chunks_loads_exactly_as_it_does_whole(store, tmp_path, mapping_text, spill,
                                                                        monkeypatch):
+    spilled: list[int] = []
     if spill:  # the keys seen go to files after a few dozen, as a file of millions of rows would send them
         from lawful.incidents.validate import SeenKeys
 
         monkeypatch.setattr(SeenKeys, "SPILL_KEYS", 24)
         monkeypatch.setattr(SeenKeys, "MAX_RUN_KEYS", 96)
+        compact = SeenKeys._compact
+        monkeypatch.setattr(SeenKeys, "_compact", lambda self: (compact(self), spilled.append(self.spilled)))
     mapping_path = tmp_path / "m.toml"
     mapping_path.write_text(mapping_text)
     mapping = load_mapping(mapping_path)
@@ -92,6 +95,34 @@ def test_a_file_streamed_in_small_chunks_loads_exactly_as_it_does_whole(store, t
         assert dupes and all("first seen at row 2" in r[3] for r in dupes)
         assert max(r[0] for r in dupes) > 400
     assert any("skipped by daylight saving" in n for n in streamed.notes)
+    assert (max(spilled) > 300) if spill else not spilled  # the spilled variant really held most keys in files
+
+
+def test_no_room_for_a_loads_spilled_keys_names_the_temporary_folder_and_changes_nothing(store, tmp_path,
+                                                                                       mapping_file, monkeypatch):
+    """A full TMPDIR is the load's own error, saying which folder and what to do: not relabelled as the store's disk
+    filling up (the store's disk may be fine), and the load rolled back whole."""
+    import errno
+    import os
+
+    from lawful.errors import StoreError
+    from lawful.incidents.validate import SeenKeys
+    from tests.conftest import store_fingerprint
+
+    _load(store, write_csv(tmp_path / "first.csv", GOOD_ROWS), load_mapping(mapping_file), streamed=True)
+    before = store_fingerprint(store)
+    monkeypatch.setattr(SeenKeys, "SPILL_KEYS", 24)
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(StoreError) as caught:
+        _load(store, write_csv(tmp_path / "big.csv", _rows(600)), load_mapping(mapping_file), streamed=True,
+              block_bytes=2048)
+    assert "TMPDIR" in caught.value.fix and "lawful-keys-" in caught.value.message
+    assert "disk holding the store" not in str(caught.value)
+    assert store_fingerprint(store) == before
 
 
 def test_a_re_load_streamed_adds_nothing_and_the_trail_records_it(store, tmp_path, mapping_file):
