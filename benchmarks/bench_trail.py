@@ -1,6 +1,7 @@
 """Decision-trail speed: appends per second with several writer processes, and entries verified per second.
 
     .venv/bin/python benchmarks/bench_trail.py [--postgres URL] [--writers 4] [--entries 20000]
+    .venv/bin/python benchmarks/bench_trail.py --grouped-only --threads 16 64 128 --repeat 5   # the spread
 
 Appends: each writer is its own process with its own connection, appending `--entries` / writers entries in
 transactions of 1 entry (every append committed and its head signed) and of 10 (a gate call with its review and
@@ -99,6 +100,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="*", default=[16, 64],
                     help="thread counts for the single-process appends (plain and group commit)")
     ap.add_argument("--verify-entries", type=int, default=1_000_000, help="entries for the in-memory verify figure")
+    ap.add_argument("--grouped-only", action="store_true",
+                    help="only the group-commit figure for each --threads (no writer processes, no verify)")
+    ap.add_argument("--repeat", type=int, default=1, help="with --grouped-only: runs per thread count (the spread)")
     args = ap.parse_args()
     fresh_postgres_env(args.postgres) if args.postgres else fresh_sqlite_env()
     from lawful import db
@@ -111,6 +115,13 @@ def main() -> None:
     signing_key(settings, create=True)  # created once, before the writers start
     store = "PostgreSQL" if args.postgres else "SQLite"
     print(f"machine: {machine()}; store: {store}")
+    if args.grouped_only:
+        for threads in args.threads:
+            for _ in range(max(1, args.repeat)):
+                grouped, batches = threaded(threads, args.entries, group=True)
+                print(f"group commit, {threads} threads: {grouped:,.0f} entries/s "
+                      f"({args.entries // threads * threads / max(batches, 1):.1f} entries per transaction)", flush=True)
+        return
     for per_tx in (1, 10):
         for w in sorted({1, args.writers}):
             rate = appends(w, args.entries, per_tx)
