@@ -13,7 +13,9 @@ class TrailEntry(Base):
 
     __tablename__ = "audit_entries"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # INTEGER on SQLite makes the sequence number the rowid itself: one B-tree per append, not two (migration 0013)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
     at_us: Mapped[int] = mapped_column(BigInteger)  # microseconds since the epoch, UTC: exact on every database
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60), index=True)
@@ -21,7 +23,7 @@ class TrailEntry(Base):
     purpose: Mapped[str] = mapped_column(String(300))
     details: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))  # not indexed: nothing looks it up, and verify recomputes it
 
 
 class Checkpoint(Base):
