@@ -35,6 +35,8 @@ class Load(Base):
 class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
+        # a constraint on PostgreSQL; on SQLite a unique index of the same name (migration 0014), which a large
+        # first load of a source can drop and build again at its end (incidents.store.Stage)
         UniqueConstraint("source", "source_key", name="uq_incidents_source_key"),
         Index("ix_incidents_category_occurred", "category", "occurred_at"),
         Index("ix_incidents_occurred", "occurred_at"),

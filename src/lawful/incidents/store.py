@@ -130,6 +130,7 @@ def _insert_postgres(conn, names: list[str], rows: list[tuple], constants: dict,
 
 # ---- a streamed load: records written a chunk at a time -------------------------------------------------------------
 STAGED = tuple(c for c in RECORD_COLUMNS if c not in PER_LOAD)  # every per-row column, all-null ones included
+UNIQUE_KEY_INDEX = "uq_incidents_source_key"  # (source, source_key); a named index on SQLite since migration 0014
 LOAD_CACHE_KIB = 65_536  # SQLite: page cache (and sorter) while a streamed load writes
 REBUILD_CACHE_KIB = 32_768  # SQLite: the same while it builds the indexes it dropped (see finish)
 # A load "large for the table" (at least REBUILD_MIN_ROWS rows, and at least REBUILD_FRACTION of the rows already
@@ -269,9 +270,15 @@ class Stage:
                     cur.execute("PRAGMA temp_store=FILE")
                 except Exception:  # noqa: BLE001 - sqlite3.OperationalError: then in memory
                     pass
+                # The unique key's index goes too when the source has no record yet (migration 0014 made it an
+                # index that can go): this transaction holds the write lock, so nobody else can write a key until
+                # it ends, and the file's own repeated keys were quarantined as it was read, so building the
+                # index again cannot fail but for a bug, which would roll the load back whole. With records of
+                # the source stored, ON CONFLICT needs it: kept. (Autoindexes have no sql: never dropped.)
                 self._indexes = [(name, sql) for name, sql in cur.execute(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents' "
-                    "AND sql IS NOT NULL ORDER BY name")]  # autoindexes (the unique key's) have no sql: kept
+                    "AND sql IS NOT NULL ORDER BY name")
+                    if name != UNIQUE_KEY_INDEX or not (self.on_conflict or _referred_to_sqlite(cur))]
                 for name, _ in self._indexes:
                     cur.execute(f'DROP INDEX "{name}"')
                 self.rebuilt = [name for name, _ in self._indexes]
@@ -457,6 +464,13 @@ def _drop_for_load_postgres(cur, unique: bool = False) -> list[tuple[str, str]]:
         cur.execute(f"DROP INDEX {pgsql.Identifier(name).as_string(cur)}")
         first.append((name, definition))
     return first + last
+
+
+def _referred_to_sqlite(cur) -> bool:
+    """Whether any table (an operator's case register, say) refers to incidents by foreign key: then the unique
+    key it may point at stays in place for the whole load, as on PostgreSQL."""
+    return cur.execute("SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' "
+                       "AND f.\"table\" = 'incidents' LIMIT 1").fetchone() is not None
 
 
 def per_load_values(source: str, classification: str, ingested_at, dialect: str) -> dict:
