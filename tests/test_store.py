@@ -38,6 +38,7 @@ def test_store_behind_migrations_says_upgrade(store, capsys):
 
 
 def test_unreachable_database_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LAWFUL_DATA_DIR", str(tmp_path / "data"))  # the operator's key directory: not the tester's home
     monkeypatch.setenv("LAWFUL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     code, _, err = run_cli(["admin", "db", "upgrade"], capsys)
     assert code == 2 and "Cannot reach the store" in err and err.count("\n") == 1
