@@ -256,6 +256,18 @@ def make_private(settings: Settings) -> None:
         p.chmod(0o700 if p.is_dir() else 0o600)
 
 
+def migrate_to(settings: Settings, revision: str) -> None:
+    """Move the test's store to a migration: down to REVISION, or up to "head" (what a migration's test needs)."""
+    from alembic import command
+
+    engine = db.make_engine(settings.database_url)
+    cfg = db.alembic_config(settings.database_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if revision != "head" else command.upgrade)(cfg, revision)
+    engine.dispose()
+
+
 def mint_token(settings: Settings, name: str, roles=("analyst",), clearance: str = "internal") -> str:
     """A real API token for `name`, creating the user (and a first admin to create them) if needed: how tests sign
     in. Goes through the same services an admin's request would."""

@@ -5,22 +5,12 @@ and up again gives back the schema a fresh store has. On PostgreSQL it changes n
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from lawful import db
-from tests.conftest import write_csv
+from tests.conftest import migrate_to as _migrate, write_csv
 from tests.incidents.test_stream_bulk import _load, _mapping, _schema
 from tests.incidents.test_streaming import _rows
-
-
-def _migrate(settings, to: str) -> None:
-    engine = db.make_engine(settings.database_url)
-    cfg = db.alembic_config(settings.database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if to != "head" else command.upgrade)(cfg, to)
-    engine.dispose()
 
 
 def _all_rows(settings) -> list[tuple]:

@@ -4,12 +4,12 @@ sequence number): a trail written before it comes through whole, still verifies,
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from lawful import db
 from lawful.trail import audit
+from tests.conftest import migrate_to as _migrate
 from tests.trail.helpers import append_entries, rows, sql
 
 
@@ -21,15 +21,6 @@ def _append_at_old_revision(settings, n: int, per_tx: int) -> None:
             for i in range(start, min(n, start + per_tx)):
                 audit.append(s, actor="tester", action="consultation", obj=f"incident:{i}", purpose="before 0013",
                              details={"i": i})
-    engine.dispose()
-
-
-def _migrate(settings, to: str) -> None:
-    engine = db.make_engine(settings.database_url)
-    cfg = db.alembic_config(settings.database_url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if to != "head" else command.upgrade)(cfg, to)
     engine.dispose()
 
 
