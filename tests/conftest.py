@@ -256,6 +256,34 @@ def make_private(settings: Settings) -> None:
         p.chmod(0o700 if p.is_dir() else 0o600)
 
 
+def table_schema(settings: Settings, table: str) -> tuple:
+    """A table's indexes, constraints and triggers as the database describes them (names and definitions): what a
+    migration or a load that drops and remakes them must leave exactly as a freshly migrated store has it."""
+    engine = db.make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return _described(conn, table)
+    finally:
+        engine.dispose()
+
+
+def _described(conn, table: str) -> tuple:
+    if conn.dialect.name == "postgresql":
+        indexes = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
+            "AND schemaname = current_schema()"), {"t": table}))
+        constraints = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass)"), {"t": table}))
+        # the foreign key's two system triggers get new names when it is added again: compare what they do
+        triggers = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT tgfoid::regproc::text, tgtype, tgenabled FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass)"),
+            {"t": table}))
+        return indexes, constraints, triggers
+    return sorted(tuple(r) for r in conn.execute(text(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = :t"), {"t": table}))
+
+
 def migrate_to(settings: Settings, revision: str) -> None:
     """Move the test's store to a migration: down to REVISION, or up to "head" (what a migration's test needs)."""
     from alembic import command

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from lawful import db
-from tests.conftest import migrate_to as _migrate, write_csv
-from tests.incidents.test_stream_bulk import _load, _mapping, _schema
+from tests.conftest import migrate_to as _migrate, table_schema, write_csv
+from tests.governance.test_trail import sql
+from tests.incidents.test_stream_bulk import _load, _mapping
 from tests.incidents.test_streaming import _rows
 
 
@@ -21,22 +22,13 @@ def _all_rows(settings) -> list[tuple]:
     return out
 
 
-def _sql(settings, statement: str) -> None:
-    engine = db.make_engine(settings.database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 COPY_FIRST = ("INSERT INTO incidents (source, source_key, category, occurred_at, lat, lon, x, y, classification, "
               "ingested_at, load_id) SELECT source, source_key, category, occurred_at, lat, lon, x, y, {cls}, "
               "ingested_at, load_id FROM incidents ORDER BY id LIMIT 1")
 
 
 def test_down_and_up_keeps_every_incident_and_every_rule(store, tmp_path):
-    fresh = _schema(store)
+    fresh = table_schema(store, "incidents")
     _load(store, write_csv(tmp_path / "a.csv", _rows(300)), _mapping(tmp_path))
     before = _all_rows(store)
     assert len(before) > 200
@@ -54,10 +46,10 @@ def test_down_and_up_keeps_every_incident_and_every_rule(store, tmp_path):
 
     _migrate(store, "head")
     assert _all_rows(store) == before  # ids and values, byte for byte
-    assert _schema(store) == fresh  # exactly what a store migrated from scratch has
+    assert table_schema(store, "incidents") == fresh  # exactly what a store migrated from scratch has
     with pytest.raises(Exception, match="(?i)unique"):
-        _sql(store, COPY_FIRST.format(cls="classification"))
+        sql(store, COPY_FIRST.format(cls="classification"))
     with pytest.raises(Exception, match="(?i)check"):
-        _sql(store, COPY_FIRST.format(cls="'bogus'").replace("SELECT source, source_key,",
+        sql(store, COPY_FIRST.format(cls="'bogus'").replace("SELECT source, source_key,",
                                                                       "SELECT source, source_key || '-x',"))
     assert _all_rows(store) == before

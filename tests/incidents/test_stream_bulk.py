@@ -16,34 +16,12 @@ from lawful.incidents import store as store_module
 from lawful.incidents.mapping import load_mapping
 from lawful.incidents.store import Stage
 from lawful.incidents.stream import ingest_path
-from tests.conftest import GOOD_ROWS, store_fingerprint, write_csv
+from tests.conftest import GOOD_ROWS, store_fingerprint, table_schema, write_csv
 from tests.incidents.test_streaming import HASH_MAPPING, _rows, _snapshot
 
 
 def _schema(settings) -> tuple:
-    """incidents' indexes, constraints and triggers as the database describes them (names and definitions)."""
-    engine = db.make_engine(settings.database_url)
-    try:
-        return _describe(engine)
-    finally:
-        engine.dispose()
-
-
-def _describe(engine) -> tuple:
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            indexes = sorted(tuple(r) for r in conn.execute(text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents' "
-                "AND schemaname = current_schema()")))
-            constraints = sorted(tuple(r) for r in conn.execute(text(
-                "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = 'incidents'::regclass")))
-            # the foreign key's two system triggers get new names when it is added again: compare what they do
-            triggers = sorted(tuple(r) for r in conn.execute(text(
-                "SELECT tgfoid::regproc::text, tgtype, tgenabled FROM pg_trigger WHERE tgrelid = 'incidents'::regclass")))
-            return indexes, constraints, triggers
-        return sorted(tuple(r) for r in conn.execute(text(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'incidents'")))
+    return table_schema(settings, "incidents")
 
 
 def _load(settings, path, mapping, **kw):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from lawful import db
 from lawful.trail import audit
-from tests.conftest import migrate_to as _migrate
+from tests.conftest import migrate_to as _migrate, table_schema
 from tests.trail.helpers import append_entries, rows, sql
 
 
@@ -32,6 +32,14 @@ def _hash_is_unique(settings) -> bool:
     return found
 
 
+def _indexes(settings) -> set[str]:
+    engine = db.make_engine(settings.database_url)
+    with engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("audit_entries")}
+    engine.dispose()
+    return names
+
+
 def _verified(settings) -> int:
     engine = db.open_store(settings)
     with db.transaction(engine, readonly=True, settings=settings) as s:
@@ -42,6 +50,7 @@ def _verified(settings) -> int:
 
 
 def test_a_trail_written_before_the_migration_comes_through_whole_and_goes_on(store):
+    fresh = table_schema(store, "audit_entries")
     _migrate(store, "0012")
     assert _hash_is_unique(store)  # the old schema, as stores before 0013 have it
     _append_at_old_revision(store, 40, per_tx=7)
@@ -50,6 +59,8 @@ def test_a_trail_written_before_the_migration_comes_through_whole_and_goes_on(st
     _migrate(store, "head")
 
     assert not _hash_is_unique(store)
+    assert table_schema(store, "audit_entries") == fresh  # its index and append-only triggers, as a new store has them
+    assert "ix_audit_entries_action" in _indexes(store)  # (a fresh store runs 0013 too: named, not only compared)
     assert rows(store) == before  # every entry, in order, byte for byte
     assert _verified(store) == 40
     for statement in ("UPDATE audit_entries SET actor = 'x' WHERE seq = 2", "DELETE FROM audit_entries WHERE seq = 3"):

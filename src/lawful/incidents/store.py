@@ -174,7 +174,8 @@ class Stage:
     over tuples (the load's constants written into the statement, not bound per row); ON CONFLICT only when the
     source already has records (the load holds the write lock, so none can appear meanwhile). A load large for the
     table (judged from `expected_rows`, the reader's estimate, at the first chunk) drops the table's secondary
-    indexes first and creates them again, from their own stored definitions, in `finish`. Readers see the last
+    indexes first (the unique key's too when the source has no record yet and no table refers to incidents) and
+    creates them again, from their own stored definitions, in `finish`. Readers see the last
     commit meanwhile (WAL), indexes and all.
 
     PostgreSQL: chunks are COPied (CSV written by Arrow, time-sorted) into a temporary table, and `finish` copies

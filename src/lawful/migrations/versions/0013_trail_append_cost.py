@@ -20,6 +20,8 @@ branch_labels = None
 depends_on = None
 
 _COLUMNS = "seq, at_us, actor, action, object, purpose, details, prev_hash, hash"
+# A frozen copy of migration 0002's guard (its APPEND_ONLY and _append_only): a migration must keep doing what it did
+# when it shipped, so it does not import another migration's code, which may change.
 _APPEND_ONLY = "the decision trail is append-only: audit_entries rows cannot be changed or removed"
 
 
