@@ -3,8 +3,8 @@ the table's own key (rowid)
 
 Why (issue 16, docs/design-notes.md "The trail's hash is not indexed"): every entry's hash is random, so its unique
 index took one random leaf page per entry. A group-commit batch of 50 entries dirtied about 50 index pages, and the
-more the trail grew the more of them each commit wrote and checkpointed; appends fell from 5,500/s to under 4,000/s
-within 100,000 entries. Nothing looks an entry up by its hash, and the index guarded nothing: the hash covers the
+more the trail grew the more of them each commit wrote and checkpointed: `benchmarks/bench_trail.py --grouped-only
+--threads 64 --repeat 5` fell run by run (4,012-5,512/s, median 4,275) and gives 6,061-7,190/s without it. Nothing looks an entry up by its hash, and the index guarded nothing: the hash covers the
 sequence number and the previous hash, so two equal hashes would take a SHA-256 collision, and `lawful audit verify`
 recomputes every hash and link anyway. On SQLite, `BIGINT PRIMARY KEY` is a second B-tree beside the rowid table;
 `INTEGER PRIMARY KEY` makes the sequence number the rowid itself (same 64-bit range), so an append writes one tree.

@@ -2,7 +2,8 @@
 
 Why (issue 16, docs/design-notes.md "A first load builds the unique key once"): a table constraint's index cannot be
 dropped, so every row of a large load went into it one at a time, at a random place (source keys do not follow time),
-which nearly doubled the cost of each insert and grew with the table. A named unique index enforces exactly the same
+a cost that grows with the table (benchmarks/bench_key_index.py: 2.41 million rows in 21 s that way, 11 s with the
+index built once after them). A named unique index enforces exactly the same
 rule (ON CONFLICT (source, source_key) uses it alike), and a large first load of a source can drop it and build it
 once, sorted, at the end of the same transaction, as PostgreSQL's loads already do with its constraint. PostgreSQL is
 unchanged.
