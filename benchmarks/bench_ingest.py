@@ -7,7 +7,8 @@ then the same again (idempotent re-load: adds 0). Optionally the same on Postgre
     .venv/bin/python benchmarks/bench_ingest.py [--repeat 3] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
 
 --stream N [N ...]: the streamed load (`incidents.stream.ingest_path`, what `lawful ingest FILE` runs) of N jittered
-copies of the Toronto data (bench_scale.build), each load in a fresh process (wall time, peak RSS), against the bulk
+copies of the Toronto data (bench_scale.build), each load in a fresh process (wall time, peak RSS), and its reading
+side alone (read, check, key, convert; no database, one thread: a lower bound for the load), against the bulk
 floor of the same file measured in the same run: `sqlite3 .import` into an unindexed table, and `psql \\copy` with
 --postgres. --profile DIR writes each load's cProfile stats there (load-sqlite-xN.prof, load-pg-xN.prof).
 
@@ -132,6 +133,41 @@ def stream_load(file: Path, data_dir: Path, pg: str | None, profile: str | None)
             "peak_mb": bench_scale.peak_mb(), "cpu_s": cpu_s, "server_cpu_s": b1 - b0}
 
 
+def read_only(file: Path, dialect: str) -> dict:
+    """The load's reading side alone, on one thread, with no database: read, check, key and convert each chunk
+    (what the load's reading thread does). Its time is a lower bound for the whole load on two cores, since the
+    database's work can only overlap it (run by --stream in a child process)."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from lawful.incidents.datasets import toronto_mapping
+    from lawful.incidents.readers import TableReader
+    from lawful.incidents.store import Stage, per_load_values
+    from lawful.incidents.validate import FileState, prepare
+
+    mapping, settings, now = toronto_mapping(), Settings.from_env(), datetime.now(timezone.utc)
+    stage = Stage.__new__(Stage)  # convert() only reads these two attributes; it touches no connection
+    stage.dialect, stage.values = dialect, {**per_load_values(mapping.source, mapping.classification, now, dialect),
+                                            "load_id": 1}
+    state, rows = FileState(), 0
+    times = SimpleNamespace(read=0.0, check=0.0, convert=0.0)
+    chunks = iter(TableReader(file, mapping, file.name))
+    while True:
+        t0 = time.perf_counter()
+        chunk = next(chunks, None)
+        t1 = time.perf_counter()
+        times.read += t1 - t0
+        if chunk is None:
+            break
+        prepared = prepare(chunk, mapping, settings, file.name, now=now, state=state)
+        t2 = time.perf_counter()
+        stage.convert(prepared.records)
+        times.check += t2 - t1
+        times.convert += time.perf_counter() - t2
+        rows += len(prepared.records)
+    return {"seconds": times.read + times.check + times.convert, "rows": rows, **vars(times)}
+
+
 def main_stream(scales: list[int], pg: str | None, profile: str | None) -> None:
     import json
     import shutil
@@ -168,6 +204,11 @@ def main_stream(scales: list[int], pg: str | None, profile: str | None) -> None:
                 if out.returncode:
                     raise SystemExit(out.stderr[-3000:])
                 r = json.loads(out.stdout.strip().splitlines()[-1])
+                alone = subprocess.run([sys.executable, __file__, "--read-only", str(file), "--data-dir", str(data_dir),
+                                        "--dialect", "postgresql" if url else "sqlite"], capture_output=True, text=True)
+                if alone.returncode:
+                    raise SystemExit(alone.stderr[-3000:])
+                ro = json.loads(alone.stdout.strip().splitlines()[-1])
                 if profile and out.stderr.strip():
                     print(out.stderr.rstrip())
                 shutil.rmtree(data_dir, ignore_errors=True)
@@ -176,6 +217,9 @@ def main_stream(scales: list[int], pg: str | None, profile: str | None) -> None:
                 print(f"  {name:6s} floor {floor:6.2f} s | streamed load {r['seconds']:7.2f} s, "
                       f"{rows / r['seconds']:9,.0f} rows/s, peak {r['peak_mb']:5.0f} MB, "
                       f"{r['seconds'] / floor:4.1f}x the floor | inserted {r['rows']:,}", flush=True)
+                print(f"         reading side alone (no database, one thread): {ro['seconds']:.2f} s = "
+                      f"{ro['seconds'] / floor:.1f}x the floor (read {ro['read']:.2f}, check and key {ro['check']:.2f}, "
+                      f"convert {ro['convert']:.2f} s)", flush=True)
                 if url:
                     print(f"         cpu: load process {r['cpu_s']:.2f} s + its server process {r['server_cpu_s']:.2f} s "
                           "(the floor's is on the server, not measured)", flush=True)
@@ -196,7 +240,16 @@ def main() -> None:
     parser.add_argument("--profile", help="with --stream: a folder for each load's cProfile stats")
     parser.add_argument("--stream-step", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--read-only", help=argparse.SUPPRESS)
+    parser.add_argument("--dialect", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.read_only:
+        import json
+        import os
+
+        os.environ["LAWFUL_DATA_DIR"] = args.data_dir
+        print(json.dumps(read_only(Path(args.read_only), args.dialect)))
+        return
     if args.stream_step:
         import json
 
