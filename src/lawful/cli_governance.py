@@ -511,23 +511,31 @@ def audit_verify(public_key: Annotated[Optional[Path], typer.Option(help="Verify
                   f"checked). Retention: kept at least {v['retention_days']} days; Lawful never deletes trail entries.",
                   highlight=False)
     else:
-        first, *rest = v["problems"]
-        out.print(f"[bold red]TAMPERED[/]: entry {first['seq']}: {first['text']}", highlight=False)
-        for p in rest[:9]:
-            out.print(f"  also entry {p['seq']}: {p['text']}", highlight=False)
+        if v.get("refused"):
+            out.print(f"[bold red]REFUSING[/]: {v['refused']}", highlight=False)
+        if v["problems"]:
+            first, *rest = v["problems"]
+            out.print(f"[bold red]TAMPERED[/]: entry {first['seq']}: {first['text']}", highlight=False)
+            for p in rest[:9]:
+                out.print(f"  also entry {p['seq']}: {p['text']}", highlight=False)
     if not v["ok"]:
         raise typer.Exit(1)
 
 
 def _verify_here(public_key: Path | None, witness: Path | None) -> None:
-    """What an outside auditor does: take the export, run its stand-alone verifier with the key they trust."""
+    """What an outside auditor does: take the export and check it with the key they trust, using the verifier
+    installed here: the bundle's own verify.py and lawful_chain.py are replaced before anything runs, so a server
+    (or anyone between) that sends a doctored verifier neither decides the answer nor runs code here."""
     import subprocess
     import sys
     import tempfile
 
+    from lawful.trail.verifier import write_verifier
+
     with tempfile.TemporaryDirectory(prefix="lawful-verify-") as tmp:
         bundle = Path(tmp) / "bundle"
         _unpack(_api().request("POST", "/audit/export").content, bundle)
+        write_verifier(bundle)
         args = [sys.executable, str(bundle / "verify.py")]
         if public_key:
             args += ["--public-key", str(public_key.resolve())]

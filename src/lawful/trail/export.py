@@ -3,7 +3,6 @@ fingerprint, and a stand-alone verifier (`python verify.py [--public-key KEY.pub
 
 from __future__ import annotations
 
-import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from lawful.errors import LawfulError
 from lawful.settings import Settings
 from lawful.trail import chain, keys
+from lawful.trail.verifier import write_verifier
 from lawful.trail.audit import all_checkpoints, iter_entries
 
 
@@ -26,61 +26,6 @@ class Bundle:
     fingerprint: str
 
 
-VERIFY_PY = '''"""Verify a Lawful trail export with the public key alone:
-
-    python verify.py [--public-key trail.pub] [--witness HEADS.jsonl-or-DIR]
-
-Needs Python 3.10+ and the `cryptography` package; not Lawful. lawful_chain.py is Lawful's own verifier, copied.
-The public key must be the key the trail was started with, obtained from the agency, not only from this bundle;
---witness adds the heads the agency published outside its own machines, so a trail cut short since is named.
-"""
-import argparse
-import json
-import sys
-from pathlib import Path
-
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-here = Path(__file__).resolve().parent
-sys.path.insert(0, str(here))  # lawful_chain.py sits next to this file, wherever it is run from
-import lawful_chain  # noqa: E402
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--public-key", type=Path, default=here / "trail.pub",
-                    help="the trail's original Ed25519 public key (PEM); obtain it from the agency")
-parser.add_argument("--witness", type=Path, help="published heads: a JSON-lines file or a directory of JSON files")
-args = parser.parse_args()
-key = load_pem_public_key(args.public_key.read_bytes())
-fields = ("seq", "at_us", "actor", "action", "object", "purpose", "details", "prev_hash", "hash")
-
-
-def entries():
-    with open(here / "entries.jsonl", encoding="utf-8") as f:
-        for line in f:
-            e = json.loads(line)
-            yield tuple(e[k] for k in fields)
-
-
-with open(here / "checkpoints.jsonl", encoding="utf-8") as f:
-    checkpoints = [tuple(c[k] for k in ("seq", "hash", "at_us", "key_id", "signature")) + (c.get("source", "checkpoint"),)
-                   for c in map(json.loads, f)]
-if args.witness:
-    try:
-        checkpoints += lawful_chain.read_witness(args.witness)
-    except ValueError as exc:
-        print(f"error: {exc}")
-        sys.exit(2)
-manifest = json.loads((here / "manifest.json").read_text(encoding="utf-8"))
-given = lawful_chain.fingerprint(key)
-print(f"key: {given}" + ("" if given == manifest["fingerprint"] else
-                         f" (the bundle's manifest names {manifest['fingerprint']})"))
-v = lawful_chain.verify(entries(), checkpoints, key)
-if v.ok:
-    print(f"OK: {v.entries} entries, head {v.head_seq} {v.head_hash}, {v.checkpoints} signed heads checked")
-    sys.exit(0)
-for p in sorted(v.problems, key=lambda p: p.seq):
-    print(f"entry {p.seq}: {p.kind}: {p.text}")
-sys.exit(1)
-'''
 
 
 def export(session: Session, *, settings: Settings, out_dir: Path) -> Bundle:
@@ -106,8 +51,7 @@ def export(session: Session, *, settings: Settings, out_dir: Path) -> Bundle:
                 "current_fingerprint": chain.fingerprint(current), "first_checkpoint_key_id": cps[0][3] if cps else None}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out_dir / "trail.pub").write_bytes(keys.public_pem(anchor))
-    (out_dir / "lawful_chain.py").write_text(inspect.getsource(chain))
-    (out_dir / "verify.py").write_text(VERIFY_PY)
+    write_verifier(out_dir)
     (out_dir / "README.txt").write_text(
         "Lawful decision-trail export.\n\n"
         f"{n} entries (head {head[0]}: {head[1]}), {len(cps)} signed heads.\n"

@@ -42,13 +42,19 @@ def _utc(t: datetime) -> datetime:
 
 def verify_trail(store: Store, *, actor, purpose: str = "governance") -> dict:
     """Recompute every hash and check the signed checkpoints with the server's key; the check is on the trail."""
-    with store.transaction() as session:
-        require(actor, "audit.read", Resource("trail", "verify"), purpose)
-        audit.append(session, actor=actor.name, action="consultation", obj="trail:verify", purpose=purpose,
-                     details={})
+    require(actor, "audit.read", Resource("trail", "verify"), purpose)
+    refused = None
+    try:
+        with store.transaction() as session:
+            audit.append(session, actor=actor.name, action="consultation", obj="trail:verify", purpose=purpose,
+                         details={})
+    except audit.TrailRefused as exc:
+        # The one request that still runs when the trail refuses to sign: verifying is how an auditor finds out
+        # why (docs/governance.md, "When the trail refuses"). Its consultation cannot be recorded; the answer says so.
+        refused = exc.message
     with store.transaction(readonly=True) as session:
         v = audit.verify(session, settings=store.settings)
-    return {"ok": v.ok, "entries": v.entries, "checkpoints": v.checkpoints, "head_seq": v.head_seq,
+    return {"ok": v.ok and refused is None, "refused": refused, "entries": v.entries, "checkpoints": v.checkpoints, "head_seq": v.head_seq,
             "head_hash": v.head_hash, "retention_days": store.settings.audit_retention_days,
             "problems": [{"seq": p.seq, "kind": p.kind, "text": p.text}
                          for p in sorted(v.problems, key=lambda p: p.seq)[:50]]}
