@@ -67,6 +67,11 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on. Loopback
                                                  "front to serve others.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
           jobs: Annotated[int, typer.Option(min=1, max=16, help="Long jobs (backtests, loads) run at once.")] = 1,
+          trusted_proxy: Annotated[Optional[str], typer.Option(
+              help="The address of a reverse proxy that REPLACES X-Forwarded-For with the client's address (nginx: "
+                   "proxy_set_header X-Forwarded-For $remote_addr). Only then is that header believed, for the "
+                   "public rate limit and the access log; by default it is ignored, since anyone can send it.")]
+          = None,
           ) -> None:
     """Run the Lawful server: the one process that opens the store and reads the keys. It refuses to start when
     its private files are readable by other accounts, reads the access policy once (a change needs a restart,
@@ -79,8 +84,11 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on. Loopback
     door = open_door(settings, host=host, port=port, jobs=jobs)
     out.print(f"Lawful server on http://{host}:{port} (store: {db.sqlite_path(settings.database_url) or 'PostgreSQL'}"
               f"; policy SHA-256 {door.policy_sha256[:16]}...). Ctrl-C stops it.", highlight=False)
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: behind a proxy that passes the header through (a
+    # TLS terminator), every request could name a new client address and the public rate limit would be void.
     uvicorn.run(create_app(settings, door=door, host=host, port=port), host=host, port=port, log_level="warning",
-                server_header=False)
+                server_header=False, proxy_headers=trusted_proxy is not None,
+                forwarded_allow_ips=trusted_proxy or None)
 
 
 admin_app.command("serve")(serve)

@@ -75,7 +75,8 @@ def serving(settings, port: int | None = None):
 
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, port=port), host="127.0.0.1", port=port,
-                                           log_level="warning", server_header=False))
+                                           log_level="warning", server_header=False,
+                                           proxy_headers=False))  # X-Forwarded-For is anyone's to send
     thread = threading.Thread(target=server.run, name="lawful-demo-server", daemon=True)
     thread.start()
     for _ in range(600):

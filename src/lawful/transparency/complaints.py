@@ -363,7 +363,9 @@ def resolve(session: Session, *, actor: Actor, reference: str, outcome: str, rea
     actions = []
     for ref in suspend:
         view = gov.move(session, actor=actor, ref=ref, step="suspend",
-                        reason=f"complaint {c.reference} {outcome}: {reasons[:300]}")
+                        reason=f"complaint {c.reference} {outcome}")
+        # Not the reasons: they were written to the complainant (their private tracking page), and a suspension's
+        # reason is published on the register and its feed. The reasons stay on the complaint and its trail entry.
         actions.append({"action": "suspend", "model": view["ref"], "state": view["state"],
                         "public": f"the system {view['name']} (version {view['version']}) was suspended"})
         item = {"kind": "model", "ref": view["ref"]}

@@ -81,11 +81,13 @@ def _iso(t: datetime | None) -> str | None:
 
 
 class Scrubber:
-    """Replaces any registered person's name in published free text with "[staff]" (whole words only)."""
+    """Replaces any registered person's name in published free text with "[staff]" (whole words only, in any case:
+    user `dora` written as "Dora" is still a name)."""
 
     def __init__(self, names: list[str]):
         names = sorted({n for n in names if n}, key=len, reverse=True)
-        self.pattern = re.compile(r"(?<![A-Za-z0-9._-])(" + "|".join(map(re.escape, names)) + r")(?![A-Za-z0-9_-])") \
+        self.pattern = re.compile(r"(?<![A-Za-z0-9._-])(" + "|".join(map(re.escape, names)) + r")(?![A-Za-z0-9_-])",
+                                  re.IGNORECASE) \
             if names else None
 
     def __call__(self, text: str | None) -> str:
