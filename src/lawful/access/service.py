@@ -131,17 +131,22 @@ def create(session: Session, *, creator: Actor | None, name: str, roles: list[st
     return user, secret
 
 
-def _managed(session: Session, actor: Actor, name: str, action: str) -> User:
+def _managed(session: Session, actor: Actor, name: str, action: str, *, takes_over: bool = False) -> User:
     """The user an admin acts on, after the policy and the token's scope allow it (people are managed under the
-    policy's users.create)."""
+    policy's users.create). `takes_over`: the action can hand the admin a way into the account (a new enrolment
+    code), so, as for create, it is refused on a person cleared above the admin."""
     from lawful.access.credentials import _locked
-    from lawful.access.decide import Resource, require
+    from lawful.access.decide import LEVELS, AccessDenied, Resource, require
 
     require(actor, "users.create", Resource("user", name), "administration")
     require_write(actor, action)
     user = _locked(session, name)
     if user is None:
         raise NotFound(f"there is no user named {name!r}", "see `lawful users list`")
+    if takes_over and LEVELS.index(user.clearance) > LEVELS.index(actor.clearance):
+        raise AccessDenied(actor.name, action, Resource("user", name, user.clearance), "administration",
+                           f"{name} is cleared {user.clearance}, above {actor.name}'s {actor.clearance}: an admin "
+                           "cleared at least as high must do this (it would hand you a way into the account)")
     return user
 
 
@@ -193,7 +198,7 @@ def reset(session: Session, *, actor: Actor, name: str) -> str:
     from lawful.access.credentials import ENROL_HOURS, new_enrolment, revoke_all
     from lawful.trail import audit
 
-    user = _managed(session, actor, name, "users.reset")
+    user = _managed(session, actor, name, "users.reset", takes_over=True)
     code = new_enrolment(user)
     revoked = revoke_all(session, user=user)
     audit.append(session, actor=actor.name, action="user.reset", obj=f"user:{name}", purpose="administration",
@@ -210,7 +215,7 @@ def set_roles(session: Session, *, actor: Actor, name: str, roles: list[str]) ->
     from lawful.trail import audit
 
     roles = _check_roles(roles)
-    user = _managed(session, actor, name, "users.roles")
+    user = _managed(session, actor, name, "users.roles", takes_over=True)
     if user.name == actor.name:
         raise AccessDenied(actor.name, "users.roles", Resource("user", name), "administration",
                            "nobody changes their own roles; ask another admin")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from lawful.access.service import Actor
-from lawful.errors import Conflict, LawfulError, NotFound
+from lawful.errors import Conflict, InputError, LawfulError, NotFound
 from lawful.trail import audit
 from lawful.governance.models import Entry, Output, Review
 from lawful.access.decide import AccessDenied, Resource, load_policy, require
@@ -74,6 +74,24 @@ def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
     return out
 
 
+AMENDMENT_BYTES = 64 * 1024  # an amendment is a corrected suggestion or a note, not a document
+AMENDMENT_DEPTH = 8
+
+
+def _check_amendment(amendment) -> None:
+    """Stored, signed into the trail and read back by everyone who opens the case: JSON that is finite (NaN is not
+    JSON, and came back as null), shallow (a 400-deep one made the case unreadable) and small."""
+    import json
+
+    from lawful.limits import check_tree
+
+    check_tree(amendment, "the amendment", dates=False, max_depth=AMENDMENT_DEPTH)
+    size = len(json.dumps(amendment, ensure_ascii=False).encode())
+    if size > AMENDMENT_BYTES:
+        raise InputError(f"the amendment is {size:,} bytes; at most {AMENDMENT_BYTES:,}",
+                         "give only the corrected content")
+
+
 def decide(session: Session, *, actor: Actor, output_id: int, decision: str, reason: str,
            amendment: dict | None = None) -> Review:
     """Record a named person's decision on an output."""
@@ -94,6 +112,8 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
         raise LawfulError("a decision needs a reason", "give --reason")
     if decision == "amended" and not amendment:
         raise LawfulError("an amendment needs the amended content", "give --amend with what you changed")
+    if amendment is not None:
+        _check_amendment(amendment)
     now = datetime.now(timezone.utc)
     review = Review(output_id=out.id, reviewer=actor.name, decision=decision, reason=reason, amendment=amendment,
                     decided_at=now, seconds=(now - out.issued_at).total_seconds())
