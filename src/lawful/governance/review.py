@@ -30,6 +30,24 @@ def _sees_sandbox(actor: Actor) -> bool:
 
 
 READS = frozenset({"outputs.read", "outputs.read-sandbox"})
+CASEFILE = "casefile"  # suggestions about one case: they quote its statements, so they are as closed as the case
+
+
+def _case_resource(session: Session, out: Output) -> Resource:
+    """The case a case-file suggestion belongs to, with the case's classification (secret if it is gone)."""
+    from lawful.casefiles.models import Case
+
+    ref = str((out.payload or {}).get("case", ""))
+    level = session.scalar(select(Case.classification).where(Case.ref == ref))
+    return Resource("casefile", ref, level or "secret")
+
+
+def _require_case(session: Session, actor: Actor, out: Output) -> None:
+    """Reading or deciding a case-file suggestion needs what reading its case needs (casefiles.read, at the
+    case's classification): the model's own check is at the default classification and would let an officer
+    cleared below the case read quotes from it, or put a suggestion into it."""
+    if out.kind == CASEFILE:
+        require(actor, "casefiles.read", _case_resource(session, out), out.purpose)
 
 
 def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
@@ -48,7 +66,10 @@ def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
     def readable(o: Output, e: Entry) -> bool:
         if o.sandbox:
             return sees_sandbox or e.owner == actor.name
-        return access_decide(actor, "outputs.read", Resource("model", e.name), o.purpose, policy).allowed
+        if not access_decide(actor, "outputs.read", Resource("model", e.name), o.purpose, policy).allowed:
+            return False
+        return o.kind != CASEFILE or access_decide(actor, "casefiles.read", _case_resource(session, o), o.purpose,
+                                                   policy).allowed
 
     return [(o, e) for o, e in rows if readable(o, e)]
 
@@ -60,6 +81,7 @@ def read_output(session: Session, *, actor: Actor, output_id: int) -> tuple[Outp
     entry = session.get(Entry, out.entry_id)
     if not out.sandbox:
         require(actor, "outputs.read", Resource("model", entry.name), out.purpose)
+    _require_case(session, actor, out)
     return out, entry
 
 
@@ -97,6 +119,7 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
     """Record a named person's decision on an output."""
     out = get_output(session, actor=actor, output_id=output_id)
     require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)  # internal
+    _require_case(session, actor, out)
     allowed = DECISIONS.get(out.kind, DECISIONS["forecast"])
     if decision not in allowed:
         raise LawfulError(f"{decision!r} is not a decision on {out.kind} output {output_id}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lawful.access import credentials
 from lawful.web.deps import CallDep, Call, bearer
@@ -12,6 +12,8 @@ router = APIRouter(tags=["session"])
 
 
 class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1000)
     code: str | None = Field(default=None, max_length=20)
