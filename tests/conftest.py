@@ -320,3 +320,15 @@ def mint_token(settings: Settings, name: str, roles=("analyst",), clearance: str
                                     label="test", days=1)
     finally:
         engine.dispose()
+
+
+def unused_code(settings, name: str, seed: str) -> str:
+    """The current one-time code of `seed`, as if its 30 seconds had not been used yet: the server accepts each
+    code once (RFC 6238 5.2), so a test that signs one person in several times forgets the step taken before."""
+    import pyotp
+
+    engine = create_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET totp_last_step = NULL WHERE name = :name"), {"name": name})
+    engine.dispose()
+    return pyotp.TOTP(seed).now()

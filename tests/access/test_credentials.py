@@ -22,7 +22,7 @@ from lawful.access.sealing import key_path, unseal
 from lawful.access.service import Actor, create
 from lawful.errors import LawfulError, StoreError
 from lawful.trail.models import TrailEntry
-from tests.conftest import PASSWORD, admin, run_cli
+from tests.conftest import PASSWORD, admin, run_cli, unused_code
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def rows(store, model):
 
 def code_for(store, name: str) -> str:
     user = next(u for u in rows(store, User) if u.name == name)
-    return pyotp.TOTP(unseal(store, user.totp_secret)).now()
+    return unused_code(store, name, unseal(store, user.totp_secret))
 
 
 def login(name: str, capsys, password: str = PASSWORD, code: str | None = None) -> tuple[int, str, str]:
@@ -206,7 +206,8 @@ def test_a_week_is_the_longest_session_and_twelve_hours_the_default(store):
     seed = pyotp.parse_uri(uri).secret
     with db.transaction(engine, settings=store) as s:
         credentials.sign_in(s, name="root", password=PASSWORD, code=pyotp.TOTP(seed).now())
-        credentials.sign_in(s, name="root", password=PASSWORD, code=pyotp.TOTP(seed).now(), hours=7 * 24)
+    with db.transaction(engine, settings=store) as s:
+        credentials.sign_in(s, name="root", password=PASSWORD, code=unused_code(store, "root", seed), hours=7 * 24)
     engine.dispose()
     lengths = sorted(t.expires_at - t.created_at for t in rows(store, Token))
     assert [round(d.total_seconds() / 3600) for d in lengths] == [12, 168]
@@ -251,4 +252,26 @@ def test_the_migration_seals_seeds_stored_in_plain_text(store):
         token = credentials.sign_in(s, name="old", password=PASSWORD, code=pyotp.TOTP(seed).now())
     with db.transaction(engine, settings=store) as s:
         assert credentials.authenticate(s, token=token).name == "old"
+    engine.dispose()
+
+
+def test_a_one_time_code_opens_one_session_only(store):
+    """RFC 6238 5.2: a code seen over someone's shoulder (or logged on its way) opens no second session, in its own
+    30 seconds or the next; the person's next code does; and the replay counts toward the lock-out like any miss."""
+    engine = db.open_store(store)
+    with db.transaction(engine, settings=store) as s:
+        _, uri = create(s, creator=None, name="root", roles=["admin"], first_admin=True, password=PASSWORD)
+    totp = pyotp.TOTP(pyotp.parse_uri(uri).secret)
+    now = datetime.now(timezone.utc)
+    code, following = totp.at(now), totp.at(now + timedelta(seconds=totp.interval))
+    with db.transaction(engine, settings=store) as s:
+        assert isinstance(credentials.sign_in(s, name="root", password=PASSWORD, code=code), str)
+    with db.transaction(engine, settings=store) as s:
+        replayed = credentials.sign_in(s, name="root", password=PASSWORD, code=code)
+    assert isinstance(replayed, credentials.SignInFailed)
+    assert next(u for u in rows(store, User) if u.name == "root").failed_logins == 1
+    with db.transaction(engine, settings=store) as s:  # the next step's code (one step of drift is allowed)
+        assert isinstance(credentials.sign_in(s, name="root", password=PASSWORD, code=following), str)
+    with db.transaction(engine, settings=store) as s:  # and now the earlier one is behind: refused
+        assert isinstance(credentials.sign_in(s, name="root", password=PASSWORD, code=code), credentials.SignInFailed)
     engine.dispose()

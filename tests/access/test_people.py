@@ -19,7 +19,7 @@ from lawful.access.decide import AccessDenied
 from lawful.access.models import User
 from lawful.errors import Conflict, LawfulError, Unauthenticated
 from lawful.trail.models import TrailEntry
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, unused_code
 
 ADA_PASSWORD = "ada's own long passphrase"
 
@@ -41,7 +41,7 @@ class World:
             yield s
 
     def code(self, name: str) -> str:
-        return pyotp.TOTP(self.seeds[name]).now()
+        return unused_code(self.settings, name, self.seeds[name])
 
     def token(self, name: str, password: str) -> str:
         with self.tx() as s:

@@ -26,7 +26,7 @@ from sqlalchemy import select  # noqa: E402
 from lawful.access import credentials  # noqa: E402
 from lawful.access.models import User  # noqa: E402
 from lawful.governance import gate, registry  # noqa: E402
-from tests.conftest import make_private  # noqa: E402
+from tests.conftest import make_private, unused_code  # noqa: E402
 from tests.governance.conftest import Gov  # noqa: E402
 
 PASSWORD = "a long console password 42"
@@ -85,9 +85,7 @@ class Console:
             self.seeds[name] = parse_qs(urlparse(done.uri).query)["secret"][0]
 
     def code(self, name: str) -> str:
-        import pyotp
-
-        return pyotp.TOTP(self.seeds[name]).now()
+        return unused_code(self.settings, name, self.seeds[name])
 
     def issue(self, ref: str, who: str = "analyst") -> int:
         payload, explanation = forecast_output()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lawful.orm import Base, JSONType, UTCDateTime
@@ -27,6 +27,8 @@ class User(Base):
     # the one-time-code seed, sealed (Fernet) with the key in LAWFUL_SECRETS_KEY; required for admin, approver, dpo
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first sign-in with a valid code
+    # the time step (30 s) of the last code accepted: that step and earlier ones are refused (RFC 6238 5.2: no replay)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enrol_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the one-time enrolment code, never the code
