@@ -25,7 +25,7 @@ ROLES = ("admin", "analyst", "supervisor", "officer", "model-owner", "approver",
 # nothing (or, worse, look as if it did).
 ACTIONS = frozenset({
     "users.create", "models.register", "models.approve", "models.activate", "models.suspend", "models.reinstate",
-    "models.retire", "outputs.issue", "outputs.issue-sandbox", "outputs.decide", "outputs.read",
+    "models.retire", "outputs.issue", "outputs.issue-sandbox", "outputs.decide", "outputs.decide-plan", "outputs.read",
     "outputs.read-sandbox", "incidents.read", "incidents.load", "incidents.reidentify", "serious-incidents.record", "audit.read",
     "audit.export", "privacy.purge", "privacy.hold", "privacy.requests", "privacy.breaches",
     "patrol.plan", "patrol.dosage", "complaints.handle", "transparency.audit-pack",

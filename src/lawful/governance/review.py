@@ -30,6 +30,7 @@ def _sees_sandbox(actor: Actor) -> bool:
 
 
 READS = frozenset({"outputs.read", "outputs.read-sandbox"})
+PLAN = "plan"  # patrol plans (patrol.service)
 CASEFILE = "casefile"  # suggestions about one case: they quote its statements, so they are as closed as the case
 
 
@@ -120,6 +121,8 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
     out = get_output(session, actor=actor, output_id=output_id)
     require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)  # internal
     _require_case(session, actor, out)
+    if out.kind == PLAN:  # officers go where a plan sends them: a supervisor decides it (policy: outputs.decide-plan)
+        require(actor, "outputs.decide-plan", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)
     allowed = DECISIONS.get(out.kind, DECISIONS["forecast"])
     if decision not in allowed:
         raise LawfulError(f"{decision!r} is not a decision on {out.kind} output {output_id}",
