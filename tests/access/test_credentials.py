@@ -275,3 +275,13 @@ def test_a_one_time_code_opens_one_session_only(store):
     with db.transaction(engine, settings=store) as s:  # and now the earlier one is behind: refused
         assert isinstance(credentials.sign_in(s, name="root", password=PASSWORD, code=code), credentials.SignInFailed)
     engine.dispose()
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "12345\u00e9", "\x00" * 6, ""])
+def test_a_code_in_other_digits_or_bytes_is_a_plain_refusal(store, code):
+    engine = db.open_store(store)
+    with db.transaction(engine, settings=store) as s:
+        create(s, creator=None, name="root", roles=["admin"], first_admin=True, password=PASSWORD)
+    with db.transaction(engine, settings=store) as s:
+        assert isinstance(credentials.sign_in(s, name="root", password=PASSWORD, code=code), credentials.SignInFailed)
+    engine.dispose()

@@ -95,7 +95,7 @@ def _code_ok(session: Session, user: User, code: str | None) -> bool:
     totp, code = pyotp.TOTP(unseal(_settings(session), user.totp_secret)), code.strip()
     now = totp.timecode(datetime.now(timezone.utc))
     for step in (now - 1, now, now + 1):  # one step of clock drift either way
-        if hmac.compare_digest(totp.generate_otp(step), code):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):  # bytes: any text compares
             # Used once only (RFC 6238 5.2): a code seen over someone's shoulder, or logged on the way, opens no
             # second session. The caller holds the person's row locked, so two sign-ins cannot both take it.
             if user.totp_last_step is not None and step <= user.totp_last_step:
