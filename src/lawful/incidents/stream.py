@@ -153,7 +153,7 @@ _TRIM = _malloc_trim()
 def _give_back_freed_memory() -> None:
     """Hand the memory freed with a written chunk back to the OS. Two threads free and allocate chunks in their
     own glibc arenas, which keep freed pages mapped, so without this a load's peak grows by what the arenas hold
-    on to (3x the Toronto data: a 469-494 MB peak became 431-437 MB; docs/benchmarks.md, "Peak memory of a load")."""
+    on to (3x the Toronto data: a 484-500 MB peak became 434-437 MB; docs/benchmarks.md, "Peak memory of a load")."""
     if _TRIM is not None:
         _TRIM(0)
 
