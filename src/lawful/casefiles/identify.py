@@ -52,7 +52,7 @@ _IDS = [re.compile(p) for p in (
     r"(?<![\w-])[A-Z]{1,2}\d{6,8}(?![\w-])",  # passport
 )]
 _PHONES = [re.compile(p) for p in (
-    r"(?<![\w+])(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\d)",
+    r"(?<![\w+])(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-] ?)\d{3}[ .-] ?\d{4}(?!\d)",  # "416-555-\n0187" too
     r"(?<![\w+])\+\d{1,3}(?:[ .-]?\d{1,4}){2,5}(?!\d)",
     r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)",  # PRC mobile
     r"(?<!\d)0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}(?!\d)",
@@ -71,7 +71,7 @@ _PLATES = [re.compile(p) for p in (
 )]
 _WORD = (r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-'][A-Z][a-z]+)?|[A-Z]'[A-Z][a-z]+|[A-Z][a-z]*(?:Mc|Mac)[A-Z][a-z]+"
          r"|[A-Z]{2,}(?:[-'][A-Z]{2,})?(?![\w-]))")  # surnames in capitals, as police statements write them
-_RUN = re.compile(rf"{_WORD}(?:(?:[ ][A-Z]\.)?[ ]{_WORD}){{0,3}}")  # "Gregory T. Hall"
+_RUN = re.compile(rf"{_WORD}(?:(?:[ ]{{1,3}}[A-Z]\.)?[ ]{{1,3}}{_WORD}){{0,3}}")  # "Gregory T. Hall", "Priya  Natarajan"
 _TITLE = re.compile(r"(?:" + "|".join(re.escape(t) for t in sorted(lx.TITLES, key=len, reverse=True)) +
                     r")\.?\s+$")
 CUES = ("named", "called", "name is", "known as", "i am", "friend", "neighbour", "neighbor", "husband", "wife", "son",
@@ -108,10 +108,8 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
         s, e = m.start(), m.end()
         if any(a < e and s < b for a, b in taken):
             continue
-        words = m.group().split(" ")
-        starts = [s]
-        for w in words[:-1]:
-            starts.append(starts[-1] + len(w) + 1)
+        parts = list(re.finditer(r"[^ ]+", m.group()))
+        words, starts = [w.group() for w in parts], [s + w.start() for w in parts]
         # drop words that are not names at either end
         i, j = 0, len(words)
         while i < j and (words[i].lower() in lx.NOT_NAMES or words[i].lower() in _VEHICLE_WORDS) \
@@ -148,9 +146,44 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
     return out
 
 
+_SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\t": " ", "\u2009": " ", "\u200a": " "}
+_LETTERS = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "s", "Đ": "D", "đ": "d", "Æ": "A", "æ": "a", "Œ": "O",
+            "œ": "o", "ı": "i", "Þ": "T", "þ": "t", "Ð": "D", "ð": "d"}
+
+
+def fold(text: str) -> str:
+    """The text as the patterns read it, character for character (same length, so every span found in it is the
+    same span of the original): letters without their accents ("Renée" -> "Renee", "Łukasz" -> "Lukasz"), any
+    space as a plain space, and a single line break as a space (a name or a number wrapped over two lines is still
+    one; a blank line still ends a paragraph)."""
+    import unicodedata
+
+    out = []
+    n = len(text)
+    for i, c in enumerate(text):
+        if c.isascii():
+            if c == "\n" and (i == 0 or text[i - 1] != "\n") and (i + 1 == n or text[i + 1] != "\n"):
+                c = " "
+            elif c == "\t":
+                c = " "
+        elif c in _SPACES:
+            c = " "
+        elif c in _LETTERS:
+            c = _LETTERS[c]
+        elif c.isalpha():
+            base = unicodedata.normalize("NFD", c)[0]
+            if base.isascii() and base.isalpha():
+                c = base
+        out.append(c)
+    return "".join(out)
+
+
 def detect(text: str, *, known_names: dict[str, str] | None = None) -> list[Span]:
-    """Every identifier in `text`, without overlaps, in order. `known_names`: lower-case word -> full name, from the
-    rest of the case (a bare "Smith" is then a name, with the full name as its canonical form)."""
+    """Every identifier in `text`, without overlaps, in order. `known_names`: lower-case word (folded) -> full name,
+    from the rest of the case (a bare "Smith" is then a name, with the full name as its canonical form). The
+    patterns read the folded text (see fold); each span's text is the original's, as is its canonical form (what its
+    pseudonym is made of, after privacy.pseudonyms.normalise, which ignores spacing)."""
+    original, text = text, fold(text)
     found: list[tuple[int, Span]] = []  # (priority, span): lower wins an overlap
 
     def add(priority, kind, s, e):
@@ -212,7 +245,8 @@ def detect(text: str, *, known_names: dict[str, str] | None = None) -> list[Span
             bare = _strip_title(sp.text)
             if " " not in bare:
                 canonical = known_names.get(bare.lower(), "")
-        resolved.append(Span(sp.kind, sp.start, sp.end, sp.text, canonical or sp.text))
+        seen = original[sp.start:sp.end]
+        resolved.append(Span(sp.kind, sp.start, sp.end, seen, canonical or seen))
     return sorted(resolved, key=lambda s: s.start)
 
 
@@ -235,7 +269,7 @@ def name_parts(full_names: list[str]) -> dict[str, str]:
         canon.setdefault(key, _strip_title(n))
         for w in words:
             if w.lower() not in lx.NOT_NAMES and len(w) > 1:
-                owners.setdefault(w.lower(), set()).add(key)
+                owners.setdefault(fold(w).lower(), set()).add(key)  # looked up in the folded text
     # a word of two people's names is still a name (redacted), but not linked to either of them ("")
     return {w: canon[next(iter(k))] if len(k) == 1 else "" for w, k in owners.items()}
 
@@ -245,8 +279,8 @@ def detect_case(texts: list[str], *, extra_names: list[str] = ()) -> list[list[S
     belongs to one full name found anywhere in the case (or in `extra_names`, the names of the case's statements
     imported before) is that person."""
     first = [detect(t) for t in texts]
-    full = [sp.text for spans in first for sp in spans if sp.kind == "name" and " " in _strip_title(sp.text)]
-    full += [n for n in extra_names if " " in _strip_title(n)]
+    full = [sp.text for spans in first for sp in spans if sp.kind == "name" and len(_strip_title(sp.text).split()) > 1]
+    full += [n for n in extra_names if len(_strip_title(n).split()) > 1]
     parts = name_parts(full)
     return [detect(t, known_names=parts) for t in texts]
 
