@@ -9,8 +9,9 @@ latitude (OGC CRS84), so the GeoJSON carries no `crs` member; QGIS, ArcGIS and G
 
 from __future__ import annotations
 
-import csv
 import io
+
+from lawful.csvsafe import Writer
 
 PLACE_FIELDS = ("cell_id", "lon", "lat", "neighbourhood")
 CSV_COLUMNS = ("rank", "cell_id", "neighbourhood", "lon", "lat", "score", "sentence", "cell", "wkt")
@@ -44,7 +45,7 @@ def csv_text(places: list[dict]) -> str:
     """The places as CSV: rank, cell id, neighbourhood, centre lon/lat, score, sentence, the cell's label and its
     outline as WKT (QGIS: Layer > Add Delimited Text Layer, geometry from `wkt`, EPSG:4326; or points from lon/lat)."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = Writer(out)  # area names come from uploaded data: never a formula in a spreadsheet
     w.writerow(CSV_COLUMNS)
     for p in places:
         w.writerow([p.get("rank"), p.get("cell_id"), p.get("neighbourhood"), p.get("lon"), p.get("lat"),

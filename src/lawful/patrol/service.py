@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
+from lawful.csvsafe import Writer
 from lawful.access.service import Actor
 from lawful.errors import Conflict, InputError, LawfulError
 from lawful.governance import review
@@ -367,7 +368,7 @@ def export_plan(session: Session, *, actor: Actor, plan_id: int, fmt: str) -> di
                  details={"format": fmt, "stops": len(stops)})
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = Writer(buf)  # area names come from uploaded data: never a formula in dispatch's spreadsheet
         w.writerow(["plan", "unit", "order", "cell", "lon", "lat", "arrive", "depart", "area", "reason"])
         for unit, s in stops:
             a = where[(s["cell"], unit)]

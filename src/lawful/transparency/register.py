@@ -33,6 +33,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lawful.csvsafe import cell
 from lawful.governance import registry
 from lawful.governance.card import FRIA_FIELDS
 from lawful.governance.models import Entry, Output, StateChange
@@ -387,7 +388,7 @@ def to_csv(register: dict) -> str:
         head = t2["accuracy"]["headline"] or {}
         mon = t2["accuracy"]["monitored"]
         ex = t2["exposure"] or {}
-        w.writerow([_cell(v) for v in (
+        w.writerow([cell(v) for v in (
             r["id"], r["name"], r["version"], r["state"], t1["phase"], t1["purpose"], t1["organisation"],
             t1["contact"], t2["risk_tier"], t2["kind"], "; ".join(t2["legal_basis"]),
             "; ".join(t2["data_categories"]), t2["data_sources"]["source"], head.get("coverage"),
@@ -396,20 +397,6 @@ def to_csv(register: dict) -> str:
             t2["complaints"]["outcomes"]["upheld"], sum(h["to"] == "suspended" for h in t2["suspension_history"]),
             "; ".join(w_["field"] for w_ in r["withheld"]))])
     return buf.getvalue()
-
-
-def _cell(v) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if v is None else str(v)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number_text(text) else text
-
-
-def _number_text(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def atom(changes_: list[dict], *, base: str, updated: datetime | None = None) -> str:
