@@ -9,6 +9,7 @@ import pytest
 
 import tests.patrol.conftest as pc
 from tests.conftest import _token_of
+from tests.web.conftest import server  # noqa: F401
 
 EVIL = '=HYPERLINK("http://evil.example/","x")'
 
