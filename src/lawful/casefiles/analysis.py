@@ -205,7 +205,9 @@ class Linker:
 
 
 # ---- redaction -----------------------------------------------------------------------------------------------------
-LABELS = {"name": "Person", "phone": "phone", "id": "ID number", "plate": "plate", "email": "e-mail"}
+LABELS = {"name": "Person", "phone": "phone", "id": "ID number", "plate": "plate", "email": "e-mail",
+          "identifier": "identifier"}
+_BARE = re.compile(r"psn:[0-9a-f]{32}")  # a pseudonym outside a [KIND psn:...] marker: a plate field, a link
 
 
 def _letters(n: int) -> str:
@@ -225,7 +227,7 @@ def redact(statements: list[dict]) -> tuple[list[dict], list[dict]]:
     out = []
     for s in statements:
         def repl(m):
-            kind, p = m.group(1).lower(), m.group(2)
+            kind, p = (m.group(1).lower(), m.group(2)) if m.lastindex else ("identifier", m.group())
             if p not in labels:
                 n = counters.get(kind, 0)
                 counters[kind] = n + 1
@@ -237,5 +239,7 @@ def redact(statements: list[dict]) -> tuple[list[dict], list[dict]]:
                 e["statements"].append(s["statement"])
             return e["label"]
 
-        out.append({**s, "text": MARKER.sub(repl, s["text"])})
+        # markers first (they name the kind), then any pseudonym left bare: the same label either way, and none
+        # of them leaves in the bundle (a pseudonym is the same in every case: it would link people across cases)
+        out.append({**s, "text": _BARE.sub(repl, MARKER.sub(repl, s["text"]))})
     return out, list(labels.values())

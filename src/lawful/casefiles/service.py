@@ -97,8 +97,11 @@ def parse_file(name: str, data: bytes, *, defaults: dict | None = None) -> list[
                 continue
             try:
                 obj = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{name} line {n}: not JSON ({exc.msg}). Nothing was written.",
+                json.dumps(obj, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") parses but is not text
+            except (ValueError, RecursionError) as exc:
+                why = getattr(exc, "msg", None) or ("nested too deeply" if isinstance(exc, RecursionError) else
+                                                    "a lone surrogate escape is not a character")
+                raise InputError(f"{name} line {n}: not JSON text ({why}). Nothing was written.",
                                  "write one JSON object per line with case, statement, role, date, text") from None
             if not isinstance(obj, dict):
                 raise InputError(f"{name} line {n}: a JSON {type(obj).__name__}, not an object. Nothing was written.",
@@ -181,6 +184,9 @@ def import_statements(session: Session, *, actor: Actor, files: list[tuple[str, 
                                                       classification), purpose)
     key = pseudonym_key(session, actor=actor, settings=settings)
     now = datetime.now(timezone.utc)
+    # file names are stored and on the (append-only) trail: "statement of Jane Roe 416-555-0187.txt" is pseudonymised
+    # like the text, or it could never be erased
+    shown = {n: identify.pseudonymise(n, identify.detect(n), key)[0] for n in {n for n, _ in rows}}
     summary = {"cases": [], "statements": 0, "skipped": 0, "pseudonymised": {k: 0 for k in identify.KINDS}}
     for ref, items in by_case.items():
         case = _case(session, ref)
@@ -217,7 +223,7 @@ def import_statements(session: Session, *, actor: Actor, files: list[tuple[str, 
                 counts[sp.kind] += 1
                 summary["pseudonymised"][sp.kind] += 1
             session.add(Statement(case_id=case.id, ref=r["statement"], role=r["role"], stated_on=r["date"],
-                                  text=text, sha256=sha, source=name[:300], imported_by=actor.name,
+                                  text=text, sha256=sha, source=shown[name][:300], imported_by=actor.name,
                                   imported_at=now))
         for p, (kind, surface) in forms.items():
             if p in ids:
@@ -228,7 +234,7 @@ def import_statements(session: Session, *, actor: Actor, files: list[tuple[str, 
         summary["cases"].append({"case": ref, "classification": case.classification, "statements": len(fresh)})
         summary["statements"] += len(fresh)
         audit.append(session, actor=actor.name, action="collection", obj=f"casefile:{ref}", purpose=purpose,
-                     details={"files": sorted({n for n, _ in items})[:20], "statements": len(fresh),
+                     details={"files": sorted({shown[n] for n, _ in items})[:20], "statements": len(fresh),
                               "sha256": [sha for _, _, sha in fresh][:200], "classification": case.classification,
                               "pseudonymised": counts})
     return summary
@@ -377,9 +383,12 @@ def build_suggestions(session: Session, *, actor: Actor, context: dict, purpose:
                      "difference": finding["type"]},
                     [{"sentence": finding["question"], "extractor": extract.VERSION}]))
     policy = load_policy()
+    # Only cases classified no higher than this one: a link suggestion is read by everyone who may read this case,
+    # so a link to a more closed case would show its reference and shared features to people cleared below it.
     others = {c.ref: c for c in session.scalars(select(Case).where(Case.id != case.id))
-              if decide(actor, "casefiles.read", Resource("casefile", c.ref, c.classification), purpose,
-                        policy).allowed}
+              if LEVELS.index(c.classification) <= LEVELS.index(case.classification)
+              and decide(actor, "casefiles.read", Resource("casefile", c.ref, c.classification), purpose,
+                         policy).allowed}
     latest = max((s["date"] for s in stmts), default=None)
     cases = {case.ref: {"statements": stmts}}
     for ref, c in others.items():
@@ -478,9 +487,15 @@ def disclosure(session: Session, *, actor: Actor, ref: str, purpose: str = PURPO
     case = get_case(session, actor=actor, ref=ref, action="casefiles.disclose", purpose=purpose)
     stmts = [{"statement": s.ref, "role": s.role, "date": s.stated_on.isoformat(), "text": s.text}
              for s in statements_of(session, case)]
+    from lawful.governance.models import Review
+
     entries = [o for o, _ in _outputs(session, case) if o.status in ("accepted", "amended")]
-    carried = [{"statement": f"case-file:{o.id}", "role": "", "text": json.dumps(o.payload, ensure_ascii=False)}
-               for o in entries]
+    contents = []
+    for o in entries:  # as the case file holds them: an amended entry as amended (what show_case shows)
+        rev = session.scalar(select(Review).where(Review.output_id == o.id)) if o.status == "amended" else None
+        contents.append(_withheld(rev.amendment) if rev is not None and rev.amendment is not None else o.payload)
+    carried = [{"statement": f"case-file:{o.id}", "role": "", "text": json.dumps(c, ensure_ascii=False)}
+               for o, c in zip(entries, contents)]
     redacted, log = analysis.redact(stmts + carried)
     counts: dict[str, int] = {}
     for e in log:
@@ -494,6 +509,22 @@ def disclosure(session: Session, *, actor: Actor, ref: str, purpose: str = PURPO
             "case_file": [{"suggestion": o.id, "status": o.status, "content": json.loads(r["text"])}
                           for o, r in zip(entries, redacted[len(stmts):])],
             "redaction_log": [{k: e[k] for k in ("label", "kind", "occurrences", "statements")} for e in log]}
+
+
+def _withheld(value):
+    """An officer's amendment for disclosure: free text never pseudonymised at import, so every identifier found in
+    it is withheld ("[name withheld]"); pseudonyms it quotes are labelled like the statements' (analysis.redact)."""
+    if isinstance(value, str):
+        out, last = [], 0
+        for sp in identify.detect(value):
+            out += [value[last:sp.start], f"[{sp.kind} withheld]"]
+            last = sp.end
+        return "".join(out) + value[last:]
+    if isinstance(value, dict):
+        return {k: _withheld(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_withheld(v) for v in value]
+    return value
 
 
 def reidentify(session: Session, *, actor: Actor, ref: str, pseudonym_: str, purpose: str,
