@@ -7,9 +7,11 @@ happens. Rows that cannot even be split into fields come back as problems, for t
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -145,6 +148,8 @@ class TableReader:
             if b"\x00" in first[:65536] and not whole:
                 raise InputError(f"{self.label} looks like a binary file (it contains NUL bytes), not text.",
                                  "give a CSV or GeoJSON export, or a .parquet file for Parquet.")
+            if not whole and first.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, whatever the mapping says
+                first = first[3:]
             if whole:  # a two-byte encoding: cut nothing, decode the file as one text
                 text = _decode(first, m.encoding, self.label)
                 first, m_enc = text.encode("utf-8"), "utf-8"
@@ -175,7 +180,7 @@ class TableReader:
                     buf += more
                     if not eof:
                         continue
-                cut = len(buf) if eof else _cut(buf, quote)
+                cut = len(buf) if eof else _cut(buf, quote, m.delimiter.encode())
                 if cut <= 0 and not eof:
                     more = f.read(self.block)  # one record longer than a block (a quoted field with many lines)
                     hasher.update(more)
@@ -183,6 +188,12 @@ class TableReader:
                     buf += more
                     continue
                 body, buf = buf[:cut], buf[cut:]
+                nul = body.find(b"\x00")
+                if nul >= 0 and not whole:  # anywhere in the file, not only in its first block
+                    line = lines_before + body.count(b"\n", 0, nul) + 1
+                    raise InputError(f"{self.label} holds a NUL byte on line {line}, so it is not a text file (or it "
+                                     "is damaged). Nothing was written.",
+                                     "export the data again as CSV text, or give a .parquet file for Parquet.")
                 if body.strip():
                     text = body if m_enc.lower().replace("_", "-") in ("utf-8", "utf8") else None
                     if text is None:
@@ -259,6 +270,11 @@ class TableReader:
             self.estimated_rows = meta.num_rows
             done = 0
             for batch in pf.iter_batches(batch_size=self.chunk_rows, columns=self.mapping.required_columns()):
+                # whole numbers become text in Arrow, exactly: through pandas, a column with a null became float64
+                # (id 17 -> "17.0", and ids above 2^53 rounded into each other's duplicates)
+                batch = pa.RecordBatch.from_arrays(
+                    [pc.cast(c, pa.string()) if pa.types.is_integer(c.type) else c for c in batch.columns],
+                    names=batch.schema.names)
                 frame = batch.to_pandas()
                 frame = pd.DataFrame({c: _as_text(frame[c]) for c in frame.columns})
                 numbers = np.arange(done + 1, done + len(frame) + 1, dtype=np.int64)
@@ -315,16 +331,39 @@ def _checked_size(path: Path, label: str) -> int:
     return st.st_size
 
 
-def _cut(buf: bytes, quote: bytes) -> int:
-    """Where to end a block: after its last line break that is outside a quoted field (0: none yet). A field's
-    quotes come in pairs (a quote inside a field is doubled), so a line break is outside quotes exactly when the
-    quotes before it are even in number."""
+def _cut(buf: bytes, quote: bytes, delimiter: bytes = b",") -> int:
+    """Where to end a block: after its last line break that is outside a quoted field (0: none yet). The buffer
+    starts at a record's start. Usually the quotes before the last line break are even in number (a field's quotes
+    come in pairs, a quote inside one doubled) and that is the cut. When they are odd, either a quoted field holds
+    that line break or a quote stands inside an unquoted field (12" blade), which the CSV parser reads as a plain
+    character: one pass over the quoted fields as the parser sees them (a quote opens one only at a field's start)
+    finds the last line break outside them. Linear in the buffer either way (counting back from every line break
+    was quadratic: one stray quote made a 10 MB load take minutes, and read the rest of the file into memory)."""
     end = buf.rfind(b"\n")
-    while end >= 0:
-        if not quote or buf.count(quote, 0, end) % 2 == 0:
-            return end + 1
-        end = buf.rfind(b"\n", 0, end)
-    return 0
+    if end < 0:
+        return 0
+    if not quote or buf.count(quote, 0, end) % 2 == 0:
+        return end + 1
+    safe, pos = -1, 0
+    for m in _quoted_fields(quote, delimiter).finditer(buf):
+        start, stop = m.span()
+        if start > end:
+            break
+        nl = buf.rfind(b"\n", pos, start)
+        if nl >= 0:
+            safe = nl
+        if stop > end:  # the last line break is inside this quoted field (or it is still open at the buffer's end)
+            return safe + 1
+        pos = stop
+    return end + 1
+
+
+@functools.lru_cache(maxsize=16)
+def _quoted_fields(quote: bytes, delimiter: bytes) -> re.Pattern:
+    """A quoted field as the parser reads it: a quote at a field's start (the buffer's start, or after a delimiter
+    or a line break), then anything but a lone quote, then the closing quote (or the end of the buffer)."""
+    q, d = re.escape(quote), re.escape(delimiter)
+    return re.compile(rb"(?:^|(?<=[" + d + rb"\n]))" + q + rb"(?:[^" + q + rb"]|" + q + q + rb")*(?:" + q + rb"|\Z)")
 
 
 def _decode_block(data: bytes, encoding: str, label: str, lines_before: int) -> str:

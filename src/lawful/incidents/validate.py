@@ -384,13 +384,37 @@ def _parse_time(frame: pd.DataFrame, name: str, tf: TimeField, tz: str, checks: 
     if required:
         checks.add(empty, tf.column, text, f"no {name.replace('_', ' ')}")
     fmt = tf.format or "ISO8601"
+    aware = None  # values that carry their own UTC offset, when the column mixes offsets (or offsets and none)
     try:
         parsed = pd.to_datetime(text.where(~empty, None), format=fmt, errors="coerce")
-    except ValueError as exc:  # mixed offsets, or an unusable format string
-        raise InputError(f"Column {tf.column!r} cannot be read as times with format {fmt!r}: {exc}.",
-                         "use one consistent format, and give it as format = \"...\" in the mapping.") from None
-    unparsed = parsed.isna() & ~empty
+    except ValueError as exc:
+        if "timezone" not in str(exc).lower() and "time zone" not in str(exc).lower():  # an unusable format string
+            raise InputError(f"Column {tf.column!r} cannot be read as times with format {fmt!r}: {exc}.",
+                             "use one consistent format, and give it as format = \"...\" in the mapping.") from None
+        # Mixed offsets: an export that writes each time with its offset changes it at every daylight-saving change
+        # (-05:00 in winter, -04:00 in summer). Each value with an offset is read as the instant it names; the
+        # others as wall-clock times in the jurisdiction's zone, as always.
+        has_offset = text.str.contains(_OFFSET, regex=True) & ~empty
+        parsed = pd.to_datetime(text.where(~empty & ~has_offset, None), format=fmt, errors="coerce")
+        aware = pd.to_datetime(text.where(has_offset, None), format=fmt, errors="coerce", utc=True)
+        aware = aware.where(has_offset)
+        if parsed.dt.tz is not None:  # cannot happen (no offsets left), but never mix the two below
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    unparsed = (parsed.isna() & ~empty) if aware is None else (parsed.isna() & aware.isna() & ~empty)
     checks.add(unparsed, tf.column, text, lambda v: f"not a real date and time in the format {fmt!r}")
+    if aware is not None:
+        local = _parse_wall(parsed, frame, name, tf, tz, checks, state, empty)
+        return local.where(aware.isna(), aware.astype("datetime64[us, UTC]")).astype("datetime64[us, UTC]")
+    return _parse_wall(parsed, frame, name, tf, tz, checks, state, empty)
+
+
+# a time of day followed by its UTC offset, at the end of the value ("22:15:00-05:00", "22:15Z"; not "2019-03-01")
+_OFFSET = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _parse_wall(parsed: pd.Series, frame: pd.DataFrame, name: str, tf: TimeField, tz: str, checks: _Checks,
+                state: FileState, empty: pd.Series) -> pd.Series:
+    """Parsed times to UTC: aware ones as they are; wall-clock ones in the zone `tz` (with the hour column, if any)."""
     if parsed.dt.tz is not None:
         local = parsed.dt.tz_convert(tz)
         if tf.hour_column is None:

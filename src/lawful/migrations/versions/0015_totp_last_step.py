@@ -22,5 +22,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:  # SQLite drops a column only by rebuilding the table
-        batch.drop_column("totp_last_step")
+    # plain ALTER TABLE on both (SQLite 3.35+): a batch rebuild of users would trip the foreign keys that refer to it
+    op.execute("ALTER TABLE users DROP COLUMN totp_last_step")
