@@ -87,6 +87,8 @@ def login(name: Annotated[str, typer.Argument(help="Your user name.")],
 
     if not (math.isfinite(hours) and 0 < hours <= 168):
         raise LawfulError(f"--hours {hours:g} is not a session length", "give more than 0 and at most 168 hours (a week)")
+    if not 0 < len(name) <= 100:  # the server's limit, said here: its sign-in route reads at most 16 KB
+        raise LawfulError(f"the user name is {len(name):,} characters; a name is 1 to 100", "give your user name")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
     c = client.Client(token="")
     got = c.post("/session", {"name": name, "password": password, "code": code, "hours": hours}, auth=False)
