@@ -47,3 +47,26 @@ def test_a_bad_upload_limit_stops_the_server_at_start(store, monkeypatch, value)
     with pytest.raises(ConfigError, match="LAWFUL_MAX_UPLOAD_MB"):
         with TestClient(create_app(store)):
             pass
+
+
+def test_an_uploads_errors_and_load_record_never_show_the_servers_staging_path(server, people, store):
+    ana = people("ana", "analyst")
+    wrong = MAPPING.replace('offence', 'crime_type')  # names a column the file lacks
+    r = server.post("/api/v1/incidents/loads", headers=ana,
+                    files={"file": ("x.csv", CSV), "mapping": ("m.toml", wrong.encode())})
+    assert r.status_code == 202, r.text
+    for _ in range(400):
+        job = server.get(f"/api/v1/jobs/{r.json()['id']}", headers=ana).json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.02)
+    assert job["state"] == "failed" and "the uploaded mapping" in job["error"]["detail"], job
+    assert str(store.data_dir) not in job["error"]["detail"] and "uploads" not in job["error"]["detail"]
+    bad_toml = server.post("/api/v1/incidents/loads", headers=ana,
+                           files={"file": ("x.csv", CSV), "mapping": ("m.toml", b"[source\n")})
+    for _ in range(400):
+        job = server.get(f"/api/v1/jobs/{bad_toml.json()['id']}", headers=ana).json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.02)
+    assert job["state"] == "failed" and str(store.data_dir) not in str(job["error"]), job

@@ -80,7 +80,7 @@ def load_staged(store: Store, *, actor, staged: Path, strict: bool = False, purp
     """Load a staged upload through its mapping: one transaction, all or nothing; bad rows quarantined (or,
     strict, the whole load refused). The staged directory is removed whatever happens."""
     try:
-        m = load_mapping(staged / "mapping.toml")
+        m = load_mapping(staged / "mapping.toml", label="the uploaded mapping")
         (data,) = (staged / "data").iterdir()
         with store.transaction() as session:
             require(actor, "incidents.load", Resource("incidents", m.source, m.classification), purpose)

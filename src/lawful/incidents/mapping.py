@@ -112,14 +112,22 @@ def _str_list(path: str, where: str, value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Read and check a mapping file; any mistake raises ConfigError naming the key and the fix."""
+def load_mapping(path: str | Path, label: str | None = None) -> Mapping:
+    """Read and check a mapping file; any mistake raises ConfigError naming the key and the fix. `label`: how
+    messages and the load record name it (an upload's staged copy lives under the server's data directory, which
+    is nobody's business but the operator's)."""
     path = str(path)
+    name = label or path
     if not os.path.lexists(path):
-        raise ConfigError(f"Mapping file {path} does not exist.", "check the path given to --mapping.")
-    text = read_text(path, what="a mapping (TOML)", error=ConfigError, fix="give --mapping the path to a mapping "
-                     "TOML file (see examples/mappings/toronto-mci.toml)")
-    return parse_mapping(parse_toml(text, f"Mapping {path}", error=ConfigError), path)
+        raise ConfigError(f"Mapping file {name} does not exist.", "check the path given to --mapping.")
+    try:
+        text = read_text(path, what="a mapping (TOML)", error=ConfigError, fix="give --mapping the path to a mapping "
+                         "TOML file (see examples/mappings/toronto-mci.toml)")
+    except ConfigError as exc:
+        if label is None:
+            raise
+        raise ConfigError(exc.message.replace(path, label), exc.fix) from None
+    return parse_mapping(parse_toml(text, f"Mapping {name}", error=ConfigError), name)
 
 
 def _text(path: str, where: str, value: object, default: str) -> str:
