@@ -27,3 +27,23 @@ def analyse(store: Store, *, actor, ref: str, assistant: str = ASSISTANT, purpos
         raise LawfulError(f"the gate refused: {result['refused']}. The refusal is on the trail.",
                           "see `lawful models list` and `lawful models approve`", kind="denied")
     return result
+
+
+def decide(store: Store, *, actor, output_id: int, decision: str, reason: str, amendment: dict | None = None,
+           thresholds) -> dict:
+    """A person's decision on one suggestion, then the breaker's look at the assistant (as every other decision:
+    governance.flows.decide). The decision commits first and stands whatever the breaker then finds."""
+    from lawful.governance.models import Entry, Output
+    from lawful.governance.monitor import enforce
+
+    with store.transaction() as session:
+        result = service.decide_suggestion(session, actor=actor, output_id=output_id, decision=decision, reason=reason,
+                                           amendment=amendment)
+        entry_id = session.get(Output, output_id).entry_id
+    with store.transaction() as session:
+        entry = session.get(Entry, entry_id)
+        before = entry.state
+        [figures] = enforce(session, entries=[entry], thresholds=thresholds)
+        result.update(model=entry.ref, model_state=entry.state, breaches=list(figures.breaches),
+                      suspended=before != "suspended" and entry.state == "suspended")
+    return result

@@ -32,9 +32,17 @@ class GateResult:
         return self.output is not None
 
 
+# The kind of registry entry each kind of output must come from: a forecast only from a forecast model, which is
+# registered and reviewed as one (its evaluation, exposure audit and tier); a rule set's card carrying a [model]
+# table would otherwise let a forecast out with a rule set's lighter review.
+OUTPUT_FROM = {"forecast": "forecast-model"}
+
+
 def check(session: Session, *, actor: Actor, entry: Entry, purpose: str, area: str | None,
-          now: datetime) -> str | None:
+          now: datetime, kind: str | None = None) -> str | None:
     """Why the gate refuses (None: it lets the output out)."""
+    if kind in OUTPUT_FROM and entry.kind != OUTPUT_FROM[kind]:
+        return f"{entry.ref} is a {entry.kind}; a {kind} comes only from a {OUTPUT_FROM[kind]}"
     if entry.state == "suspended":
         return f"{entry.ref} is suspended: {entry.state_reason}"
     if entry.state not in ("active", "sandbox"):
@@ -75,7 +83,8 @@ def precheck(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind
              area: str | None = None) -> str | None:
     """Would the gate let this entry's outputs out? Ask before spending seconds computing one. A refusal is written
     to the trail here (the caller commits it); issue() checks again when the output exists."""
-    why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc))
+    why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=datetime.now(timezone.utc),
+                kind=kind)
     if why:
         refuse(session, actor=actor, entry=entry, purpose=purpose, kind=kind, subject="", area=area, why=why)
     return why
@@ -92,7 +101,7 @@ def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: s
           explanation: list, area: str | None = None) -> GateResult:
     """Let one output out, or refuse it. The caller commits either way (a refusal is on the trail)."""
     now = datetime.now(timezone.utc)
-    why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=now)
+    why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=now, kind=kind)
     if why is None and not explanation:
         why = "an output must carry its explanation"
     if why:

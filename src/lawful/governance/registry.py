@@ -236,6 +236,9 @@ def refuse(session: Session, *, actor: Actor, entry: Entry, reason: str) -> None
     if not reason.strip():
         raise LawfulError("a refusal needs a reason", "give --reason")
     _move(session, entry, "draft", actor=actor.name, reason=f"refused: {reason}", action="model.refuse")
+    # A refusal ends the approval round: what comes back may carry other attachments, so approvals given before
+    # it count no more (else one new approver could carry a resubmission the others never saw).
+    entry.round += 1
 
 
 def activate(session: Session, *, actor: Actor, entry: Entry) -> None:

@@ -41,6 +41,7 @@ PING_GAP_MIN = 5.0  # pings further apart than this end a stay (the signal was l
 AFTER_DAYS = 7  # the dosage report marks crime in patrolled places up to this many days after the shift
 MARKS = ("during a visit", "during the shift", "after the patrol", "before the patrol")
 MAX_LISTED = 1000
+PLAN_DAYS_AFTER = 7  # a forecast's places may plan that day's shifts and the week's after it, not a day years away
 KOPER_BANDS = (("under 10 min", 0, 10), ("10-16 min", 10, 16.0001), ("over 16 min", 16.0001, math.inf))
 
 
@@ -55,6 +56,10 @@ def accepted_forecast(session: Session, *, actor: Actor, output_id: int) -> tupl
     if out.status != "accepted":
         raise Conflict(f"forecast {output_id} is {out.status}: a plan is made only from a forecast a supervisor "
                        f"accepted", "decide it first: `lawful review decide ID accepted --reason ...`")
+    if entry.state != "active":  # suspended (by the breaker, a DPO, a complaint) or retired since: nothing new from it
+        raise Conflict(f"forecast {output_id} comes from {entry.ref}, which is {entry.state}"
+                       + (f" ({entry.state_reason})" if entry.state_reason else "")
+                       + ": no plan is made from its forecasts", "plan over a forecast of an active model")
     return out, entry
 
 
@@ -239,7 +244,11 @@ def build_plan(session: Session, *, context: dict, units: list[dict], shift: str
     if not cells:
         raise LawfulError(f"forecast {context['forecast']} has no places", "plan over a forecast with places")
     cell_m = float(cells[0]["x1"] - cells[0]["x0"])
-    day = day or date.fromisoformat(fc["day"])
+    forecast_day = date.fromisoformat(fc["day"])
+    day = day or forecast_day
+    if not forecast_day <= day <= forecast_day + timedelta(days=PLAN_DAYS_AFTER):
+        raise InputError(f"the shift's day {day.isoformat()} is not within {PLAN_DAYS_AFTER} days after the forecast's "
+                         f"day {forecast_day.isoformat()}", "plan over a forecast for the shift's day (or the week before)")
     start, end = parse_shift(shift, day, tz)
     shift_min = (end - start).total_seconds() / 60
     unit_list = units_from(units, crs=crs, bounds=bounds)

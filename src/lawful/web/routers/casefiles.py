@@ -105,9 +105,12 @@ def suggestions(ref: CaseRef, status: Literal["open", "accepted", "rejected", "a
 
 @router.post("/casefiles/suggestions/{output_id}/decision")
 def decide(output_id: Annotated[int, Path(ge=1, le=2**62)], body: DecisionIn, c: Call = CallDep) -> dict:
-    """Accept, amend or reject one suggestion, with a reason; only accepted or amended ones enter the case file."""
-    return c.run(service.decide_suggestion, output_id=output_id, decision=body.decision, reason=body.reason,
-                 amendment=body.amendment)
+    """Accept, amend or reject one suggestion, with a reason; only accepted or amended ones enter the case file.
+    Then the breaker looks at the assistant, as after every decision."""
+    from lawful.governance.policy import Thresholds
+
+    return c.flow(flows.decide, output_id=output_id, decision=body.decision, reason=body.reason,
+                  amendment=body.amendment, thresholds=Thresholds.from_env())
 
 
 @router.post("/casefiles/cases/{ref}/disclosure")
