@@ -175,6 +175,54 @@ def test_refuses_to_grant_to_the_owner_itself(roles):
     assert caught.value.kind == "denied" and "could switch off the trail's protections" in str(caught.value)
 
 
+@needs_pg
+def test_refuses_a_role_that_could_make_itself_the_owner(roles):
+    """CREATEROLE lets a role grant itself the owner's role (PostgreSQL 15), then switch the trail's guards off."""
+    owner_settings, app_settings = roles
+    app_role = make_url(app_settings.database_url).username
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"ALTER ROLE {app_role} CREATEROLE"))
+        with pytest.raises(LawfulError) as caught:
+            db_roles.upgrade_and_grant(app_settings)
+        assert caught.value.kind == "denied" and "CREATEROLE" in str(caught.value)
+        with admin.begin() as conn:
+            conn.execute(text(f"ALTER ROLE {app_role} NOCREATEROLE"))
+        db_roles.upgrade_and_grant(app_settings)  # as an ordinary role: granted
+    finally:
+        admin.dispose()
+
+
+@needs_pg
+def test_the_server_role_loads_a_file_large_for_the_table(roles, tmp_path, monkeypatch):
+    """Only the owner may drop and rebuild incidents' indexes: the server's role keeps them and loads through the
+    staging table (a large load as the server's role failed outright: must be owner of table incidents)."""
+    from lawful.incidents import store as incident_store
+
+    owner_settings, app_settings = roles
+    db_roles.upgrade_and_grant(app_settings)
+    monkeypatch.setattr(incident_store, "REBUILD_MIN_ROWS", 1)  # every load is "large": the path a big file takes
+    monkeypatch.setattr(incident_store, "REBUILD_FRACTION", 0.0)
+    app = db.open_store(app_settings)
+    mapping = tmp_path / "test-rms.toml"
+    mapping.write_text(TEST_MAPPING)
+    try:
+        for rows, added in ((GOOD_ROWS[:1], 1), (GOOD_ROWS, 2)):  # into an empty table, then into one with rows
+            csv = write_csv(tmp_path / "export.csv", rows)
+            with db.transaction(app, settings=app_settings) as s:
+                from lawful.incidents.stream import ingest_path
+
+                summary = ingest_path(s, path=csv, mapping=load_mapping(mapping), settings=app_settings, actor="os:t")
+            assert summary.inserted == added
+        with db.transaction(app, readonly=True) as s:
+            assert s.execute(text("SELECT count(*) FROM incidents")).scalar() == 3
+            indexes = {r[0] for r in s.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'incidents'"))}
+        assert {"ix_incidents_occurred", "ix_incidents_category_occurred"} <= indexes
+    finally:
+        app.dispose()
+
+
 def test_statements_printed_for_operators(capsys):
     db_roles.main(["--app-role", "lawful_app", "--schema", "lawful"])
     out = capsys.readouterr().out.splitlines()

@@ -84,13 +84,19 @@ def apply_grants(engine: Engine, *, app_role: str, schema: str | None = None) ->
 
 
 def _refuse_powerful(conn, schema: str, app_role: str) -> None:
-    role = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = :r"), {"r": app_role}).first()
+    role = conn.execute(text("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = :r"),
+                        {"r": app_role}).first()
     if role is None:
         raise NotFound(f"There is no PostgreSQL role {app_role!r}.",
                        f"create it first: CREATE ROLE {quote_ident(app_role)} LOGIN (docs/postgres.md).")
     if role.rolsuper:
         raise LawfulError(f"PostgreSQL role {app_role!r} is a superuser; no grant can limit what it does.",
                           "serve as an ordinary role (docs/postgres.md).", kind="denied")
+    if role.rolcreaterole:  # it may grant itself the owner's role (PostgreSQL 15), then disable the trail's triggers
+        raise LawfulError(f"PostgreSQL role {app_role!r} has CREATEROLE: it can make itself a member of the owner's "
+                          "role and switch off the trail's protections.",
+                          f"ALTER ROLE {quote_ident(app_role)} NOCREATEROLE, or serve as an ordinary role "
+                          "(docs/postgres.md).", kind="denied")
     owners = conn.execute(text(
         "SELECT n.nspowner::regrole::text FROM pg_namespace n "
         "WHERE n.nspname = :s AND pg_has_role(:r, n.nspowner, 'MEMBER') "

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
@@ -100,6 +101,10 @@ def refuse(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: 
 def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str, subject: str, payload: dict,
           explanation: list, area: str | None = None) -> GateResult:
     """Let one output out, or refuse it. The caller commits either way (a refusal is on the trail)."""
+    # The entry as it stands now, held (FOR SHARE) until the commit: a suspension that commits while this output is
+    # being computed is seen here, and one that comes after waits for this commit (PostgreSQL).
+    session.execute(select(Entry).where(Entry.id == entry.id).with_for_update(read=True)
+                    .execution_options(populate_existing=True)).scalar_one_or_none()
     now = datetime.now(timezone.utc)
     why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=now, kind=kind)
     if why is None and not explanation:

@@ -118,6 +118,9 @@ def _check_amendment(amendment) -> None:
 def decide(session: Session, *, actor: Actor, output_id: int, decision: str, reason: str,
            amendment: dict | None = None) -> Review:
     """Record a named person's decision on an output."""
+    # the output locked as it stands now: of two reviewers deciding at once, the second sees it decided (409)
+    session.execute(select(Output).where(Output.id == output_id).with_for_update()
+                    .execution_options(populate_existing=True)).scalar_one_or_none()
     out = get_output(session, actor=actor, output_id=output_id)
     require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)  # internal
     _require_case(session, actor, out)

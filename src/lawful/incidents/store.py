@@ -201,6 +201,7 @@ class Stage:
         self._indexes: list[tuple[str, str]] = []  # SQLite: (name, CREATE INDEX ...) dropped for this load
         self.direct = False  # PostgreSQL: chunks COPied straight into incidents (an empty table, a large load)
         self._restore: list[tuple[str, str]] = []  # PostgreSQL: what to make again before the load ends
+        self._owner = False  # PostgreSQL: whether this role owns incidents (may drop and rebuild its indexes)
 
     # -- adding a chunk ------------------------------------------------------------------------------------------
     def convert(self, records: pd.DataFrame):
@@ -231,8 +232,9 @@ class Stage:
 
     def _start_postgres(self, expected_rows: int) -> None:
         with self.conn.cursor() as cur:
+            self._owner = _owns_incidents(cur)
             cur.execute("SELECT EXISTS (SELECT 1 FROM incidents)")
-            if expected_rows >= REBUILD_MIN_ROWS and not cur.fetchone()[0]:
+            if expected_rows >= REBUILD_MIN_ROWS and self._owner and not cur.fetchone()[0]:
                 # An empty table and a large file: the load takes the table now (ACCESS EXCLUSIVE until it
                 # commits), drops all but the unique key's index and writes each chunk straight into it, so the
                 # server stores one chunk while this process reads and checks the next.
@@ -388,7 +390,7 @@ class Stage:
             else:
                 cur.execute("SELECT coalesce(max(id), 0) FROM incidents")
                 (stored,) = cur.fetchone()
-                if large_for_table(self.rows, stored):
+                if large_for_table(self.rows, stored) and self._owner:
                     self._restore = _drop_for_load_postgres(cur)
                     self.rebuilt = [name for name, _ in self._restore]
                     # the table is now this transaction's alone: with no record of this source, nothing to skip
@@ -434,6 +436,16 @@ class Stage:
             if self._checks_off:
                 self.session.connection().invalidate()
             raise
+
+
+def _owns_incidents(cur) -> bool:
+    """Whether this connection's role may drop and re-create incidents' indexes and keys (only the table's owner may).
+    The least-privilege server role (docs/postgres.md) may not: its loads keep every index and write through the
+    staging table, slower for a large first load but the same result (a large load failed outright before)."""
+    cur.execute("SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+                "WHERE c.oid = 'incidents'::regclass")
+    row = cur.fetchone()
+    return bool(row and row[0])
 
 
 def _drop_for_load_postgres(cur, unique: bool = False) -> list[tuple[str, str]]:
