@@ -454,7 +454,7 @@ def issue_suggestions(session: Session, *, actor: Actor, context: dict, suggesti
         if gate.digest(payload, []) in have:
             continue
         r = gate.issue(session, actor=actor, entry=entry, purpose=purpose, kind=KIND, subject=f"case {case.ref}",
-                       payload=payload, explanation=explanation)
+                       payload=payload, explanation=explanation, classification=case.classification)
         if not r.allowed:
             refused = r.refused
             break

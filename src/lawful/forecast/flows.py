@@ -437,6 +437,7 @@ def issue_through_gate(store: Store, *, actor, ref: str, day: date, purpose: str
     (AccessDenied otherwise)."""
     from lawful.governance import gate
     from lawful.governance.registry import get
+    from lawful.incidents.service import get_highest_classification
 
     with store.transaction() as session:
         entry = get(session, ref=ref)
@@ -444,6 +445,8 @@ def issue_through_gate(store: Store, *, actor, ref: str, day: date, purpose: str
         model = dict(entry.card.get("model") or {})
         why = service.check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area, day=day,
                                   tz=_tz(store), max_stale_days=store.settings.forecast_max_stale_days)
+        # what the forecast is made from: every stored incident shapes its grid (see require_forecast_read)
+        classification = get_highest_classification(session)
     if why:
         return ref, gate.GateResult(None, why)
     with store.transaction(readonly=True) as session:
@@ -451,7 +454,8 @@ def issue_through_gate(store: Store, *, actor, ref: str, day: date, purpose: str
                                                                 crs=store.settings.crs)
     with store.transaction() as session:
         return ref, gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose, kind="forecast",
-                               subject=subject, payload=payload, explanation=explanation, area=area)
+                               subject=subject, payload=payload, explanation=explanation, area=area,
+                               classification=classification)
 
 
 def issued(ref: str, result) -> dict:

@@ -99,8 +99,9 @@ def refuse(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: 
 
 
 def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: str, subject: str, payload: dict,
-          explanation: list, area: str | None = None) -> GateResult:
-    """Let one output out, or refuse it. The caller commits either way (a refusal is on the trail)."""
+          explanation: list, area: str | None = None, classification: str = "internal") -> GateResult:
+    """Let one output out, or refuse it. The caller commits either way (a refusal is on the trail).
+    `classification`: that of the data the output was made from; reading or deciding it needs that clearance."""
     # The entry as it stands now, held (FOR SHARE) until the commit: a suspension that commits while this output is
     # being computed is seen here, and one that comes after waits for this commit (PostgreSQL).
     session.execute(select(Entry).where(Entry.id == entry.id).with_for_update(read=True)
@@ -114,10 +115,10 @@ def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: s
         return GateResult(None, why)
     out = Output(entry_id=entry.id, kind=kind, purpose=purpose, area=area, subject=subject, issued_by=actor.name,
                  issued_at=now, sandbox=entry.state == "sandbox", payload=payload, explanation=explanation,
-                 status="open")
+                 status="open", classification=classification)
     session.add(out)
     session.flush()
     audit.append(session, actor=actor.name, action="output.issue", obj=f"output:{out.id}", purpose=purpose,
                  details={"model": entry.ref, "kind": kind, "subject": subject, "area": area, "sandbox": out.sandbox,
-                          "digest": digest(payload, explanation)})
+                          "classification": classification, "digest": digest(payload, explanation)})
     return GateResult(out)

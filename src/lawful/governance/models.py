@@ -87,6 +87,8 @@ class Output(Base):
     payload: Mapped[dict] = mapped_column(JSONType)
     explanation: Mapped[list] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | accepted | rejected | amended
+    # the classification of the data it was made from: reading or deciding it needs that clearance (migration 0016)
+    classification: Mapped[str] = mapped_column(String(20), default="internal", server_default="internal")
 
 
 class Review(Base):

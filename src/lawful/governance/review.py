@@ -67,7 +67,8 @@ def get_open(session: Session, *, actor: Actor) -> list[tuple[Output, Entry]]:
     def readable(o: Output, e: Entry) -> bool:
         if o.sandbox:
             return sees_sandbox or e.owner == actor.name
-        if not access_decide(actor, "outputs.read", Resource("model", e.name), o.purpose, policy).allowed:
+        if not access_decide(actor, "outputs.read", Resource("model", e.name, o.classification), o.purpose,
+                             policy).allowed:
             return False
         return o.kind != CASEFILE or access_decide(actor, "casefiles.read", _case_resource(session, o), o.purpose,
                                                    policy).allowed
@@ -80,8 +81,8 @@ def read_output(session: Session, *, actor: Actor, output_id: int) -> tuple[Outp
     owner or a reviewer of models. The caller writes the consultation."""
     out = get_output(session, actor=actor, output_id=output_id)
     entry = session.get(Entry, out.entry_id)
-    if not out.sandbox:
-        require(actor, "outputs.read", Resource("model", entry.name), out.purpose)
+    if not out.sandbox:  # at the classification of what it was made from: a reader cleared below it is refused
+        require(actor, "outputs.read", Resource("model", entry.name, out.classification), out.purpose)
     _require_case(session, actor, out)
     return out, entry
 
@@ -122,7 +123,8 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
     session.execute(select(Output).where(Output.id == output_id).with_for_update()
                     .execution_options(populate_existing=True)).scalar_one_or_none()
     out = get_output(session, actor=actor, output_id=output_id)
-    require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)  # internal
+    require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name, out.classification),
+            out.purpose)
     _require_case(session, actor, out)
     if out.kind == PLAN:  # officers go where a plan sends them: a supervisor decides it (policy: outputs.decide-plan)
         require(actor, "outputs.decide-plan", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)

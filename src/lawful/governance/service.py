@@ -185,7 +185,7 @@ def monitor(session: Session, *, actor: Actor, thresholds: Thresholds) -> list[d
 def output_view(o, e: Entry, *, full: bool = False) -> dict:
     view = {"output": o.id, "model": e.ref, "kind": o.kind, "subject": o.subject, "purpose": o.purpose,
             "area": o.area, "issued_by": o.issued_by, "issued_at": _iso(o.issued_at), "sandbox": o.sandbox,
-            "status": o.status}
+            "status": o.status, "classification": o.classification}
     if full:
         view.update(explanation=o.explanation, payload=o.payload)
     return view

@@ -29,7 +29,8 @@ def make_plan(store: Store, *, actor, forecast_id: int, ref: str, units: list[di
             bounds=s.bounds, limits=limits)
     with store.transaction() as session:
         result = gate.issue(session, actor=actor, entry=get(session, ref=context["ref"]), purpose=purpose,
-                            kind="plan", subject=subject, payload=payload, explanation=explanation)
+                            kind="plan", subject=subject, payload=payload, explanation=explanation,
+                            classification=context["classification"])  # its forecast's
         if result.allowed:
             return service.plan_view(result.output)
     raise LawfulError(f"the gate refused: {result.refused}. The refusal is on the trail.",

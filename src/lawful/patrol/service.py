@@ -100,7 +100,8 @@ def check_plan(session: Session, *, actor: Actor, forecast_id: int, ref: str, pu
     if why is None:
         require_read(session, actor=actor, purpose=purpose)
     return {"ref": planner.ref, "config": table, "forecast": out.id, "forecast_model": fentry.ref,
-            "payload": dict(out.payload), "explanation": list(out.explanation), "refused": why}
+            "payload": dict(out.payload), "explanation": list(out.explanation), "refused": why,
+            "classification": out.classification}
 
 
 # ---- building a plan (read-only) -----------------------------------------------------------------------------------
