@@ -67,3 +67,30 @@ def test_rejecting_case_file_suggestions_runs_the_breaker(store, cases, server, 
         if last.json().get("suspended"):
             break
     assert last.json()["model_state"] == "suspended" and last.json()["breaches"], last.json()
+
+
+
+def test_the_breaker_counts_what_was_decided_in_its_window_however_old_the_output(gov):
+    """Twelve outputs issued 29 days ago and all rejected today: today's verdict (it counted none before)."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from lawful.governance import review
+    from lawful.governance.models import Output
+    from lawful.governance.monitor import figures
+
+    ref = gov.active("medium")
+    with gov.tx() as s:
+        e = registry.get(s, ref=ref)
+        ids = [gate.issue(s, actor=gov.actor(s, "analyst"), entry=e, purpose="patrol planning", kind="forecast",
+                          subject=f"x{i}", payload={"i": i}, explanation=[{"sentence": "because"}]).output.id
+               for i in range(12)]
+        s.execute(update(Output).where(Output.id.in_(ids)).values(
+            issued_at=datetime.now(timezone.utc) - timedelta(days=29)))
+    for i in ids:
+        with gov.tx() as s:
+            review.decide(s, actor=gov.actor(s, "supervisor"), output_id=i, decision="rejected", reason="wrong")
+    with gov.tx() as s:
+        f = figures(s, entry=registry.get(s, ref=ref), thresholds=gov.t)
+    assert (f.decided, f.rejected) == (12, 12) and any("misjudgment" in b for b in f.breaches)

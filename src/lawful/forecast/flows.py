@@ -451,7 +451,7 @@ def issue_through_gate(store: Store, *, actor, ref: str, day: date, purpose: str
         return ref, gate.GateResult(None, why)
     with store.transaction(readonly=True) as session:
         subject, payload, explanation = service.forecast_output(session, model=model, day=day, tz=_tz(store),
-                                                                crs=store.settings.crs)
+                                                                crs=store.settings.crs, area=area)
     with store.transaction() as session:
         return ref, gate.issue(session, actor=actor, entry=get(session, ref=ref), purpose=purpose, kind="forecast",
                                subject=subject, payload=payload, explanation=explanation, area=area,

@@ -327,7 +327,8 @@ def session_settings(session: Session):
 
 
 def forecast_output(session: Session, *, model: dict, day: date, tz: ZoneInfo,
-                    since: date = date(2014, 1, 1), crs: str | None = None) -> tuple[str, dict, list]:
+                    since: date = date(2014, 1, 1), crs: str | None = None,
+                    area: str | None = None) -> tuple[str, dict, list]:
     """Run a registry entry's configuration (its card's [model] table) for a local day: (subject, payload,
     explanation) ready for the governance gate. The payload keeps each flagged cell's box, so realised accuracy can
     be computed later from the incidents alone, and (with `crs`, the store's) what names the place: its cell id,
@@ -336,9 +337,12 @@ def forecast_output(session: Session, *, model: dict, day: date, tz: ZoneInfo,
                   window_days=float(model["window_days"]), since=since, tz=tz)
     s, g = fc.surface, fc.surface.grid
     top = s.top(max(1, cells_for(g.n_valid, float(model.get("top_share", 0.05)))))
+    named = fc.places(top, crs) if crs else [{} for _ in top]
+    if area is not None:  # an output for one area holds that area's places only (an approval may be limited to it)
+        keep = [i for i, n in enumerate(named) if n.get("neighbourhood") == area]
+        top, named = top[keep], [named[i] for i in keep]
     flat = g.valid[top]
     ix, iy = flat % g.nx, flat // g.nx
-    named = fc.places(top, crs) if crs else [{} for _ in top]
     cells = [{"rank": i + 1, "cell": g.label(c), "score": round(float(s.values[c]), 6),
               "x0": g.x0 + float(ix[i]) * g.cell, "y0": g.y0 + float(iy[i]) * g.cell,
               "x1": g.x0 + float(ix[i] + 1) * g.cell, "y1": g.y0 + float(iy[i] + 1) * g.cell, **named[i]}

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lawful.governance.models import Entry, Output
+from lawful.governance.models import Entry, Output, Review
 from lawful.governance.policy import Thresholds
 from lawful.governance.registry import suspend
 from lawful.governance.review import MISJUDGED, UNDECIDED
@@ -65,9 +65,13 @@ def figures(session: Session, *, entry: Entry, thresholds: Thresholds, days: int
             now: datetime | None = None) -> Figures:
     now = now or datetime.now(timezone.utc)
     f = Figures(entry.ref)
+    window = now - timedelta(days=days)
     outs = list(session.scalars(select(Output).where(Output.entry_id == entry.id, Output.sandbox.is_(False),
-                                                     Output.issued_at >= now - timedelta(days=days))))
-    decided = [o for o in outs if o.status != "open" and o.status not in UNDECIDED]
+                                                     Output.issued_at >= window)))
+    # judged by when they were decided, not issued: a month of old outputs rejected today is today's verdict
+    decided = [o for o in session.scalars(select(Output).join(Review, Review.output_id == Output.id).where(
+        Output.entry_id == entry.id, Output.sandbox.is_(False), Review.decided_at >= window))
+        if o.status != "open" and o.status not in UNDECIDED]
     f.decided, f.rejected = len(decided), sum(o.status in MISJUDGED for o in decided)
     shares = []
     for o in outs:
