@@ -33,17 +33,12 @@ def decide(store: Store, *, actor, output_id: int, decision: str, reason: str, a
            thresholds) -> dict:
     """A person's decision on one suggestion, then the breaker's look at the assistant (as every other decision:
     governance.flows.decide). The decision commits first and stands whatever the breaker then finds."""
-    from lawful.governance.models import Entry, Output
-    from lawful.governance.monitor import enforce
+    from lawful.governance.flows import look_after_decision
+    from lawful.governance.models import Output
 
     with store.transaction() as session:
         result = service.decide_suggestion(session, actor=actor, output_id=output_id, decision=decision, reason=reason,
                                            amendment=amendment)
         entry_id = session.get(Output, output_id).entry_id
-    with store.transaction() as session:
-        entry = session.get(Entry, entry_id)
-        before = entry.state
-        [figures] = enforce(session, entries=[entry], thresholds=thresholds)
-        result.update(model=entry.ref, model_state=entry.state, breaches=list(figures.breaches),
-                      suspended=before != "suspended" and entry.state == "suspended")
+    result.update(look_after_decision(store, entry_id=entry_id, thresholds=thresholds))
     return result

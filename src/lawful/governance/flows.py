@@ -24,10 +24,16 @@ def decide(store: Store, *, actor: Actor, output_id: int, decision: str, reason:
         result = {"output": output_id, "decision": r.decision, "reviewer": r.reviewer, "seconds": r.seconds,
                   "reason": r.reason}
         entry_id = session.get(Output, output_id).entry_id
+    result.update(look_after_decision(store, entry_id=entry_id, thresholds=thresholds))
+    return result
+
+
+def look_after_decision(store: Store, *, entry_id: int, thresholds: Thresholds) -> dict:
+    """The breaker's look at a model after a decision on one of its outputs, in its own transaction: if the model's
+    figures now cross a threshold, it is suspended in the breaker's name. What it found, for the decision's answer."""
     with store.transaction() as session:
         entry = session.get(Entry, entry_id)
         before = entry.state
         [figures] = enforce(session, entries=[entry], thresholds=thresholds)
-        result.update(model=entry.ref, model_state=entry.state, breaches=list(figures.breaches),
-                      suspended=before != "suspended" and entry.state == "suspended")
-    return result
+        return {"model": entry.ref, "model_state": entry.state, "breaches": list(figures.breaches),
+                "suspended": before != "suspended" and entry.state == "suspended"}
