@@ -332,3 +332,14 @@ def unused_code(settings, name: str, seed: str) -> str:
         conn.execute(text("UPDATE users SET totp_last_step = NULL WHERE name = :name"), {"name": name})
     engine.dispose()
     return pyotp.TOTP(seed).now()
+
+
+def approved_fingerprint(rule_file: Path) -> str:
+    """What a rule set's card pins for this example file: its text with the zone file it names (rules.service)."""
+    from lawful.rules.language import parse_ruleset
+    from lawful.rules.service import fingerprint
+
+    text = rule_file.read_text()
+    zones = parse_ruleset(text, rule_file.name).zones_path
+    return fingerprint(text, {zones: (rule_file.parent / zones).read_text()} if zones else None)
+

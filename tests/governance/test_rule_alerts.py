@@ -3,13 +3,14 @@ rules report reading those verdicts back."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from lawful.governance import registry
 from lawful.governance.models import Output
-from tests.conftest import run_cli
+from tests.conftest import approved_fingerprint, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "rules"
 BIRDS = EXAMPLES / "bird-catching.toml"
@@ -18,7 +19,7 @@ STREAM = str(EXAMPLES / "bird-observations.jsonl")
 
 def rule_set(gov, path: Path = BIRDS) -> str:
     ref = gov.register(tier="medium", kind="rule-set", name="bird-rules",
-                       rules={"sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+                       rules={"sha256": approved_fingerprint(path)})
     gov.step(registry.submit, ref, "owner", thresholds=gov.t)
     gov.approve(ref, "ap1")
     gov.step(registry.activate, ref, "owner")
@@ -58,7 +59,7 @@ def test_a_rule_file_other_than_the_approved_one_is_refused_and_nothing_is_issue
     (tmp_path / "zones").symlink_to(EXAMPLES / "zones")
     code, out, err = run_cli(["rules", "run", str(changed), "--events", STREAM, "--issue", ref,
                               "--purpose", "patrol planning", "--as", "analyst"], capsys)
-    assert code == 2 and "is not the rule file" in err and "was approved with" in err
+    assert code == 2 and "is not what" in err and "was approved with" in err
     with gov.tx() as s:
         assert s.query(Output).count() == 0
 
@@ -69,3 +70,37 @@ def test_a_suspended_rule_set_issues_nothing(gov, capsys):
     code, out, err = run_cli(["rules", "run", str(BIRDS), "--events", STREAM, "--issue", ref,
                               "--purpose", "patrol planning", "--as", "analyst"], capsys)
     assert code == 2 and "suspended: complaint" in err and out == ""
+
+
+def test_the_approval_covers_the_zones_the_rules_run_with(gov):
+    """The card pinned the rule file alone: the approved rules with a forged zone file (every zone the whole region)
+    issued 46 alerts instead of 35. Now the fingerprint covers the zone file the rules name."""
+    import json
+
+    from lawful.db import Store
+    from lawful.errors import LawfulError
+    from lawful.rules import flows
+
+    ref = rule_set(gov)
+    real = (EXAMPLES / "zones" / "mountain-forest.geojson").read_text()
+    forged = json.loads(real)
+    for f in forged["features"]:
+        f["geometry"] = {"type": "Polygon", "coordinates": [[[100.0, 20.0], [140.0, 20.0], [140.0, 50.0],
+                                                             [100.0, 50.0], [100.0, 20.0]]]}
+    events = (EXAMPLES / "bird-observations.jsonl").read_text()
+    store = Store(gov.settings)
+    try:
+        with store.transaction() as s:
+            analyst = gov.actor(s, "analyst")
+
+        def run(zones: str):
+            return flows.run_once(store, actor=analyst, events=("obs.jsonl", events), start=None, end=None, issue=ref,
+                                  purpose="patrol planning",
+                                  bundle=flows.Bundle("bird-catching.toml", BIRDS.read_text(),
+                                                      {"zones/mountain-forest.geojson": zones}))
+
+        with pytest.raises(LawfulError, match="not what .* was approved with"):
+            run(json.dumps(forged))
+        assert run(real)["issued"]["ids"]  # the approved zones: alerts as before
+    finally:
+        store.dispose()

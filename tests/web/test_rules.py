@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lawful.governance import registry
-from tests.conftest import _token_of, store_fingerprint
+from tests.conftest import _token_of, approved_fingerprint, store_fingerprint
 from tests.forecast.test_cli_forecast import loaded  # noqa: F401  (fixture)
 from tests.web.test_forecast import finished, log
 
@@ -120,7 +120,7 @@ def birds(loaded):  # noqa: F811
     gov = Gov(loaded)
     try:
         ref = gov.register(tier="medium", kind="rule-set", name="bird-rules",
-                           rules={"sha256": hashlib.sha256(BIRDS.read_bytes()).hexdigest()})
+                           rules={"sha256": approved_fingerprint(BIRDS)})
         gov.step(registry.submit, ref, "owner", thresholds=gov.t)
         gov.approve(ref, "ap1")
         gov.step(registry.activate, ref, "owner")
@@ -136,7 +136,7 @@ def test_alerts_leave_through_the_gate_only_from_the_approved_file(birds, server
     body = {"bundle": bundle(BIRDS), "events": events(), "issue": ref.split(":")[0], "purpose": "patrol planning"}
     changed = {**body, "bundle": bundle(BIRDS, BIRDS.read_text().replace("threshold = 0.7", "threshold = 0.6"))}
     r = server.post("/api/v1/rules/runs", json=changed, headers=analyst)
-    assert r.status_code == 422 and "is not the rule file bird-rules:1 was approved with" in r.json()["detail"]
+    assert r.status_code == 422 and "is not what bird-rules:1 was approved with" in r.json()["detail"]
     assert log(server, dpo, "output.issue") == []
     r = server.post("/api/v1/rules/runs", json=body, headers=analyst)
     assert r.status_code == 202, r.text

@@ -67,7 +67,8 @@ def parse(bundle: Bundle, *, timezone_name: str, crs: str) -> Parsed:
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"{bundle.name}: unknown time zone {tz_name!r}", "use an IANA name, e.g. Asia/Shanghai") \
             from None
-    return Parsed(rs, Context(tz, crs, zones), service.sha256_text(bundle.rules))
+    used = {rs.zones_path: bundle.zones[rs.zones_path]} if rs.zones_path else {}
+    return Parsed(rs, Context(tz, crs, zones), service.fingerprint(bundle.rules, used))
 
 
 def _parse(store: Store, bundle: Bundle) -> Parsed:

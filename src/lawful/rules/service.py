@@ -25,6 +25,18 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def fingerprint(rules: str, zones: dict[str, str] | None = None) -> str:
+    """What a rule set's card pins ([rules] sha256): the rule file's SHA-256; for rules that read a zone file, the
+    SHA-256 of the rule file together with that file's name and text, so an approval covers the zones the rules run
+    with (else anyone issuing could send other zones under the approved rules: more alerts, other places)."""
+    if not zones:
+        return sha256_text(rules)
+    parts = ["lawful-rules-with-zones-v1", rules]
+    for name in sorted(zones):
+        parts += [name, zones[name]]
+    return sha256_text("\x00".join(parts))
+
+
 def load_events(session: Session, *, rs: RuleSet, start: datetime, end: datetime) -> Events:
     """Stored incidents in [start, end), plus as much history before start as the rules' windows need."""
     from lawful.incidents.service import fetch_incident_frame
@@ -44,9 +56,9 @@ def check_issue(session: Session, *, actor, entry, rules_sha256: str, rule_file:
         raise LawfulError(f"{entry.ref} is a {entry.kind}, not a rule set", "give the rule set's registry entry")
     approved = (entry.card.get("rules") or {}).get("sha256", "")
     if rules_sha256 != approved:
-        raise LawfulError(f"{rule_file} is not the rule file {entry.ref} was approved with (SHA-256 "
-                          f"{rules_sha256[:12]}... against {approved[:12]}...)", "run the approved file, or register "
-                          "and approve this one as a new version")
+        raise LawfulError(f"{rule_file} (with the zone file it names, if any) is not what {entry.ref} was approved "
+                          f"with (SHA-256 {rules_sha256[:12]}... against {approved[:12]}...)", "run the approved file "
+                          "and zones, or register and approve these as a new version")
     why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="alert")
     if why is None and reads_store:
         require_read(session, actor=actor, purpose=purpose)
