@@ -108,6 +108,9 @@ def backtest_cmd(
     return result
 
 
+REPORT_FILES = frozenset({"days.csv", "summary.csv", "report.md"})  # what a backtest's --out folder receives
+
+
 def show_backtest(result: dict, *, as_json: bool, out_dir: Path | None) -> None:
     """Print a backtest's result (the API's JSON) and write its report files into out_dir."""
     if as_json:
@@ -118,6 +121,10 @@ def show_backtest(result: dict, *, as_json: bool, out_dir: Path | None) -> None:
         import base64
 
         out_dir.mkdir(parents=True, exist_ok=True)
+        unexpected = sorted(set(result["files"]) - REPORT_FILES)
+        if unexpected:  # the server names the files; only these names are written, never a path it chose
+            raise LawfulError(f"the server sent report files named {unexpected[:3]}, not {sorted(REPORT_FILES)}",
+                              "check LAWFUL_SERVER points at a Lawful server")
         for name, text in result["files"].items():
             (out_dir / name).write_text(text)
         written = ", ".join(result["files"])

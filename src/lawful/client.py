@@ -76,6 +76,7 @@ class Client:
     def request(self, method: str, path: str, *, auth: bool = True, **kwargs) -> httpx.Response:
         headers = kwargs.pop("headers", {}) or {}
         if auth and self.token:
+            _refuse_plain_http(self.server)
             headers["Authorization"] = f"Bearer {self.token}"
         url = path if path.startswith("/health") else API + path
         try:
@@ -89,14 +90,20 @@ class Client:
                              "to where it runs") from None
         if response.status_code >= 400:
             raise _problem(response)
+        if 300 <= response.status_code < 400:  # never followed: the token would go where the answer points
+            raise StoreError(f"the server at {self.server} answered with a redirect ({response.status_code}) to "
+                             f"{response.headers.get('location', '?')[:200]!r}", "set LAWFUL_SERVER to the server's "
+                             "own address (https://... behind a proxy)")
         return response
 
     def get(self, path: str, **params):
-        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
+        return _json(self.request("GET", path, params={k: v for k, v in params.items() if v is not None}),
+                     self.server)
 
     def post(self, path: str, body: dict | None = None, **kwargs):
         r = self.request("POST", path, json=body, **kwargs)
-        return r.json() if r.content and r.headers.get("content-type", "").startswith("application/json") else r
+        return _json(r, self.server) if r.content and r.headers.get("content-type", "").startswith(
+            "application/json") else r
 
     def delete(self, path: str):
         return self.request("DELETE", path)
@@ -133,3 +140,32 @@ def _problem(response: httpx.Response) -> LawfulError:
 
 def connect() -> Client:
     return Client()
+
+
+def _json(response: httpx.Response, server: str):
+    """The answer's JSON, or one clear error: a hostile or broken server gets no traceback out of the client."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        raise StoreError(f"the server at {server} answered with something that is not JSON (or nested too deeply)",
+                         "check LAWFUL_SERVER points at a Lawful server") from None
+
+
+def _refuse_plain_http(server: str) -> None:
+    """A bearer token goes over plain http only to this machine: anyone on the path could read and use it."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server)
+    if parts.scheme != "http":
+        return
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise LawfulError(f"LAWFUL_SERVER is {server}: plain http to another machine would send your token in clear",
+                          "use https:// (a TLS proxy in front of the server, docs/server.md), or run the client on "
+                          "the server's machine against http://127.0.0.1")
+
