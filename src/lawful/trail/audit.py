@@ -206,7 +206,10 @@ def _check_extends(conn, settings: Settings, memo: tuple, base: tuple) -> object
     for where, c in (("the head file", from_file), ("the newest checkpoint", newest and newest._asdict())):
         if c:
             signer = _verified_signer(settings, c, key, kid, where)
-            anchors.append((c["seq"], c["hash"], c.get("next_key_id") or signer, signer, where))
+            # the key in force after this head: a key change it signs hands over to the new key, whether or not the
+            # head file (which says so as next_key_id) was written before the change was interrupted
+            after = c.get("next_key_id") or _handed_to(conn, c["seq"], signer) or signer
+            anchors.append((c["seq"], c["hash"], after, signer, where))
     if not anchors:
         raise TrailRefused(f"the trail has {base[0]} entries but no signed head to check them against "
                            "(its checkpoints were deleted)")
@@ -236,6 +239,18 @@ def _check_extends(conn, settings: Settings, memo: tuple, base: tuple) -> object
                                f"key from backup; if a key change was interrupted, move {keys.next_path(settings)} "
                                "into place)")
     return key
+
+
+def _handed_to(conn, seq: int, signer: str) -> str | None:
+    """The key a trail.key entry at `seq`, signed by `signer`, hands the trail to (None if it is not one)."""
+    entry = conn.execute(_ENTRY, {"seq": seq}).first()
+    if entry is None or entry.action != chain.KEY_ACTION:
+        return None
+    try:
+        d = json.loads(entry.details)
+    except ValueError:
+        return None
+    return d.get("key_id") if d.get("from_key_id") == signer else None
 
 
 def _hands_over(entry, from_kid: str, to_kid: str) -> bool:

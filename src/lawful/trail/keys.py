@@ -90,8 +90,14 @@ def stage_next(settings: Settings) -> Ed25519PrivateKey:
     """A new key written beside the current one as `.next` (0600, synced), installed by install_next."""
     new = Ed25519PrivateKey.generate()
     path = next_path(settings)
+    if path.exists():  # an earlier key change was interrupted: this file may be the key the trail was handed to
+        raise LawfulError(f"{path} exists: an earlier key change did not finish, and the trail may already have been "
+                          "handed to that key; a new change would overwrite the only copy of it",
+                          f"if the trail's newest entry is a trail.key naming it (`lawful admin verify`), move {path} "
+                          f"to {settings.audit_key_path}; otherwise keep it aside as evidence and run the change again "
+                          "(docs/governance.md, 'Changing the key')", kind="conflict")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, new.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
             os.fsync(fd)
