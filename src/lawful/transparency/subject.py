@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
-from lawful.errors import ConfigError, InputError, NotFound
+from lawful.errors import ConfigError, Conflict, InputError, NotFound
 from lawful.privacy.models import SubjectRequest
 from lawful.privacy.requests import KINDS, NO_MATCH, deadline_days
 from lawful.settings import Settings
@@ -112,12 +112,13 @@ def _by_code(session: Session, reference: str, code: str) -> tuple[PublicRequest
 def person_view(pr: PublicRequest, req: SubjectRequest) -> dict:
     """What the person sees. Until their identity is verified, nothing about what the records hold."""
     now = datetime.now(timezone.utc)
-    answered = req.status != "open"
+    closed = req.status != "open"
+    answered = req.status == "done"  # refused (identity not verified) is closed, not answered
     view = {"reference": pr.reference, "kind": req.kind, "received_at": pr.received_at.isoformat(),
-            "deadline": req.deadline.isoformat(), "overdue": not answered and req.deadline < now,
+            "deadline": req.deadline.isoformat(), "overdue": not closed and req.deadline < now,
             "identity": pr.identity, "identity_note": pr.identity_note,
-            "status": "answered" if answered else "open", "answered_at": req.closed_at.isoformat() if answered
-            and req.closed_at else None, "outcome": None}
+            "status": "answered" if answered else ("refused" if closed else "open"),
+            "answered_at": req.closed_at.isoformat() if closed and req.closed_at else None, "outcome": None}
     if answered and pr.identity == "verified":
         outcome = (req.result or {}).get("outcome")
         view["outcome"] = ("no records about you were found" if outcome == NO_MATCH else
@@ -165,6 +166,9 @@ def record_identity(session: Session, *, actor: Actor, reference: str, state: st
     if pr is None:
         raise NotFound(f"there is no public request {reference[:30]!r}", "see GET /api/v1/public-requests")
     req = session.get(SubjectRequest, pr.request_id)
+    if req.status != "open":  # a closed request's identity is history: it stays as it was decided
+        raise Conflict(f"request {pr.reference} is already {req.status}; its identity cannot change now",
+                       "the person files a new request, whose identity is checked afresh")
     pr.identity, pr.identity_note = state, note
     if state == "refused" and req.status == "open":
         req.status, req.closed_at, req.closed_by = "refused", datetime.now(timezone.utc), actor.name
