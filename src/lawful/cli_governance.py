@@ -536,7 +536,10 @@ def _verify_here(public_key: Path | None, witness: Path | None) -> None:
         bundle = Path(tmp) / "bundle"
         _unpack(_api().request("POST", "/audit/export").content, bundle)
         write_verifier(bundle)
-        args = [sys.executable, str(bundle / "verify.py")]
+        import shutil
+
+        shutil.rmtree(bundle / "__pycache__", ignore_errors=True)  # compiled code the server sent is never loaded
+        args = [sys.executable, "-I", "-B", str(bundle / "verify.py")]
         if public_key:
             args += ["--public-key", str(public_key.resolve())]
         if witness:

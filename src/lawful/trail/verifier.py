@@ -18,15 +18,21 @@ Needs Python 3.10+ and the `cryptography` package; not Lawful. lawful_chain.py i
 The public key must be the key the trail was started with, obtained from the agency, not only from this bundle;
 --witness adds the heads the agency published outside its own machines, so a trail cut short since is named.
 """
-import argparse
-import json
+import os
 import sys
-from pathlib import Path
+
+# Nothing from this folder shadows the standard library or cryptography (a planted json.py or hashlib.py would run
+# before any check): its own directory leaves the import path before anything else is imported.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import argparse  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 here = Path(__file__).resolve().parent
-sys.path.insert(0, str(here))  # lawful_chain.py sits next to this file, wherever it is run from
+sys.path.append(str(here))  # lawful_chain.py sits next to this file; last, so it shadows nothing
 import lawful_chain  # noqa: E402
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--public-key", type=Path, default=here / "trail.pub",

@@ -46,12 +46,18 @@ CHECK_PY = '''"""Check a Lawful annual audit pack offline:
 Needs Python 3.10+ and `cryptography`. Get the public key from the agency's register (its trail page), not only
 from this pack: a pack signed by another key proves nothing.
 """
-import argparse
-import hashlib
-import json
-import subprocess
+import os
 import sys
-from pathlib import Path
+
+# Nothing from this folder shadows the standard library or cryptography (a planted json.py or hashlib.py would run
+# before any check): its own directory leaves the import path before anything else is imported.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -82,16 +88,18 @@ for name, want in manifest["files"].items():
     data = p.read_bytes()
     if hashlib.sha256(data).hexdigest() != want["sha256"] or len(data) != want["bytes"]:
         bad.append(f"{name}: changed since the pack was signed")
+# only the two manifest files at the top are not listed in the manifest; anything else unlisted is named
 extra = sorted(str(p.relative_to(here)) for p in here.rglob("*") if p.is_file()
-               and str(p.relative_to(here)) not in manifest["files"]
-               and p.name not in ("MANIFEST.json", "MANIFEST.sig.json") and "__pycache__" not in p.parts)
+               and p.relative_to(here).as_posix() not in manifest["files"]
+               and p.relative_to(here).as_posix() not in ("MANIFEST.json", "MANIFEST.sig.json"))
 bad += [f"{name}: not listed in the manifest" for name in extra]
 if bad:
     print("FAILED:\\n  " + "\\n  ".join(bad))
     sys.exit(1)
 print(f"files: OK ({len(manifest['files'])} files match the signed manifest)")
 trail = here / "trail"
-cmd = [sys.executable, str(trail / "verify.py"), "--public-key", str(trail / "trail.pub")]
+# -I: nothing from the environment; -B: no bytecode left in the pack (it would then be a file not in the manifest)
+cmd = [sys.executable, "-I", "-B", str(trail / "verify.py"), "--public-key", str(trail / "trail.pub")]
 if (trail / "heads.jsonl").stat().st_size:
     cmd += ["--witness", str(trail / "heads.jsonl")]
 done = subprocess.run(cmd)
