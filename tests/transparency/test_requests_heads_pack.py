@@ -49,13 +49,33 @@ def test_a_public_subject_request_is_an_ordinary_request_tracked_with_a_referenc
 def test_the_identity_hook_is_the_agencys(public, monkeypatch):
     monkeypatch.setenv("LAWFUL_IDENTITY_HOOK", "tests.transparency.test_requests_heads_pack:desk_check")
     r = submit(public, f"{P}/requests", {"kind": "deletion", "field": "victim_name", "value": "Jane Roe",
-                                         "evidence": "eID 1234"})
+                                         "evidence": "eID of Jane Roe"})
     filed(r)
     assert "Identity check: verified. checked by the eID service" in r.text
 
 
-def desk_check(kind: str, evidence: str) -> tuple[str, str]:
+def desk_check(kind: str, evidence: str, *, field: str, value: str) -> tuple[str, str]:
+    """An eID service that answers whether the evidence names this very person (value)."""
+    return ("verified", "checked by the eID service") if evidence == f"eID of {value}" else ("pending", "")
+
+
+def old_style_check(kind: str, evidence: str) -> tuple[str, str]:
     return ("verified", "checked by the eID service") if evidence.startswith("eID") else ("pending", "")
+
+
+def test_a_hook_not_told_whose_records_never_verifies_alone(public, monkeypatch):
+    """Someone shows their own eID and types another person's name: a hook that cannot see the name is not trusted
+    with 'verified'."""
+    monkeypatch.setenv("LAWFUL_IDENTITY_HOOK", "tests.transparency.test_requests_heads_pack:old_style_check")
+    r = submit(public, f"{P}/requests", {"kind": "deletion", "field": "victim_name", "value": "Jane Roe",
+                                         "evidence": "eID 1234 (Mallory's own)"})
+    filed(r)
+    assert "Identity check: pending" in r.text
+    monkeypatch.setenv("LAWFUL_IDENTITY_HOOK", "tests.transparency.test_requests_heads_pack:desk_check")
+    r = submit(public, f"{P}/requests", {"kind": "deletion", "field": "victim_name", "value": "Jane Roe",
+                                         "evidence": "eID of Mallory"})
+    filed(r)
+    assert "Identity check: pending" in r.text  # the eID does not name Jane Roe
 
 
 def test_a_later_export_extends_the_published_heads_and_a_cut_trail_does_not(public, gov, people, tmp_path):

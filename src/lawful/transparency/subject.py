@@ -63,6 +63,27 @@ def identity_check():
                           "name an importable function as package.module:function, or unset it") from None
 
 
+def _ask_hook(hook, *, kind: str, field: str, value: str, evidence: str) -> tuple[str, str]:
+    """The hook's answer. "verified" must mean that the evidence shows this person is the one the records name, so
+    the hook is told whose records are asked for (field, value) when it takes them as keyword arguments. A hook
+    that does not is never trusted with "verified": someone showing their own eID and typing another person's name
+    would otherwise have that person's records exported or deleted; it becomes "pending", for a person to check."""
+    import inspect
+
+    try:
+        params = inspect.signature(hook).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes = any(p.kind is p.VAR_KEYWORD for p in params.values()) or {"field", "value"} <= set(params)
+    if takes:
+        return hook(kind, evidence, field=field, value=value)
+    state, note = hook(kind, evidence)
+    if state == "verified":
+        return "pending", (f"{note}; " if note else "") + ("the agency also checks that this is whose records are "
+                                                           "asked for, before answering")
+    return state, note
+
+
 def file(session: Session, *, kind: str, field: str, value: str, evidence: str = "", settings: Settings) -> dict:
     from lawful.privacy.pseudonyms import pseudonym
     from lawful.privacy.service import pseudonym_key
@@ -73,7 +94,7 @@ def file(session: Session, *, kind: str, field: str, value: str, evidence: str =
         raise InputError(f"{field[:50]!r} is not something you can ask about here", "choose from the list")
     value = _text(value, "how you appear in the records", required=True, limit=200, least=2)
     evidence = _text(evidence, "identity evidence", limit=1000)
-    state, note = identity_check()(kind, evidence)
+    state, note = _ask_hook(identity_check(), kind=kind, field=field, value=value, evidence=evidence)
     if state not in IDENTITY_STATES:
         raise ConfigError(f"the identity hook answered {state!r}", "it must answer verified, pending or refused")
     now = datetime.now(timezone.utc)
