@@ -78,3 +78,17 @@ def test_backtest_report_files_are_written_only_under_their_own_names(env, capsy
 def test_an_answer_that_is_not_json_is_one_clear_error(env, capsys, answer):
     code, out, err = _run(["whoami"], capsys, lambda request: answer)
     assert code in (1, 2, 3) and "Traceback" not in err and ("not JSON" in err or "redirect" in err), err
+
+
+def test_terminal_control_sequences_from_the_server_never_reach_the_terminal(env, capsys):
+    name = "alice\x1b]0;owned\x07\x1b[2Jmallory"
+
+    def handler(request):
+        if request.url.path.endswith("/me"):
+            return httpx.Response(200, json={"name": name, "roles": ["analyst"], "clearance": "internal"})
+        return httpx.Response(403, json={"detail": "denied\x1b[2J\x9b1m", "kind": "denied"})
+
+    code, out, err = _run(["whoami"], capsys, handler)
+    assert code == 0 and "\x1b" not in out and "\x07" not in out and "alice" in out and "mallory" in out
+    code, out, err = _run(["review", "list"], capsys, handler)
+    assert "\x1b" not in err and "\x9b" not in err and "denied" in err

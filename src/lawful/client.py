@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -124,8 +125,10 @@ class Client:
 
 def _problem(response: httpx.Response) -> LawfulError:
     try:
-        body = response.json()
-    except ValueError:
+        body = _clean(response.json())
+    except (ValueError, RecursionError):
+        body = {}
+    if not isinstance(body, dict):
         body = {}
     detail = body.get("detail") or f"the server answered {response.status_code}"
     if not isinstance(detail, str):
@@ -145,7 +148,7 @@ def connect() -> Client:
 def _json(response: httpx.Response, server: str):
     """The answer's JSON, or one clear error: a hostile or broken server gets no traceback out of the client."""
     try:
-        return response.json()
+        return _clean(response.json())
     except (ValueError, RecursionError):
         raise StoreError(f"the server at {server} answered with something that is not JSON (or nested too deeply)",
                          "check LAWFUL_SERVER points at a Lawful server") from None
@@ -168,4 +171,20 @@ def _refuse_plain_http(server: str) -> None:
         raise LawfulError(f"LAWFUL_SERVER is {server}: plain http to another machine would send your token in clear",
                           "use https:// (a TLS proxy in front of the server, docs/server.md), or run the client on "
                           "the server's machine against http://127.0.0.1")
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _clean(value):
+    """The answer without terminal control characters (ESC sequences clear the screen, retitle the window or fake
+    output): a name, reason or error text from the server reaches the terminal as text only. Tabs and line breaks
+    stay (reports and CSV files carry them)."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
