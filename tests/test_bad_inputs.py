@@ -307,6 +307,7 @@ CARD_CASES = {
                                        "biometrically"),
     "output about suspects": (card_edit('output = "places"', 'output = "Suspects"'), "individual people"),
     "unknown field": (card_edit('tier = "high"', 'tier = "high"\ntiers = "low"'), "not a model-card field"),
+    "forecast model below high": (card_edit('tier = "high"', 'tier = "medium"'), "a forecast model is tier high"),
     "bool version": (card_edit('tier = "high"', 'tier = "high"\nversion = true'), "not a version"),
     "huge version": (card_edit('tier = "high"', "tier = \"high\"\nversion = 1" + "0" * 30), "too large"),
     "name with a colon": (card_edit('name = "x"', 'name = "x:2"'), "not a name"),

@@ -162,6 +162,11 @@ def check_card(raw: dict, where: str = "card") -> dict:
     if raw.get("tier") not in TIERS:
         bad("tier", f"{_show(raw.get('tier'))} is not a risk tier",
             "use low (drafting, documents), medium (video, text analytics) or high (incident analysis, crime prediction)")
+    elif raw.get("kind") == "forecast-model" and raw.get("tier") != "high":
+        # crime prediction is high risk whoever fills in the card (the tier decides evaluation, impact assessment and
+        # two approvers): a forecast model declared medium or low skipped them
+        bad("tier", f"a forecast model is tier high (crime prediction), not {_show(raw.get('tier'))}",
+            'write tier = "high"')
     if output not in OUTPUTS:
         bad("output", f"{_show(output)} is not an output type", f"use one of {', '.join(OUTPUTS)}")
     review = raw.get("next_review")
