@@ -243,24 +243,22 @@ def _check_extends(conn, settings: Settings, memo: tuple, base: tuple) -> object
 
 def _handed_to(conn, seq: int, signer: str) -> str | None:
     """The key a trail.key entry at `seq`, signed by `signer`, hands the trail to (None if it is not one)."""
-    entry = conn.execute(_ENTRY, {"seq": seq}).first()
+    return _hand_over(conn.execute(_ENTRY, {"seq": seq}).first(), signer)
+
+
+def _hand_over(entry, from_kid: str) -> str | None:
+    """The key_id a trail.key entry hands the trail to from `from_kid` (None if it is not such an entry)."""
     if entry is None or entry.action != chain.KEY_ACTION:
         return None
     try:
         d = json.loads(entry.details)
     except ValueError:
         return None
-    return d.get("key_id") if d.get("from_key_id") == signer else None
+    return d.get("key_id") if d.get("from_key_id") == from_kid else None
 
 
 def _hands_over(entry, from_kid: str, to_kid: str) -> bool:
-    if entry is None or entry.action != chain.KEY_ACTION:
-        return False
-    try:
-        d = json.loads(entry.details)
-    except ValueError:
-        return False
-    return d.get("from_key_id") == from_kid and d.get("key_id") == to_kid
+    return _hand_over(entry, from_kid) == to_kid
 
 
 def _verified_signer(settings: Settings, c: dict, key, kid: str, where: str) -> str:
