@@ -92,3 +92,12 @@ def test_terminal_control_sequences_from_the_server_never_reach_the_terminal(env
     assert code == 0 and "\x1b" not in out and "\x07" not in out and "alice" in out and "mallory" in out
     code, out, err = _run(["review", "list"], capsys, handler)
     assert "\x1b" not in err and "\x9b" not in err and "denied" in err
+
+
+def test_a_password_never_goes_over_plain_http_to_another_machine(env, capsys, monkeypatch):
+    seen = []
+    monkeypatch.setenv("LAWFUL_SERVER", "http://192.0.2.2:8000")
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("correct horse battery staple\n"))
+    code, out, err = _run(["login", "ana", "--password-stdin"], capsys,
+                          lambda request: seen.append(request.content) or httpx.Response(200, json={}))
+    assert code == 2 and "in clear" in err and seen == []

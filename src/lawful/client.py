@@ -76,8 +76,9 @@ class Client:
 
     def request(self, method: str, path: str, *, auth: bool = True, **kwargs) -> httpx.Response:
         headers = kwargs.pop("headers", {}) or {}
-        if auth and self.token:
+        if not path.startswith("/health"):  # a token, a password or an enrolment code: never in clear to elsewhere
             _refuse_plain_http(self.server)
+        if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         url = path if path.startswith("/health") else API + path
         try:
@@ -168,7 +169,8 @@ def _refuse_plain_http(server: str) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise LawfulError(f"LAWFUL_SERVER is {server}: plain http to another machine would send your token in clear",
+        raise LawfulError(f"LAWFUL_SERVER is {server}: plain http to another machine would send your token (or "
+                          "password) in clear",
                           "use https:// (a TLS proxy in front of the server, docs/server.md), or run the client on "
                           "the server's machine against http://127.0.0.1")
 
