@@ -34,3 +34,14 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     pass
+
+
+def as_it_stands(session, model, ident: int, *, shared: bool = False):
+    """The row `ident` of `model` read again from the database (the session's copy refreshed) and locked until the
+    commit (FOR UPDATE; FOR SHARE with `shared`): a decision on it is made on what another transaction committed
+    meanwhile, never on what this one first read (PostgreSQL under READ COMMITTED; SQLite's writer runs alone)."""
+    from sqlalchemy import select
+
+    return session.execute(select(model).where(model.id == ident).with_for_update(read=shared)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+

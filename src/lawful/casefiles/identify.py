@@ -146,7 +146,7 @@ def _name_spans(text: str, taken: list[tuple[int, int]]) -> list[Span]:
     return out
 
 
-_SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\t": " ", "\u2009": " ", "\u200a": " "}
+_SPACES = {"\u00a0", "\u2007", "\u202f", "\u2009", "\u200a"}  # no-break and thin spaces (a tab is ASCII)
 _LETTERS = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "s", "Đ": "D", "đ": "d", "Æ": "A", "æ": "a", "Œ": "O",
             "œ": "o", "ı": "i", "Þ": "T", "þ": "t", "Ð": "D", "ð": "d"}
 

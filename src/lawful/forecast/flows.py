@@ -437,16 +437,14 @@ def issue_through_gate(store: Store, *, actor, ref: str, day: date, purpose: str
     (AccessDenied otherwise)."""
     from lawful.governance import gate
     from lawful.governance.registry import get
-    from lawful.incidents.service import get_highest_classification
 
     with store.transaction() as session:
         entry = get(session, ref=ref)
         ref = entry.ref  # this exact version from here on, even if a newer draft is registered meanwhile
         model = dict(entry.card.get("model") or {})
-        why = service.check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area, day=day,
-                                  tz=_tz(store), max_stale_days=store.settings.forecast_max_stale_days)
-        # what the forecast is made from: every stored incident shapes its grid (see require_forecast_read)
-        classification = get_highest_classification(session)
+        why, classification = service.check_issue(session, actor=actor, entry=entry, purpose=purpose, area=area,
+                                                  day=day, tz=_tz(store),
+                                                  max_stale_days=store.settings.forecast_max_stale_days)
     if why:
         return ref, gate.GateResult(None, why)
     with store.transaction(readonly=True) as session:

@@ -254,15 +254,17 @@ def feedback_loop(session: Session, *, category: str, start: date, models: list[
     return out
 
 
-def require_forecast_read(session: Session, *, actor, purpose: str, category: str | None) -> None:
+def require_forecast_read(session: Session, *, actor, purpose: str, category: str | None) -> str:
     """May the actor read what a forecast of `category` is made from? Its incidents (checked first, so the refusal
     names them), and every stored incident, since all of their locations shape the grid's mask and areas. The
-    actor's clearance must reach the highest classification of both; AccessDenied otherwise."""
+    actor's clearance must reach the highest classification of both; AccessDenied otherwise. Returns the highest
+    classification of all stored incidents: that of what the forecast is made from."""
     from lawful.incidents.service import require_read
 
-    require_read(session, actor=actor, purpose=purpose, category=category)
+    level = require_read(session, actor=actor, purpose=purpose, category=category)
     if category is not None:
-        require_read(session, actor=actor, purpose=purpose, category=None)
+        level = require_read(session, actor=actor, purpose=purpose, category=None)
+    return level
 
 
 def require_stored_category(session: Session, *, category: str) -> None:
@@ -299,17 +301,19 @@ class Refusal(str):
 
 
 def check_issue(session: Session, *, actor, entry, purpose: str, area: str | None = None, day: date | None = None,
-                tz: ZoneInfo | None = None, max_stale_days: int | None = None) -> str | None:
-    """Before computing an operational forecast: the gate's refusal (written to the trail), or None once the gate
-    would let it out and the actor may read the incidents it is made from (AccessDenied otherwise). With `day`, a
+                tz: ZoneInfo | None = None, max_stale_days: int | None = None) -> tuple[str | None, str]:
+    """Before computing an operational forecast: (the gate's refusal, written to the trail, or None once the gate
+    would let it out and the actor may read the incidents it is made from (AccessDenied otherwise); the
+    classification of those incidents, which the output will carry). With `day`, a
     forecast whose category's stored incidents end more than `max_stale_days` before the day (or do not exist) is
     refused here too, as the gate's refusal on the trail (`gate.refuse`), whoever asks and however: a `Refusal`."""
     from lawful.governance import gate
 
     why = gate.precheck(session, actor=actor, entry=entry, purpose=purpose, kind="forecast", area=area)
+    level = "internal"
     if why is None:
         category = (entry.card.get("model") or {}).get("category")
-        require_forecast_read(session, actor=actor, purpose=purpose, category=category)
+        level = require_forecast_read(session, actor=actor, purpose=purpose, category=category)
         if day is not None and category:
             problem = stale_data(session, category=category, day=day, tz=tz, what="an operational forecast",
                                  max_stale_days=max_stale_days or session_settings(session).forecast_max_stale_days)
@@ -317,7 +321,7 @@ def check_issue(session: Session, *, actor, entry, purpose: str, area: str | Non
                 why = Refusal.of(problem)
                 gate.refuse(session, actor=actor, entry=entry, purpose=purpose, kind="forecast",
                              subject=f"{category} {day.isoformat()}", area=area, why=str(why))
-    return why
+    return why, level
 
 
 def session_settings(session: Session):

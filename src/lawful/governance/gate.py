@@ -13,12 +13,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lawful.access.service import Actor
 from lawful.trail import audit
 from lawful.governance.models import Entry, Output
+from lawful.orm import as_it_stands
 from lawful.access.decide import Resource, decide, load_policy, purpose_matches
 from lawful.governance.registry import get_approvals, required_approvals
 
@@ -102,10 +102,8 @@ def issue(session: Session, *, actor: Actor, entry: Entry, purpose: str, kind: s
           explanation: list, area: str | None = None, classification: str = "internal") -> GateResult:
     """Let one output out, or refuse it. The caller commits either way (a refusal is on the trail).
     `classification`: that of the data the output was made from; reading or deciding it needs that clearance."""
-    # The entry as it stands now, held (FOR SHARE) until the commit: a suspension that commits while this output is
-    # being computed is seen here, and one that comes after waits for this commit (PostgreSQL).
-    session.execute(select(Entry).where(Entry.id == entry.id).with_for_update(read=True)
-                    .execution_options(populate_existing=True)).scalar_one_or_none()
+    # a suspension that committed while this output was computed is seen; one that comes after waits for this commit
+    as_it_stands(session, Entry, entry.id, shared=True)
     now = datetime.now(timezone.utc)
     why = check(session, actor=actor, entry=entry, purpose=purpose, area=area, now=now, kind=kind)
     if why is None and not explanation:

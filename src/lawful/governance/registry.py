@@ -16,6 +16,7 @@ from lawful.errors import LawfulError
 from lawful.trail import audit
 from lawful.governance.card import check_evaluation, check_exposure, check_fria, fria_missing
 from lawful.governance.models import Approval, Entry, StateChange
+from lawful.orm import as_it_stands
 from lawful.access.decide import Resource, require
 from lawful.governance.policy import Thresholds
 
@@ -71,11 +72,7 @@ def get_approvals(session: Session, *, entry: Entry, current_round: bool = True)
 
 def _move(session: Session, entry: Entry, to: str, *, actor: str, reason: str, automatic: bool = False,
           action: str) -> None:
-    # The state as it stands now, the row locked until the commit: two moves at once (a suspension and an
-    # activation) are judged one after the other, never both from the state both first read (PostgreSQL; SQLite's
-    # writer runs one at a time anyway).
-    session.execute(select(Entry).where(Entry.id == entry.id).with_for_update()
-                    .execution_options(populate_existing=True)).scalar_one_or_none()
+    as_it_stands(session, Entry, entry.id)  # two moves at once (a suspension, an activation) judged one by one
     if to not in MOVES[entry.state]:
         raise LawfulError(f"{entry.ref} is {entry.state}; it cannot become {to}",
                           f"from {entry.state} it can become: {', '.join(sorted(MOVES[entry.state])) or 'nothing'}")

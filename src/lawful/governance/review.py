@@ -17,6 +17,7 @@ from lawful.governance.models import Entry, Output, Review
 from lawful.access.decide import AccessDenied, Resource, load_policy, require
 from lawful.access.decide import decide as access_decide
 from lawful.governance.policy import Thresholds
+from lawful.orm import as_it_stands
 
 # What a person may decide, by kind of output. Alerts get the officers' verdicts the rules learn from.
 DECISIONS = {"forecast": ("accepted", "rejected", "amended"), "alert": ("confirmed", "false-alarm", "unclear")}
@@ -119,15 +120,13 @@ def _check_amendment(amendment) -> None:
 def decide(session: Session, *, actor: Actor, output_id: int, decision: str, reason: str,
            amendment: dict | None = None) -> Review:
     """Record a named person's decision on an output."""
-    # the output locked as it stands now: of two reviewers deciding at once, the second sees it decided (409)
-    session.execute(select(Output).where(Output.id == output_id).with_for_update()
-                    .execution_options(populate_existing=True)).scalar_one_or_none()
+    as_it_stands(session, Output, output_id)  # of two reviewers deciding at once, the second sees it decided (409)
     out = get_output(session, actor=actor, output_id=output_id)
-    require(actor, "outputs.decide", Resource("model", session.get(Entry, out.entry_id).name, out.classification),
-            out.purpose)
+    model = Resource("model", session.get(Entry, out.entry_id).name, out.classification)
+    require(actor, "outputs.decide", model, out.purpose)
     _require_case(session, actor, out)
     if out.kind == PLAN:  # officers go where a plan sends them: a supervisor decides it (policy: outputs.decide-plan)
-        require(actor, "outputs.decide-plan", Resource("model", session.get(Entry, out.entry_id).name), out.purpose)
+        require(actor, "outputs.decide-plan", model, out.purpose)
     allowed = DECISIONS.get(out.kind, DECISIONS["forecast"])
     if decision not in allowed:
         raise LawfulError(f"{decision!r} is not a decision on {out.kind} output {output_id}",

@@ -287,13 +287,14 @@ def fetch_events_rows(session: Session, *, category: str | None, start: datetime
 
 
 def require_read(session: Session, *, actor, purpose: str, category: str | None = None,
-                 action: str = "incidents.read") -> None:
+                 action: str = "incidents.read") -> str:
     """The access decision for reading stored incidents (of one category): the actor's clearance must reach the
-    highest classification among them. Raises AccessDenied."""
+    highest classification among them. Raises AccessDenied; returns that classification."""
     from lawful.access.decide import Resource, require
 
-    require(actor, action, Resource("incidents", category or "all",
-                                    get_highest_classification(session, category=category)), purpose)
+    level = get_highest_classification(session, category=category)
+    require(actor, action, Resource("incidents", category or "all", level), purpose)
+    return level
 
 
 def get_all_with_attribute(session: Session, *, field: str, value: str) -> list[Incident]:

@@ -10,6 +10,16 @@ from pathlib import Path
 
 from lawful.trail import chain
 
+# The first lines of every stand-alone checker Lawful ships (verify.py here, check_pack.py in an audit pack).
+IMPORT_GUARD = '''import os
+import sys
+
+# Nothing from this folder shadows the standard library or cryptography (a planted json.py or hashlib.py would run
+# before any check): its own directory leaves the import path before anything else is imported.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+'''
+
 VERIFY_PY = '''"""Verify a Lawful trail export with the public key alone:
 
     python verify.py [--public-key trail.pub] [--witness HEADS.jsonl-or-DIR]
@@ -18,14 +28,7 @@ Needs Python 3.10+ and the `cryptography` package; not Lawful. lawful_chain.py i
 The public key must be the key the trail was started with, obtained from the agency, not only from this bundle;
 --witness adds the heads the agency published outside its own machines, so a trail cut short since is named.
 """
-import os
-import sys
-
-# Nothing from this folder shadows the standard library or cryptography (a planted json.py or hashlib.py would run
-# before any check): its own directory leaves the import path before anything else is imported.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-import argparse  # noqa: E402
+''' + IMPORT_GUARD + '''import argparse  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 

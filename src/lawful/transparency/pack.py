@@ -32,6 +32,7 @@ from lawful.db import Store
 from lawful.errors import InputError
 from lawful.trail import audit, chain, keys
 from lawful.trail import service as trail_service
+from lawful.trail.verifier import IMPORT_GUARD
 
 ACTION = "transparency.audit-pack"
 LABEL = "lawful-audit-pack-v1"
@@ -46,14 +47,7 @@ CHECK_PY = '''"""Check a Lawful annual audit pack offline:
 Needs Python 3.10+ and `cryptography`. Get the public key from the agency's register (its trail page), not only
 from this pack: a pack signed by another key proves nothing.
 """
-import os
-import sys
-
-# Nothing from this folder shadows the standard library or cryptography (a planted json.py or hashlib.py would run
-# before any check): its own directory leaves the import path before anything else is imported.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-import argparse  # noqa: E402
+''' + IMPORT_GUARD + '''import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
