@@ -43,6 +43,8 @@ def _show(c: dict) -> None:
     out.print(f"  {c['what']}", highlight=False, markup=False)
     for ln in c.get("links") or []:
         out.print(f"  linked: {ln['kind']} {ln['ref']}", highlight=False)
+    for name, why in (c.get("may_not_decide") or {}).items():
+        out.print(f"  may not decide it: {name} ({why})", highlight=False, markup=False)
     for n in c.get("notes") or []:
         who = n["by"] if n["by"] == "the person" else f"{n['by']} ({'to the person' if n['visible'] else 'internal'})"
         out.print(f"  note, {who}, {n['at'][:16]}: {n['text']}", highlight=False, markup=False)
@@ -89,7 +91,7 @@ def complaints_assign(reference: Ref, to: Annotated[str, typer.Option(help="Who 
 
 @complaints_app.command("link")
 def complaints_link(reference: Ref,
-                    kind: Annotated[str, typer.Argument(help="output, alert, decision, model or subject-request.")],
+                    kind: Annotated[str, typer.Argument(help="output, alert, decision, model, subject-request or complaint (an appeal's)."))],
                     ref: Annotated[str, typer.Argument(help="Its number, or NAME[:VERSION] for a model.")]) -> None:
     """Link a complaint to what it is about (it must exist): `lawful complaints link LC-2026-ABC123 model
     toronto-bne-forecaster`."""

@@ -11,6 +11,10 @@ Inside: the queue with statutory deadlines (LAWFUL_COMPLAINT_DAYS, default 30) a
 links to outputs, alerts, decisions, models and subject requests, notes (to the person, or internal), and an
 outcome with reasons; an upheld complaint's actions (suspend a model through the governance service, correct data,
 notify) are taken and recorded with it. Every step is on the trail, the person's as actor "public".
+
+An appeal of an outcome is filed from the complaint's own tracking page (reference and code), so it is linked to the
+complaint it appeals. Nobody decides a case about their own decision: whoever resolved or handled a linked complaint,
+or made a linked output's decision, can be neither assigned the appeal (or complaint) nor resolve it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from lawful.transparency.models import Complaint, ComplaintNote
 
 KINDS = ("complaint", "appeal")
 OUTCOMES = ("upheld", "partly-upheld", "not-upheld")
-LINK_KINDS = ("output", "alert", "decision", "model", "subject-request")
+LINK_KINDS = ("output", "alert", "decision", "model", "subject-request", "complaint")
 ACTION = "complaints.handle"
 PURPOSE = "governance"
 PUBLIC = "public"  # the actor named on the trail for what the person does through the public pages
@@ -210,6 +214,38 @@ def add_information(session: Session, *, reference: str, code: str, text: str) -
     return person_view(session, c)
 
 
+def appeal_outcome(session: Session, *, reference: str, code: str, text: str) -> dict:
+    """The person appeals the outcome of their resolved complaint: a new appeal, linked to it, with the same
+    system and contact pseudonym, and a tracking code of its own (shown once). One open appeal at a time."""
+    c = _by_code(session, reference, code, lock=True)
+    text = _text(text, "why you disagree", required=True, least=10)
+    if c.status != "resolved":
+        raise Conflict(f"complaint {c.reference} is not decided yet", "add information to it instead; you can "
+                                                                      "appeal once it is decided")
+    item = {"kind": "complaint", "ref": c.reference}
+    for other in session.scalars(select(Complaint).where(Complaint.kind == "appeal",
+                                                         Complaint.status != "resolved")):
+        if item in (other.links or []):
+            raise Conflict(f"an appeal of {c.reference} is already open ({other.reference})",
+                           "follow it with the code you were given when you filed it")
+    now = _now()
+    new_code_ = new_code()
+    a = Complaint(reference=new_reference("LC"), code_hash=code_hash(new_code_), kind="appeal", system=c.system,
+                  what=text, decision=f"the outcome of {c.reference} ({c.outcome}, {c.resolved_at:%Y-%m-%d})",
+                  occurred_on=None, contact_pseudonym=c.contact_pseudonym, status="received", received_at=now,
+                  deadline=now + timedelta(days=deadline_days()), links=[item], actions=[], updated_at=now)
+    session.add(a)
+    session.flush()
+    audit.append(session, actor=PUBLIC, action="collection", obj=f"complaint:{a.reference}", purpose="complaints",
+                 details={"step": "filed", "kind": "appeal", "system": c.system, "appeals": c.reference,
+                          "contact": "pseudonymised" if a.contact_pseudonym else "none",
+                          "deadline": a.deadline.isoformat()})
+    audit.append(session, actor=PUBLIC, action="collection", obj=f"complaint:{c.reference}", purpose="complaints",
+                 details={"step": "appealed", "appeal": a.reference})
+    return {"reference": a.reference, "code": new_code_, "kind": "appeal", "deadline": a.deadline.isoformat(),
+            "appeals": c.reference}
+
+
 # ---- inside: the DPO's or the review board's queue ------------------------------------------------------------------
 def _require(actor: Actor, what: str = "complaints") -> None:
     require(actor, ACTION, Resource("complaint", what, "internal"), PURPOSE)
@@ -237,6 +273,7 @@ def staff_view(session: Session, c: Complaint, *, notes: bool = False, now: date
             "links": list(c.links or []), "outcome": c.outcome, "reasons": c.reasons, "actions": list(c.actions or []),
             "resolved_at": c.resolved_at.isoformat() if c.resolved_at else None, "resolved_by": c.resolved_by}
     if notes:
+        view["may_not_decide"] = own_decisions(session, c)
         view["notes"] = [{"by": "the person" if n.by == PUBLIC else n.by, "at": n.at.isoformat(), "text": n.text,
                           "visible": n.visible}
                          for n in session.scalars(select(ComplaintNote).where(ComplaintNote.complaint_id == c.id)
@@ -275,6 +312,32 @@ def _open(c: Complaint) -> None:
         raise Conflict(f"complaint {c.reference} is resolved ({c.outcome})", "a new complaint or appeal reopens it")
 
 
+def own_decisions(session: Session, c: Complaint) -> dict[str, str]:
+    """Who may not decide `c`, and why: the person who resolved or handled a complaint it is linked to (an appeal
+    of that outcome), and the reviewer of an output or decision it is linked to."""
+    from lawful.governance.models import Review
+
+    out: dict[str, str] = {}
+    for item in c.links or []:
+        ref = str(item.get("ref", ""))
+        if item.get("kind") == "complaint":
+            other = session.scalar(select(Complaint).where(Complaint.reference == ref))
+            for name in (other.resolved_by, other.assigned_to) if other else ():
+                if name:
+                    out.setdefault(name, f"handled complaint {ref}, which this {c.kind} is about")
+        elif item.get("kind") in ("decision", "output", "alert") and ref.isdigit():
+            for name in session.scalars(select(Review.reviewer).where(Review.output_id == int(ref))):
+                out.setdefault(name, f"decided output {ref}, which this {c.kind} is about")
+    return out
+
+
+def _not_their_own(session: Session, c: Complaint, name: str, doing: str) -> None:
+    why = own_decisions(session, c).get(name)
+    if why:
+        raise Conflict(f"{name} {why}, so may not {doing} it",
+                       "give it to another data-protection officer or member of the review board")
+
+
 def assign(session: Session, *, actor: Actor, reference: str, to: str) -> dict:
     """Assign to a person who may handle complaints (the DPO or a member of the review board)."""
     from lawful.access.service import get_actor
@@ -286,6 +349,7 @@ def assign(session: Session, *, actor: Actor, reference: str, to: str) -> dict:
     if not may_handle(person):
         raise InputError(f"{to} may not handle complaints",
                          "assign it to the data-protection officer or a member of the review board")
+    _not_their_own(session, c, person.name, "be assigned")
     c.assigned_to, c.status, c.updated_at = person.name, "assigned", _now()
     audit.append(session, actor=actor.name, action="alteration", obj=f"complaint:{c.reference}", purpose=PURPOSE,
                  details={"step": "assigned", "to": person.name})
@@ -306,6 +370,11 @@ def link(session: Session, *, actor: Actor, reference: str, kind: str, ref: str)
     ref = (ref or "").strip()
     if kind == "model":
         ref = registry.get(session, ref=ref).ref
+    elif kind == "complaint":
+        other = _get(session, ref)
+        if other.id == c.id:
+            raise InputError(f"{c.reference} cannot be linked to itself", "link the complaint it appeals")
+        ref = other.reference
     else:
         if not ref.isdigit() or not 1 <= int(ref) <= 2**62:
             raise InputError(f"{kind} {ref[:30]!r} is not an id", f"give the {kind}'s number")
@@ -352,6 +421,7 @@ def resolve(session: Session, *, actor: Actor, reference: str, outcome: str, rea
     _require(actor, reference)
     c = _get(session, reference, lock=True)
     _open(c)
+    _not_their_own(session, c, actor.name, "resolve")
     if outcome not in OUTCOMES:
         raise InputError(f"outcome {outcome!r}", f"use one of {', '.join(OUTCOMES)}")
     reasons = _text(reasons, "reasons", required=True, least=10)

@@ -50,6 +50,10 @@ def add_information(store: Store, *, reference: str, code: str, text: str) -> di
     return _write(store, complaints.add_information, reference=reference, code=code, text=text)
 
 
+def appeal_outcome(store: Store, *, reference: str, code: str, text: str) -> dict:
+    return _write(store, complaints.appeal_outcome, reference=reference, code=code, text=text)
+
+
 def file_request(store: Store, **kw) -> dict:
     return _write(store, subject.file, settings=store.settings, **kw)
 

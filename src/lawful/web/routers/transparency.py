@@ -200,12 +200,16 @@ def track_form(request: Request, reference: str = Query("", max_length=30)):
     return _track_form(request, reference=reference)
 
 
-async def _tracked(request: Request, f: dict, *, add: str | None = None):
+async def _tracked(request: Request, f: dict, *, add: str | None = None, appeal: str | None = None):
     reference, code = f.get("reference", "")[:40], f.get("code", "")[:40]
     store = _store(request)
     if reference.strip().upper().startswith("LR"):
         view = await run_in_threadpool(public.track_request, store, reference=reference, code=code)
         return page(request, "request_status.html", {"title": f"Request {view['reference']}", "r": view})
+    if appeal is not None:
+        done = await run_in_threadpool(public.appeal_outcome, store, reference=reference, code=code, text=appeal)
+        return page(request, "filed.html", {"title": "Received", "done": done, "what": "appeal",
+                                            "track": f"{PREFIX}/track"}, status=201)
     if add is not None:
         view = await run_in_threadpool(public.add_information, store, reference=reference, code=code, text=add)
     else:
@@ -221,7 +225,8 @@ async def track(request: Request):
     try:
         f = await read_form(request, "track")
         add = f.get("information") if f.get("add") == "1" else None
-        return await _tracked(request, f, add=add)
+        appeal = f.get("disagree") if f.get("appeal") == "1" else None
+        return await _tracked(request, f, add=add, appeal=appeal)
     except (TooMany, TooLarge) as exc:
         return problem_page(request, exc, back=f"{PREFIX}/track")
     except LawfulError as exc:
@@ -294,7 +299,7 @@ class AssignIn(Strict):
 
 
 class LinkIn(Strict):
-    kind: Literal["output", "alert", "decision", "model", "subject-request"]
+    kind: Literal["output", "alert", "decision", "model", "subject-request", "complaint"]
     ref: str = Field(min_length=1, max_length=120)
 
 

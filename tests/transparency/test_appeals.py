@@ -1,0 +1,89 @@
+"""Appeals of a complaint's outcome: filed from the complaint's own tracking page (so linked to it), and never
+decided by whoever decided the complaint (nemo iudex in causa sua)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.transparency.conftest import filed
+from tests.transparency.test_complaints import API, P, complain, track, trail
+
+WHY = "The patrol logs I was sent show the area was flagged on both days."
+
+
+def resolved_by_dora(public, people):
+    ref, code = filed(complain(public))
+    dpo = people("dora", "dpo")
+    assert public.post(f"{API}/complaints/{ref}/assign", json={"to": "dora"}, headers=dpo).status_code == 200
+    r = public.post(f"{API}/complaints/{ref}/outcome", headers=dpo,
+                    json={"outcome": "not-upheld", "reasons": "The stops were not made because of the forecast."})
+    assert r.status_code == 200, r.text
+    return ref, code, dpo
+
+
+def test_an_appeal_is_filed_from_the_outcome_and_linked_to_it(public, gov, people):
+    gov.active()
+    ref, code, dpo = resolved_by_dora(public, people)
+    page = track(public, ref, code)
+    assert "Appeal this outcome" in page.text
+    r = track(public, ref, code, appeal="1", disagree=WHY)
+    appeal_ref, appeal_code = filed(r)
+    assert appeal_ref != ref and appeal_code != code
+    view = public.get(f"{API}/complaints/{appeal_ref}", headers=dpo).json()
+    assert view["kind"] == "appeal" and view["links"] == [{"kind": "complaint", "ref": ref}]
+    assert ref in view["decision"] and view["what"] == WHY and view["contact"] == "pseudonymised"
+    assert list(view["may_not_decide"]) == ["dora"]
+    # the person follows the appeal with its own code; the complaint's code does not open it
+    assert "received, waiting to be assigned" in track(public, appeal_ref, appeal_code).text
+    assert track(public, appeal_ref, code).status_code == 404
+    # one open appeal at a time
+    again = track(public, ref, code, appeal="1", disagree=WHY)
+    assert again.status_code == 409 and appeal_ref in again.text
+    assert ("public", "collection", "appealed") in trail(public, dpo, f"complaint:{ref}")
+
+
+def test_whoever_decided_the_complaint_may_neither_take_nor_decide_the_appeal(public, gov, people):
+    gov.active()
+    ref, code, dpo = resolved_by_dora(public, people)
+    appeal_ref, _ = filed(track(public, ref, code, appeal="1", disagree=WHY))
+    taken = public.post(f"{API}/complaints/{appeal_ref}/assign", json={"to": "dora"}, headers=dpo)
+    assert taken.status_code == 409 and "dora handled complaint" in taken.text
+    decided = public.post(f"{API}/complaints/{appeal_ref}/outcome", headers=dpo,
+                          json={"outcome": "not-upheld", "reasons": "I stand by my earlier decision."})
+    assert decided.status_code == 409
+    assert public.get(f"{API}/complaints/{appeal_ref}", headers=dpo).json()["status"] == "received"
+    board = people("bo", "approver")
+    assert public.post(f"{API}/complaints/{appeal_ref}/assign", json={"to": "bo"}, headers=dpo).status_code == 200
+    r = public.post(f"{API}/complaints/{appeal_ref}/outcome", headers=board,
+                    json={"outcome": "upheld", "reasons": "The logs show the flag drove both stops."})
+    assert r.status_code == 200 and r.json()["resolved_by"] == "bo"
+
+
+def test_an_appeal_linked_by_staff_is_held_to_the_same_rule(public, gov, people):
+    gov.active()
+    ref, _, dpo = resolved_by_dora(public, people)
+    free, _ = filed(complain(public, kind="appeal", decision=f"the answer to {ref}"))
+    assert public.post(f"{API}/complaints/{free}/links", json={"kind": "complaint", "ref": ref.lower()},
+                       headers=dpo).json()["links"] == [{"kind": "complaint", "ref": ref}]
+    assert public.post(f"{API}/complaints/{free}/links", json={"kind": "complaint", "ref": "LC-2026-NOSUCH"},
+                       headers=dpo).status_code == 404
+    assert public.post(f"{API}/complaints/{free}/links", json={"kind": "complaint", "ref": free},
+                       headers=dpo).status_code == 422
+    r = public.post(f"{API}/complaints/{free}/outcome", headers=dpo,
+                    json={"outcome": "not-upheld", "reasons": "I stand by my earlier decision."})
+    assert r.status_code == 409
+
+
+def test_an_undecided_complaint_cannot_be_appealed_and_a_wrong_code_files_nothing(public, gov, people):
+    gov.active()
+    ref, code = filed(complain(public))
+    early = track(public, ref, code, appeal="1", disagree=WHY)
+    assert early.status_code == 409 and "not decided yet" in early.text
+    ref2, code2, dpo = resolved_by_dora(public, people)
+    wrong = track(public, ref2, "AAAA-BBBB-CCCC-DDDD", appeal="1", disagree=WHY)
+    assert wrong.status_code == 404
+    short = track(public, ref2, code2, appeal="1", disagree="no")
+    assert short.status_code == 422 and "at least 10 characters" in short.text
+    kinds = [c["kind"] for c in public.get(f"{API}/complaints", headers=dpo).json()]
+    assert kinds == ["complaint", "complaint"]
+    assert not re.search(r"Appeal this outcome", track(public, ref, code).text)
