@@ -45,7 +45,7 @@ def test_a_doctored_verifier_from_the_server_is_not_run(store, tmp_path, monkeyp
 
     cli_governance._verify_here(original, None)  # the real check, with the code installed here: the trail is sound
     out = capsys.readouterr().out
-    assert out.startswith("key: ") and "OK: 3 entries" in out and "999" not in out
+    assert out.startswith("key: ") and "OK: 3 entries" in out and "OK: 999" not in out  # (a random key can hold the digits 999)
     assert not marker.exists()
 
 

@@ -52,3 +52,33 @@ def test_a_module_planted_beside_the_checker_does_not_run(public, gov, people, t
     done = _check(root, key)
     assert done.returncode == 1 and "complaints.json: changed since the pack was signed" in done.stdout
     assert "hashlib.py: not listed" in done.stdout and "OK: all good" not in done.stdout
+
+
+def test_a_pack_made_after_a_key_change_checks_with_the_published_key(public, gov, people, tmp_path, capsys, store):
+    """The register publishes the key the trail was started with; after `lawful admin rotate-key` the pack is signed
+    by the new key, which check_pack.py reaches from the published one through the trail's own hand-over (the
+    trail.key entry, vouched for by a checkpoint of the key it replaces). A pack signed by a key the trail was
+    never handed to still fails."""
+    from lawful.trail import keys
+    from tests.conftest import run_cli
+
+    gov.active()
+    code, out, err = run_cli(["admin", "rotate-key"], capsys)
+    assert code == 0, err
+    new_kid = out.split("is now ")[1].split()[0]
+    root, key = _pack(public, people, tmp_path)
+    assert new_kid not in key.read_text() and keys.public_pem(keys.trust_anchor(store)) == key.read_bytes()
+    done = _check(root, key)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"key {new_kid}, handed over from the key given" in done.stdout and "OK:" in done.stdout
+    # the rotation entry doctored to hand over to another key: the chain check names it, and the pack fails
+    import json
+
+    entries = (root / "trail" / "entries.jsonl").read_text().splitlines()
+    i = next(i for i, line in enumerate(entries) if json.loads(line)["action"] == "trail.key")
+    forged = json.loads(entries[i])
+    forged["details"] = forged["details"].replace(new_kid, "0" * 16)
+    entries[i] = json.dumps(forged)
+    (root / "trail" / "entries.jsonl").write_text("\n".join(entries) + "\n")
+    done = _check(root, key)
+    assert done.returncode == 1 and "OK:" not in done.stdout

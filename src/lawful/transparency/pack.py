@@ -8,7 +8,8 @@ check offline.
     trail/         the whole trail export (entries, signed heads, public key, verify.py) and its verification
                    result when the pack was made, and the register's published daily heads of the year
     MANIFEST.json  every file's SHA-256 and size; MANIFEST.sig.json: the manifest signed (Ed25519) with the trail's
-                   key; pack-public-key.pem: that key's public half; check_pack.py: the offline check
+                   key; pack-public-key.pem: the key the register publishes (the trail's first key), from which
+                   check_pack.py follows the trail's own key hand-overs to the signer; check_pack.py: the offline check
 
 `python check_pack.py --public-key KEY.pem` (KEY.pem obtained from the register's trail page, not only from the pack)
 checks the signature, every file's hash and then the trail with trail/verify.py. Needs Python 3.10+ and the
@@ -41,7 +42,8 @@ CHECK_PY = '''"""Check a Lawful annual audit pack offline:
 
     python check_pack.py --public-key trail-public-key.pem
 
-1. MANIFEST.sig.json is a valid Ed25519 signature, by the given key, of MANIFEST.json;
+1. MANIFEST.sig.json is a valid Ed25519 signature of MANIFEST.json by the given key, or by the key the trail was
+   handed over to since (each hand-over a trail.key entry vouched for by the key it replaces);
 2. every file MANIFEST.json lists has the SHA-256 and size it states, and nothing else is in the pack;
 3. the trail export in trail/ verifies (trail/verify.py), against the published heads in trail/heads.jsonl.
 Needs Python 3.10+ and `cryptography`. Get the public key from the agency's register (its trail page), not only
@@ -54,24 +56,78 @@ import subprocess  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 here = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--public-key", type=Path, default=here / "pack-public-key.pem",
-                    help="the trail's Ed25519 public key (PEM), from the agency's register")
+                    help="the trail's published Ed25519 public key (PEM), from the agency's register")
 args = parser.parse_args()
-key = load_pem_public_key(args.public_key.read_bytes())
+given = load_pem_public_key(args.public_key.read_bytes())
+
+
+def key_id(key):
+    return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+
+
+def signed(key, signature, message):
+    try:
+        key.verify(bytes.fromhex(signature), message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def keys_in_force(anchor):
+    """The given key, then each hand-over to a new key in trail/entries.jsonl (a trail.key entry) that a checkpoint
+    of the key it replaces vouches for: the rule trail/verify.py applies. Returns (keys, problem or None)."""
+    checkpoints = {}
+    with open(here / "trail" / "checkpoints.jsonl", encoding="utf-8") as f:
+        for c in map(json.loads, f):
+            checkpoints.setdefault(c["seq"], []).append(c)
+    found = [(0, anchor)]
+    with open(here / "trail" / "entries.jsonl", encoding="utf-8") as f:
+        for line in f:
+            if '"trail.key"' not in line:
+                continue
+            e = json.loads(line)
+            if e["action"] != "trail.key":
+                continue
+            seq, current = e["seq"], found[-1][1]
+            own = hashlib.sha256("\\x1f".join(("lawful-trail-v1", str(seq), str(e["at_us"]), e["actor"], e["action"],
+                                              e["object"], e["purpose"], e["details"], e["prev_hash"])).encode())
+            own = own.hexdigest()
+            try:
+                d = json.loads(e["details"])
+                new = Ed25519PublicKey.from_public_bytes(bytes.fromhex(d["public_key"]))
+            except (ValueError, KeyError, TypeError):
+                return found, f"entry {seq} is a key change that cannot be read"
+            if own != e["hash"] or d.get("from_key_id") != key_id(current) or d.get("key_id") != key_id(new):
+                return found, f"entry {seq} hands the trail over from a key that is not the one in force"
+            if not any(c["key_id"] == key_id(current) and c["hash"] == own and signed(
+                    current, c["signature"], f"lawful-checkpoint-v1\\n{seq}\\n{own}\\n{c['at_us']}".encode())
+                    for c in checkpoints.get(seq, [])):
+                return found, f"the key change at entry {seq} is not signed by the key it replaces"
+            found.append((seq, new))
+    return found, None
+
+
 manifest_bytes = (here / "MANIFEST.json").read_bytes()
 sig = json.loads((here / "MANIFEST.sig.json").read_text(encoding="utf-8"))
 digest = hashlib.sha256(manifest_bytes).hexdigest()
 message = f"lawful-document-v1\\n{sig['label']}\\n{digest}".encode()
-try:
-    key.verify(bytes.fromhex(sig["signature"]), message)
-except (InvalidSignature, ValueError):
-    print("FAILED: MANIFEST.json is not signed by this key (or was changed after signing)")
+# The pack is signed by the key in force when it was made: the given (published) key, or the key the trail was
+# handed over to since. A key retired before that signs no pack.
+chain, problem = keys_in_force(given)
+since, key = chain[-1]
+if not signed(key, sig["signature"], message):
+    print("FAILED: MANIFEST.json is not signed by this key (or was changed after signing)"
+          + (f"; the trail's key changes cannot be followed: {problem}" if problem else ""))
     sys.exit(1)
-print(f"signature: OK ({sig['label']}, key {sig['key_id']})")
+how = f", handed over from the key given at entr{'ies' if len(chain) > 2 else 'y'} " + \
+    ", ".join(str(s) for s, _ in chain[1:]) if len(chain) > 1 else ""
+print(f"signature: OK ({sig['label']}, key {key_id(key)}{how})")
 manifest = json.loads(manifest_bytes)
 bad = []
 for name, want in manifest["files"].items():
@@ -93,7 +149,7 @@ if bad:
 print(f"files: OK ({len(manifest['files'])} files match the signed manifest)")
 trail = here / "trail"
 # -I: nothing from the environment; -B: no bytecode left in the pack (it would then be a file not in the manifest)
-cmd = [sys.executable, "-I", "-B", str(trail / "verify.py"), "--public-key", str(trail / "trail.pub")]
+cmd = [sys.executable, "-I", "-B", str(trail / "verify.py"), "--public-key", str(args.public_key.resolve())]
 if (trail / "heads.jsonl").stat().st_size:
     cmd += ["--witness", str(trail / "heads.jsonl")]
 done = subprocess.run(cmd)
@@ -186,7 +242,8 @@ def build_pack(store: Store, *, actor, year: int) -> bytes:
         files = _contents(session, settings=store.settings, year=year, start=start, end=end)
     settings = store.settings
     files["check_pack.py"] = CHECK_PY.encode()
-    files["pack-public-key.pem"] = keys.public_pem(keys.signing_key(settings).public_key())
+    # the published key (the trail's trust anchor), from which check_pack.py follows any key change to the signer
+    files["pack-public-key.pem"] = keys.public_pem(keys.trust_anchor(settings))
     files["README.txt"] = (
         f"Lawful annual audit pack, {year} (UTC), made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by "
         f"{actor.name}.\n\nCheck it offline (Python 3.10+, `pip install cryptography`), with the public key the agency "
