@@ -103,7 +103,17 @@ class Review(Base):
     reason: Mapped[str] = mapped_column(Text)
     amendment: Mapped[dict | None] = mapped_column(JSONType)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    seconds: Mapped[float] = mapped_column(Float)  # from issue to decision
+    seconds: Mapped[float] = mapped_column(Float)  # from the reviewer's first reading (0: never opened it)
+
+
+class OutputRead(Base):
+    """When a person first read an output: a decision's time is counted from it (the automation-bias watch)."""
+
+    __tablename__ = "output_reads"
+
+    output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"), primary_key=True)
+    reader: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SeriousIncident(Base):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, defer
 from lawful.access.service import Actor
 from lawful.errors import Conflict, InputError, LawfulError, NotFound
 from lawful.trail import audit
-from lawful.governance.models import Entry, Output, Review
+from lawful.governance.models import Entry, Output, OutputRead, Review
 from lawful.access.decide import AccessDenied, Resource, load_policy, require
 from lawful.access.decide import decide as access_decide
 from lawful.governance.policy import Thresholds
@@ -85,7 +85,29 @@ def read_output(session: Session, *, actor: Actor, output_id: int) -> tuple[Outp
     if not out.sandbox:  # at the classification of what it was made from: a reader cleared below it is refused
         require(actor, "outputs.read", Resource("model", entry.name, out.classification), out.purpose)
     _require_case(session, actor, out)
+    note_read(session, out, actor)
     return out, entry
+
+
+def note_read(session: Session, out: Output, actor: Actor) -> None:
+    """Remember when this person first read this output (later readings change nothing): a decision's time is
+    counted from it. Insert-or-ignore, so two of the person's requests at once cannot collide."""
+    if out.status != "open":
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(OutputRead).values(output_id=out.id, reader=actor.name, first_at=datetime.now(timezone.utc))
+                    .on_conflict_do_nothing(index_elements=["output_id", "reader"]))
+
+
+def seconds_reviewing(session: Session, out: Output, reviewer: str, now: datetime) -> tuple[float, bool]:
+    """(seconds from the reviewer's first reading of the output to now, whether they read it): 0 when they never
+    opened it (decided unread)."""
+    first = session.get(OutputRead, (out.id, reviewer))
+    return (max((now - first.first_at).total_seconds(), 0.0), True) if first else (0.0, False)
 
 
 def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:
@@ -145,14 +167,15 @@ def decide(session: Session, *, actor: Actor, output_id: int, decision: str, rea
     if amendment is not None:
         _check_amendment(amendment)
     now = datetime.now(timezone.utc)
+    seconds, read = seconds_reviewing(session, out, actor.name, now)
     review = Review(output_id=out.id, reviewer=actor.name, decision=decision, reason=reason, amendment=amendment,
-                    decided_at=now, seconds=(now - out.issued_at).total_seconds())
+                    decided_at=now, seconds=seconds)
     out.status = decision
     session.add(review)
     session.flush()
     audit.append(session, actor=actor.name, action="review.decide", obj=f"output:{out.id}", purpose=out.purpose,
                  details={"decision": decision, "reason": reason, "amendment": amendment,
-                          "seconds": round(review.seconds, 1)})
+                          "seconds": round(review.seconds, 1), "read_first": read})
     return review
 
 

@@ -227,6 +227,7 @@ def queue_outputs(session: Session, *, actor: Actor, limit: int, places: int,
             row = session.execute(select(length(Output.explanation), *(Output.explanation[i] for i in range(places)))
                                   .where(Output.id == o.id)).one()
             head, count = [item for item in row[1:] if item is not None], int(row[0] or 0)
+        review.note_read(session, o, actor)
         audit.append(session, actor=actor.name, action="consultation", obj=f"output:{o.id}", purpose=o.purpose,
                      details={"model": e.ref})
         shown.append({**output_view(o, e), "explanation": head, "explanation_count": count})
