@@ -20,7 +20,7 @@ requests_app = typer.Typer(no_args_is_help=True, help=(
     "Data-subject requests (access, correction, deletion) with a statutory deadline (the server's "
     "LAWFUL_REQUEST_DAYS, default 30). Only the requester's pseudonym is stored."))
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the server's JSON answer.")]
-EXPORT_FILES = ("records.json", "trail.json", "withheld.json")  # the only names an export may write
+EXPORT_FILES = ("records.json", "trail.json", "casefiles.json", "withheld.json")  # the only names an export may write
 
 
 def _api():
@@ -93,7 +93,8 @@ def _writable(directory: Path) -> None:
 @requests_app.command("export")
 def export_cmd(request_id: int, directory: Annotated[Path, typer.Argument(help="A new or empty directory.")]) -> None:
     """Answer an access request: every record linked to the person and every trail entry about them, written into
-    DIRECTORY as records.json, trail.json (and withheld.json)."""
+    DIRECTORY as records.json, trail.json, casefiles.json (the case-file statements that name them) and, when
+    something was withheld, withheld.json."""
     _writable(directory)
     e = _api().post(f"/privacy/requests/{request_id}/export")
     for name, content in e["files"].items():

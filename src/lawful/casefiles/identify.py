@@ -303,6 +303,15 @@ def pseudonymise(text: str, spans: list[Span], key: bytes) -> tuple[str, list[tu
     return "".join(out), pairs
 
 
+def subject_pseudonyms(key: bytes, value: str) -> list[str]:
+    """The pseudonyms an identity a person gives (a subject request's) has in case files, under every kind, since a
+    request does not say whether "416 555 0199" was written down as a phone or an id: what `pseudonymise` would
+    make of it (titles dropped from names; case, spacing and punctuation never matter)."""
+    value = " ".join(value.split())
+    names = {_strip_title(value), _strip_title(value.title())}
+    return sorted({pseudonym(key, f"{kind}:{v}") for kind in KINDS for v in (names if kind == "name" else {value})})
+
+
 def markers(text: str) -> list[tuple[str, str, int, int]]:
     """(kind, pseudonym, start, end) of every pseudonym in a stored text."""
     return [(m.group(1).lower(), m.group(2), m.start(), m.end()) for m in MARKER.finditer(text)]

@@ -42,6 +42,8 @@ class SubjectRequest(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(String(100))
     result: Mapped[dict | None] = mapped_column(JSONType)
+    # the identity's pseudonyms in case files (casefiles.identify.subject_pseudonyms; migration 0018)
+    case_pseudonyms: Mapped[list | None] = mapped_column(JSONType)
 
 
 class Breach(Base):

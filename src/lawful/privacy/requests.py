@@ -67,8 +67,10 @@ def open_request(session: Session, *, actor: Actor, kind: str, field: str, value
         raise LawfulError("no identity given", "give the requester's name, number or plate as held in the records")
     received = received_at or _now()
     key = pseudonym_key(session, actor=actor, settings=settings)
+    from lawful.casefiles.identify import subject_pseudonyms
+
     req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value),
-                         received_at=received, deadline=received + timedelta(days=deadline_days()), status="open",
+                         case_pseudonyms=subject_pseudonyms(key, value), received_at=received, deadline=received + timedelta(days=deadline_days()), status="open",
                          note=note, opened_by=actor.name)
     session.add(req)
     session.flush()
@@ -147,6 +149,45 @@ def under_investigation(purpose: str, hold_reasons: list[str]) -> bool:
     return False
 
 
+def _held_cases(reasons: list[str], ref: str) -> bool:
+    """A legal hold names the case (its reference as a whole word in the hold's reason): an ongoing investigation."""
+    import re
+
+    pattern = re.compile(rf"(?<![\w-]){re.escape(ref.casefold())}(?![\w-])")
+    return any(pattern.search(r.casefold()) for r in reasons)
+
+
+def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str]) -> tuple[list[dict], int]:
+    """The case-file statements that name the person (under any of the identity's case-file pseudonyms), each with
+    the sentences that name them, their own marker shown as [YOU] and everyone else's left pseudonymised; and how
+    many statements were withheld because a legal hold names their case."""
+    import re
+
+    from lawful.casefiles.identify import markers
+    from lawful.casefiles.models import Case, Identifier, Statement
+
+    mine = set(req.case_pseudonyms or [])
+    if not mine:
+        return [], 0
+    case_ids = set(session.scalars(select(Identifier.case_id).where(Identifier.pseudonym.in_(sorted(mine)))))
+    out, withheld = [], 0
+    for case in session.scalars(select(Case).where(Case.id.in_(sorted(case_ids))).order_by(Case.id)):
+        for st in session.scalars(select(Statement).where(Statement.case_id == case.id).order_by(Statement.id)):
+            own = [(a, b) for _, p, a, b in markers(st.text) if p in mine]
+            if not own:
+                continue
+            if _held_cases(hold_reasons, case.ref):
+                withheld += 1
+                continue
+            text = st.text
+            for a, b in reversed(own):
+                text = text[:a] + "[YOU]" + text[b:]
+            sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if "[YOU]" in x]
+            out.append({"case": case.ref, "statement": st.ref, "given_by": st.role,
+                        "stated_on": st.stated_on.isoformat(), "mentions": len(own), "passages": sentences})
+    return out, withheld
+
+
 @dataclass(frozen=True)
 class AccessExport:
     records: int
@@ -171,9 +212,10 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
     wanted_objects = {f"incident:{i}" for i in ids}
     about, withheld = [], 0
     investigations = [h.reason for h in active_holds(session)]
+    case_psns = req.case_pseudonyms or []
     for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
         # cheap text tests first: only entries that name records are parsed to look at which ones
-        about_them = obj in wanted_objects or req.pseudonym in details
+        about_them = obj in wanted_objects or req.pseudonym in details or any(p in details for p in case_psns)
         if not about_them and '"records"' in details:
             about_them = bool(ids & set(json.loads(details).get("records") or []))
         if about_them and investigations and under_investigation(purpose, investigations):
@@ -182,20 +224,31 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
             d = json.loads(details)
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
+    mentions, statements_withheld = _case_mentions(session, req, investigations)
     files = {"records.json": [{
         "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
         "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": r.attributes,
         "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
-    } for r in records], "trail.json": about}
-    restriction = {"trail_entries_withheld": withheld, "legal_ground": RESTRICTION_GROUND} if withheld else {}
-    if withheld:  # the person is told that something was withheld, and why; never what
+    } for r in records], "trail.json": about, "casefiles.json": mentions}
+    restriction = {}
+    if withheld:
+        restriction["trail_entries_withheld"] = withheld
+    if statements_withheld:
+        restriction["case_statements_withheld"] = statements_withheld
+    if restriction:  # the person is told that something was withheld, and why; never what
+        restriction["legal_ground"] = RESTRICTION_GROUND
         files["withheld.json"] = restriction
-    outcome = NO_MATCH if not records else f"{len(records)} record(s) disclosed"
+    found = [f"{len(records)} record(s)"] if records else []
+    found += [f"{len(mentions)} case-file statement(s)"] if mentions else []
+    outcome = " and ".join(found) + " disclosed" if found else NO_MATCH
     _close(session, req, actor, {"outcome": outcome, "records": len(records), "trail_entries": len(about),
-                                 **restriction})
+                                 "case_statements": len(mentions), **restriction})
     audit.append(session, actor=actor.name, action="disclosure", obj=f"subject-request:{req.id}",
                  purpose="data protection", details={"recipient": "the data subject", "records": sorted(ids),
-                                                     "trail_entries": len(about), "withheld": withheld})
+                                                     "trail_entries": len(about), "withheld": withheld,
+                                                     "case_statements": [[m["case"], m["statement"]]
+                                                                         for m in mentions],
+                                                     "case_statements_withheld": statements_withheld})
     return AccessExport(len(records), len(about), withheld, outcome, files)
 
 

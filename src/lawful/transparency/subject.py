@@ -101,7 +101,10 @@ def file(session: Session, *, kind: str, field: str, value: str, evidence: str =
     key = pseudonym_key(session, actor=PUBLIC, settings=settings)
     code = new_code()
     reference = new_reference("LR")
-    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value), received_at=now,
+    from lawful.casefiles.identify import subject_pseudonyms
+
+    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value),
+                         case_pseudonyms=subject_pseudonyms(key, value), received_at=now,
                          deadline=now + timedelta(days=deadline_days()), status="open",
                          note=f"opened from the public form ({reference}); identity {state}",
                          opened_by=PUBLIC)
