@@ -4,12 +4,32 @@ commands are clients of the server (lawful.client); only `lawful admin` (cli_adm
 from __future__ import annotations
 
 
+import re
+
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+_LINK_TAG = re.compile(r"\[\s*link", re.IGNORECASE)
 
-out = Console(soft_wrap=True)  # long lines stay whole in logs and pipes
-err = Console(stderr=True, soft_wrap=True)
+
+class SafeConsole(Console):
+    """A console that prints text from the server (complaints the public wrote, statements, reasons, ingested
+    fields) safely inside the commands' own markup: a line holding a `[link=...]` tag is printed as plain text (the
+    commands never make links, so one is someone's hyperlink hidden behind other words), and a line whose markup does
+    not parse (`[/bold]` in a complaint) is printed plain instead of the command failing."""
+
+    def render_str(self, text, *, markup=None, **kwargs):
+        if (self._markup if markup is None else markup) and _LINK_TAG.search(text):
+            markup = False
+        try:
+            return super().render_str(text, markup=markup, **kwargs)
+        except MarkupError:
+            return super().render_str(text, markup=False, **kwargs)
+
+
+out = SafeConsole(soft_wrap=True)  # long lines stay whole in logs and pipes
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 class _Reporter:
@@ -74,4 +94,4 @@ def _instant(text: str, option: str, *, require_offset: bool = False):
 
 def _wide(width: int = 150) -> Console:
     """stdout at least `width` columns: tables must not be squeezed into ellipses in a narrow pipe or log."""
-    return out if out.width >= width else Console(width=width, soft_wrap=True)
+    return out if out.width >= width else SafeConsole(width=width, soft_wrap=True)

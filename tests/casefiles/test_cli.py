@@ -54,3 +54,17 @@ def test_cli_bad_input_and_offline_helpers(store, cases, capsys, tmp_path):
     assert code == 0 and out.strip() in (ROOT / "examples/governance/casefile-assistant.toml").read_text()
     code, out, err = run_cli(["casefiles", "corpus", "--cases", "3", "--out", str(tmp_path / "c.jsonl")], capsys)
     assert code == 0 and len((tmp_path / "c.jsonl").read_text().splitlines()) >= 6
+
+
+def test_markup_in_a_statement_neither_breaks_the_command_nor_hides_a_link(store, cases, capsys, tmp_path):
+    """Text from the server is printed inside the commands' own Rich markup: a statement holding `[/b]` made
+    `lawful casefiles show` fail (MarkupError), and a `[link=...]` tag showed other words as a hidden hyperlink."""
+    f = tmp_path / "s.csv"
+    f.write_text("case,statement,role,date,text\nCF-2026-0999,S1,witness,2026-04-01,"
+                 "I saw it [/b] happen. See [link=https://evil.example]the register[/link] for more.\n")
+    code, _, err = run_cli(["casefiles", "import", str(f), "--as", "pc"], capsys)
+    assert code == 0, err
+    code, out, err = run_cli(["casefiles", "show", "CF-2026-0999", "--as", "pc"], capsys)
+    assert code == 0, err
+    assert "I saw it [/b] happen" in out and "[link=https://evil.example]the register[/link]" in out
+    assert "\x1b]8;" not in out  # no terminal hyperlink
