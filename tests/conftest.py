@@ -70,8 +70,12 @@ def store(request, tmp_path, monkeypatch) -> Settings:
         sep = "&" if "?" in PG_URL else "?"
         monkeypatch.setenv("LAWFUL_DATABASE_URL", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
     settings = Settings.from_env()
+    # what the server's account runs with (server_files.make_private): operator commands, like `serve`, refuse a
+    # store or key another account can read, so the test's files are made as the server makes them
+    umask = os.umask(0o077)
     db.upgrade(settings)
     yield settings
+    os.umask(umask)
     if schema:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

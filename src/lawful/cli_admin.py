@@ -25,7 +25,7 @@ admin_app.add_typer(admin_db_app, name="db")
 def operator_settings() -> Settings:
     """The settings, if this process is the server's account: it owns the key directory, or it does not exist yet
     and is created now, private."""
-    from lawful.server_files import can_read_keys, make_private
+    from lawful.server_files import can_read_keys, make_private, refuse_shared
 
     settings = Settings.from_env()
     keys = settings.audit_key_path.parent
@@ -34,6 +34,7 @@ def operator_settings() -> Settings:
                           "operator commands run as the server's own account; everyone else uses "
                           "`lawful login` and the commands that talk to the server")
     make_private(settings)
+    refuse_shared(settings)  # as `serve` does: a key another account can read is no secret to sign or rotate with
     return settings
 
 

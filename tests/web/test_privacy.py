@@ -38,7 +38,9 @@ def test_a_subject_access_request_from_opening_to_the_export(server, people, sto
     assert r.status_code == 200, r.text
     e = r.json()
     assert e["records"] == 2 and e["outcome"] == "2 record(s) disclosed" and set(e["files"]) == {"records.json",
-                                                                                                "trail.json"}
+                                                                                                "trail.json",
+                                                                                                "casefiles.json"}
+    assert e["files"]["casefiles.json"] == []  # named in no case-file statement
     assert sorted(x["category"] for x in e["files"]["records.json"]) == ["Assault", "Break and Enter"]
     assert any(x["action"] == "combination" and x["actor"] == "sue" for x in e["files"]["trail.json"])
     again = server.post(f"{API}/privacy/requests/{opened['id']}/export", headers=dpo)
