@@ -91,7 +91,8 @@ def complaints_assign(reference: Ref, to: Annotated[str, typer.Option(help="Who 
 
 @complaints_app.command("link")
 def complaints_link(reference: Ref,
-                    kind: Annotated[str, typer.Argument(help="output, alert, decision, model, subject-request or complaint (an appeal's).")],
+                    kind: Annotated[str, typer.Argument(help="output, alert, decision, model, subject-request or "
+                                                        "complaint (an appeal's).")],
                     ref: Annotated[str, typer.Argument(help="Its number, or NAME[:VERSION] for a model.")]) -> None:
     """Link a complaint to what it is about (it must exist): `lawful complaints link LC-2026-ABC123 model
     toronto-bne-forecaster`."""

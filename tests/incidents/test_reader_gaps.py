@@ -113,3 +113,26 @@ def test_parquet_whole_number_ids_keep_their_digits_with_a_null(store, tmp_path,
     (tmp_path / "m.toml").write_text(TEST_MAPPING)
     run_cli(["ingest", str(tmp_path / "x.parquet"), "--mapping", str(tmp_path / "m.toml")], capsys)
     assert sorted(_stored(store)) == ["17", "9007199254740992", "9007199254740993"]
+
+
+def test_rows_after_a_quoted_line_break_are_named_by_their_own_line(tmp_path):
+    """Records that span lines (a quoted value with a line break) used to shift every later row's number to its
+    record number: the quarantine sent people to the wrong line."""
+    (tmp_path / "m.toml").write_text(TEST_MAPPING)
+    mapping = load_mapping(tmp_path / "m.toml")
+    lines = [HEADER,
+             'A1,Robbery,2019-03-01 22:15,43.65,-79.38,D,House,"two\nlines\nhere",',  # lines 2-4
+             "",                                                                      # line 5, blank
+             "A2,Robbery,2019-03-01 22:15,43.65,-79.38,D,House,knife,",                # line 6
+             "A3,Robbery,2019-03-01 22:15,43.65,-79.38,D,House,knife,x,y",             # line 7: too many fields
+             'A4,Robbery,2019-03-01 22:15,43.65,-79.38,D,House,"a\r\nb",',             # lines 8-9
+             "A5,Robbery,2019-03-01 22:15,43.65,-79.38,D,House,knife,"]                # line 10
+    path = tmp_path / "x.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    for block in (1 << 22, 200):
+        numbers, problems = [], []
+        for chunk in TableReader(path, mapping, block_bytes=block):
+            numbers += [int(n) for n in chunk.row_numbers]
+            problems += chunk.problems
+        assert numbers == [2, 6, 8, 10], block
+        assert [(p.row, p.value) for p in problems] == [(7, "10 fields")], block

@@ -240,15 +240,22 @@ class TableReader:
                              "the mapping's [source].") from None
         frame = table.to_pandas()
         self._last_rows = len(frame)
-        # pyarrow numbers rows from 1 within the block; the block's first line is line lines_before + 1.
-        bad_lines = {n + lines_before for n, _ in invalid}
-        numbers = _record_lines(data, {n - lines_before + 1 for n in bad_lines}) + (lines_before - 1)
-        if len(numbers) != len(frame):  # quoted line breaks inside values: fall back to record order
+        # pyarrow numbers the block's non-blank records from 1; each is named by the file line it starts on (the
+        # block's first line is line lines_before + 1), quoted line breaks inside values counted as lines
+        starts = _record_lines(data) + lines_before
+        if len(starts) != len(frame) + len(invalid) and m.quote:  # quoted line breaks: records span lines
+            starts = _record_lines(data, m.quote.encode(), m.delimiter.encode()) + lines_before
+        bad = [n - 1 for n, _ in invalid]
+        if len(starts) == len(frame) + len(invalid):
+            numbers = np.delete(starts, bad)
+            bad_lines = [int(starts[i]) for i in bad]
+        else:  # not expected: the records could not be told apart as the parser saw them; number them in order
             numbers = np.arange(records_before + 2, records_before + len(frame) + 2, dtype=np.int64)
+            bad_lines = [n + lines_before for n, _ in invalid]
         truncated_tail = last and not data.endswith(b"\n")
         problems = []
-        for n, actual in invalid:  # the row's text is not kept: it may hold what the mapping drops
-            line = n + lines_before
+        # the row's text is not kept: it may hold what the mapping drops
+        for line, (_, actual) in zip(bad_lines, invalid):
             reason = f"has {actual} fields, the header has {len(columns)}"
             if truncated_tail and line == max(bad_lines):
                 reason += "; the file ends mid-row, so it looks truncated"
@@ -399,19 +406,29 @@ def _decode(data: bytes, encoding: str, label: str) -> str:
     return _decode_block(data, encoding, label, 0).removeprefix("\ufeff")
 
 
-def _record_lines(body: bytes, bad_lines: set[int]) -> np.ndarray:
-    """Line numbers (header = line 1) of the body's non-blank lines that parsed, in order."""
+def _record_lines(body: bytes, quote: bytes = b"", delimiter: bytes = b",") -> np.ndarray:
+    """The line (1 = the body's first) each non-blank record of the body starts on, in order: what the CSV parser
+    numbers its rows by. With `quote`, a line break inside a quoted field (as the parser reads them, see
+    _quoted_fields) does not end a record; without it every line is a record (the fast path, for blocks without such
+    breaks)."""
     buf = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(buf)]))
+    terminators = ends
+    if quote and len(ends):
+        inside = np.zeros(len(ends), dtype=bool)
+        for m in _quoted_fields(quote, delimiter).finditer(body):
+            a, b = m.span()
+            lo, hi = np.searchsorted(ends, [a, b])
+            inside[lo:hi] = True
+        terminators = ends[~inside]
+    starts = np.concatenate(([0], terminators + 1))
+    stops = np.concatenate((terminators, [len(buf)]))
     lengths = stops - starts
     has_cr = (lengths > 0) & (buf[np.maximum(stops - 1, 0)] == 13)
     nonblank = (lengths - has_cr) > 0
-    lines = np.flatnonzero(nonblank) + 2
-    if bad_lines:
-        lines = lines[~np.isin(lines, np.fromiter(bad_lines, dtype=np.int64))]
-    return lines.astype(np.int64)
+    # the line a record starts on: line breaks before its start, plus one (every line its own record: 1, 2, 3, ...)
+    lines = np.arange(1, len(starts) + 1) if terminators is ends else np.searchsorted(ends, starts) + 1
+    return lines[nonblank].astype(np.int64)
 
 
 def _as_text(col: pd.Series) -> pd.Series:

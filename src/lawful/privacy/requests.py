@@ -70,7 +70,8 @@ def open_request(session: Session, *, actor: Actor, kind: str, field: str, value
     from lawful.casefiles.identify import subject_pseudonyms
 
     req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value),
-                         case_pseudonyms=subject_pseudonyms(key, value), received_at=received, deadline=received + timedelta(days=deadline_days()), status="open",
+                         case_pseudonyms=subject_pseudonyms(key, value), received_at=received,
+                         deadline=received + timedelta(days=deadline_days()), status="open",
                          note=note, opened_by=actor.name)
     session.add(req)
     session.flush()
