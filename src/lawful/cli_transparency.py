@@ -180,11 +180,13 @@ def audit_pack(year: Annotated[int, typer.Option(min=2000, max=2100, help="The c
                ) -> None:
     """The annual audit pack: the register as it stood, cards and approvals, monitoring, serious incidents,
     complaints, subject requests, breaches and the trail export with its verification, signed with the trail's
-    key. Check it offline: unzip, then `python check_pack.py --public-key trail-public-key.pem`. DPO, auditor."""
+    key. Check it offline: unzip, then `python check_pack.py --public-key trail-public-key.pem --witness heads.jsonl`
+    (both from the register's /public/trail page). DPO, auditor."""
     if output.exists():
         raise LawfulError(f"{output} exists already", "give a new file name with -o")
     data = _api().request("POST", "/audit-pack", params={"year": year}).content
     output.write_bytes(data)
     out.print(f"Wrote {output} ({len(data):,} bytes). Check it offline: unzip it, then run `python check_pack.py "
-              "--public-key trail-public-key.pem` inside (the key from the register's /public/trail page).",
+              "--public-key trail-public-key.pem --witness heads.jsonl` inside (both from the register's "
+              "/public/trail page).",
               highlight=False)

@@ -24,12 +24,14 @@ def _pack(public, people, tmp_path):
         z.extractall(tmp_path)
     key = tmp_path / "key.pem"
     key.write_bytes(public.get(f"{P}/trail/public-key.pem").content)
+    (tmp_path / "heads.jsonl").write_bytes(public.get(f"{P}/trail/heads.jsonl").content)
     return tmp_path / f"lawful-audit-pack-{year}", key
 
 
-def _check(root, key):
-    return subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key)], cwd=root, capture_output=True,
-                          text=True)
+def _check(root, key, heads=None):
+    heads = heads or key.parent / "heads.jsonl"  # the register's, fetched with the key
+    return subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key), "--witness", str(heads)],
+                          cwd=root, capture_output=True, text=True)
 
 
 def test_files_added_anywhere_are_named(public, gov, people, tmp_path):
@@ -82,3 +84,51 @@ def test_a_pack_made_after_a_key_change_checks_with_the_published_key(public, go
     (root / "trail" / "entries.jsonl").write_text("\n".join(entries) + "\n")
     done = _check(root, key)
     assert done.returncode == 1 and "OK:" not in done.stdout
+
+
+def test_a_key_the_trail_was_handed_away_from_signs_no_pack(public, gov, people, tmp_path, capsys, store):
+    """Someone holding the first key after a rotation (why one rotates) cuts the trail before the hand-over, signs a
+    new end and the pack with that key, and doctors complaints.json: the register's heads, fetched apart from the
+    pack and required by check_pack.py, name it. A genuine pack still passes after the trail has grown."""
+    import hashlib
+    import json
+
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from lawful.trail import chain
+    from tests.conftest import run_cli
+
+    gov.active()
+    old = load_pem_private_key(store.audit_key_path.read_bytes(), None)
+    assert run_cli(["admin", "rotate-key"], capsys)[0] == 0
+    root, key = _pack(public, people, tmp_path)
+    for _ in range(3):  # the trail goes on after the pack was made
+        assert public.get(f"{API}/complaints", headers=people("dora", "dpo")).status_code == 200
+    (tmp_path / "heads.jsonl").write_bytes(public.get(f"{P}/trail/heads.jsonl").content)
+    assert _check(root, key).returncode == 0
+    trail = root / "trail"
+    entries = [json.loads(x) for x in (trail / "entries.jsonl").read_text().splitlines()]
+    r = next(e["seq"] for e in entries if e["action"] == "trail.key")
+    kept = [e for e in entries if e["seq"] < r]
+    (trail / "entries.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept))
+    last = kept[-1]
+    cps = [c for c in map(json.loads, (trail / "checkpoints.jsonl").read_text().splitlines()) if c["seq"] < r]
+    cps.append({"seq": last["seq"], "hash": last["hash"], "at_us": last["at_us"],
+                "key_id": chain.key_id(old.public_key()),
+                "signature": chain.sign_checkpoint(old, last["seq"], last["hash"], last["at_us"])})
+    (trail / "checkpoints.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cps))
+    (trail / "heads.jsonl").write_text("")
+    (root / "complaints.json").write_text('[{"reference": "LC-2026-FORGED", "outcome": "upheld"}]\n')
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    for name in manifest["files"]:
+        data = (root / name).read_bytes()
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    body = (json.dumps(manifest, indent=2) + "\n").encode()
+    (root / "MANIFEST.json").write_bytes(body)
+    sig = json.loads((root / "MANIFEST.sig.json").read_text())
+    sig["signature"] = old.sign(f"lawful-document-v1\n{sig['label']}\n{hashlib.sha256(body).hexdigest()}"
+                                .encode()).hex()
+    (root / "MANIFEST.sig.json").write_text(json.dumps(sig))
+    done = _check(root, key)
+    assert done.returncode == 1 and "OK:" not in done.stdout
+    assert "the register's newest head" in done.stdout and "is not signed by the key that signed this pack" in done.stdout

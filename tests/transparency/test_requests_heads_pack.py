@@ -125,13 +125,18 @@ def test_the_audit_pack_is_signed_and_checks_offline(public, gov, people, tmp_pa
     assert len(json.loads((root / "complaints.json").read_text())) == 1
     key = tmp_path / "key.pem"
     key.write_bytes(public.get(f"{P}/trail/public-key.pem").content)
-    ok = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key)], cwd=root, capture_output=True,
-                        text=True)
+    heads = tmp_path / "heads.jsonl"
+    heads.write_bytes(public.get(f"{P}/trail/heads.jsonl").content)
+    ok = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key), "--witness", str(heads)],
+                        cwd=root, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "signature: OK" in ok.stdout and ok.stdout.strip().splitlines()[-1].startswith("OK")
     (root / "complaints.json").write_text("[]\n")  # a complaint removed after the pack was signed
-    bad = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key)], cwd=root, capture_output=True,
-                         text=True)
+    bad = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key), "--witness", str(heads)],
+                         cwd=root, capture_output=True, text=True)
     assert bad.returncode == 1 and "complaints.json: changed since the pack was signed" in bad.stdout
+    unwitnessed = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key)], cwd=root,
+                                 capture_output=True, text=True)
+    assert unwitnessed.returncode == 2 and "--witness" in unwitnessed.stderr  # the register's heads are required
     assert public.post(f"{API}/audit-pack", params={"year": year},
                        headers=people("ana", "analyst")).status_code == 403

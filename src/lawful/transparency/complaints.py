@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from datetime import date, datetime, timedelta, timezone
 
@@ -43,6 +44,7 @@ PURPOSE = "governance"
 PUBLIC = "public"  # the actor named on the trail for what the person does through the public pages
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed without mistakes
 MAX_TEXT = 5000
+REFERENCE = re.compile(r"\bLC-\d{4}-[A-Z0-9]{6}\b")  # a complaint's reference as new_reference makes it
 STATUS_WORDS = {"received": "received, waiting to be assigned", "assigned": "being looked into",
                 "resolved": "resolved"}
 
@@ -142,12 +144,17 @@ def file(session: Session, *, kind: str, system: str | None, what: str, decision
         if day > _now().date():
             raise InputError(f"date {day} is in the future", "give the day it happened")
     contact = _text(contact, "contact", limit=200)
+    # an appeal that names a complaint (LC-2026-ABC123) is linked to it at once, so whoever decided that complaint
+    # can decide this one neither before nor without staff linking it
+    named = [r for r in dict.fromkeys(REFERENCE.findall(f"{decision} {what}".upper()))
+             if session.scalar(select(Complaint.id).where(Complaint.reference == r)) is not None][:5]
+    links = [{"kind": "complaint", "ref": r} for r in named] if kind == "appeal" else []
     psn = pseudonym(pseudonym_key(session, actor=PUBLIC, settings=settings), contact) if contact else None
     now = _now()
     code = new_code()
     c = Complaint(reference=new_reference("LC"), code_hash=code_hash(code), kind=kind, system=system, what=what,
                   decision=decision, occurred_on=day.isoformat() if day else None, contact_pseudonym=psn,
-                  status="received", received_at=now, deadline=now + timedelta(days=deadline_days()), links=[],
+                  status="received", received_at=now, deadline=now + timedelta(days=deadline_days()), links=links,
                   actions=[], updated_at=now)
     session.add(c)
     session.flush()
@@ -222,12 +229,13 @@ def appeal_outcome(session: Session, *, reference: str, code: str, text: str) ->
     if c.status != "resolved":
         raise Conflict(f"complaint {c.reference} is not decided yet", "add information to it instead; you can "
                                                                       "appeal once it is decided")
-    item = {"kind": "complaint", "ref": c.reference}
-    for other in session.scalars(select(Complaint).where(Complaint.kind == "appeal",
-                                                         Complaint.status != "resolved")):
+    # filed from this tracking page (only these count here: a stranger's appeal naming the complaint does not block
+    # the person's own); one per complaint: an appeal's outcome is appealed from the appeal's own page
+    item = {"kind": "complaint", "ref": c.reference, "by": PUBLIC}
+    for other in session.scalars(select(Complaint).where(Complaint.kind == "appeal")):
         if item in (other.links or []):
-            raise Conflict(f"an appeal of {c.reference} is already open ({other.reference})",
-                           "follow it with the code you were given when you filed it")
+            raise Conflict(f"complaint {c.reference} has already been appealed",
+                           "follow that appeal with its own code; appeal its outcome from its own tracking page")
     now = _now()
     new_code_ = new_code()
     a = Complaint(reference=new_reference("LC"), code_hash=code_hash(new_code_), kind="appeal", system=c.system,
@@ -318,13 +326,24 @@ def own_decisions(session: Session, c: Complaint) -> dict[str, str]:
     from lawful.governance.models import Review
 
     out: dict[str, str] = {}
-    for item in c.links or []:
+    seen, todo = {c.reference}, list(c.links or [])
+    while todo:  # through a chain of appeals: an appeal of an appeal is also about the first decision
+        item = todo.pop()
         ref = str(item.get("ref", ""))
         if item.get("kind") == "complaint":
+            if ref in seen:
+                continue
+            seen.add(ref)
             other = session.scalar(select(Complaint).where(Complaint.reference == ref))
-            for name in (other.resolved_by, other.assigned_to) if other else ():
+            if other is None:
+                continue
+            # whoever resolved it, holds it, or handled it earlier (a note or a message is handling it)
+            staff = set(session.scalars(select(ComplaintNote.by).where(ComplaintNote.complaint_id == other.id,
+                                                                       ComplaintNote.by != PUBLIC)))
+            for name in (other.resolved_by, other.assigned_to, *sorted(staff)):
                 if name:
                     out.setdefault(name, f"handled complaint {ref}, which this {c.kind} is about")
+            todo += list(other.links or [])
         elif item.get("kind") in ("decision", "output", "alert") and ref.isdigit():
             for name in session.scalars(select(Review.reviewer).where(Review.output_id == int(ref))):
                 out.setdefault(name, f"decided output {ref}, which this {c.kind} is about")
@@ -332,10 +351,11 @@ def own_decisions(session: Session, c: Complaint) -> dict[str, str]:
 
 
 def _not_their_own(session: Session, c: Complaint, name: str, doing: str) -> None:
+    """A refusal (denied: on the trail as access.deny) when `name` decided what `c` is about."""
     why = own_decisions(session, c).get(name)
     if why:
-        raise Conflict(f"{name} {why}, so may not {doing} it",
-                       "give it to another data-protection officer or member of the review board")
+        raise LawfulError(f"{name} {why}, so may not {doing} {c.reference}",
+                          "give it to another data-protection officer or member of the review board", kind="denied")
 
 
 def assign(session: Session, *, actor: Actor, reference: str, to: str) -> dict:

@@ -11,7 +11,7 @@ check offline.
                    key; pack-public-key.pem: the key the register publishes (the trail's first key), from which
                    check_pack.py follows the trail's own key hand-overs to the signer; check_pack.py: the offline check
 
-`python check_pack.py --public-key KEY.pem` (KEY.pem obtained from the register's trail page, not only from the pack)
+`python check_pack.py --public-key KEY.pem --witness heads.jsonl` (both from the register's trail page, not the pack)
 checks the signature, every file's hash and then the trail with trail/verify.py. Needs Python 3.10+ and the
 `cryptography` package, not Lawful.
 """
@@ -40,12 +40,14 @@ LABEL = "lawful-audit-pack-v1"
 
 CHECK_PY = '''"""Check a Lawful annual audit pack offline:
 
-    python check_pack.py --public-key trail-public-key.pem
+    python check_pack.py --public-key trail-public-key.pem --witness heads.jsonl
 
 1. MANIFEST.sig.json is a valid Ed25519 signature of MANIFEST.json by the given key, or by the key the trail was
    handed over to since (each hand-over a trail.key entry vouched for by the key it replaces);
 2. every file MANIFEST.json lists has the SHA-256 and size it states, and nothing else is in the pack;
-3. the trail export in trail/ verifies (trail/verify.py), against the published heads in trail/heads.jsonl.
+3. the register's newest published head (--witness, fetched from the register, not the pack) is signed by the key
+   that signed the pack, and the trail export in trail/ verifies (trail/verify.py) against every published head up
+   to its end.
 Needs Python 3.10+ and `cryptography`. Get the public key from the agency's register (its trail page), not only
 from this pack: a pack signed by another key proves nothing.
 """
@@ -53,6 +55,7 @@ from this pack: a pack signed by another key proves nothing.
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from cryptography.exceptions import InvalidSignature
@@ -63,6 +66,10 @@ here = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--public-key", type=Path, default=here / "pack-public-key.pem",
                     help="the trail's published Ed25519 public key (PEM), from the agency's register")
+parser.add_argument("--witness", type=Path, required=True,
+                    help="the register's published heads (/public/trail/heads.jsonl), fetched apart from the pack: "
+                         "the pack must be signed by the key that signs the newest of them, and its trail must hold "
+                         "every one of them up to its end")
 args = parser.parse_args()
 given = load_pem_public_key(args.public_key.read_bytes())
 
@@ -150,9 +157,29 @@ print(f"files: OK ({len(manifest['files'])} files match the signed manifest)")
 trail = here / "trail"
 # -I: nothing from the environment; -B: no bytecode left in the pack (it would then be a file not in the manifest)
 cmd = [sys.executable, "-I", "-B", str(trail / "verify.py"), "--public-key", str(args.public_key.resolve())]
-if (trail / "heads.jsonl").stat().st_size:
-    cmd += ["--witness", str(trail / "heads.jsonl")]
-done = subprocess.run(cmd)
+# The register's heads, not the pack's own copy: someone holding a key the trail was handed away from could cut the
+# trail before the hand-over, sign a new end with that key and a pack with it; the register's newest head, signed by
+# the key in force, names the difference.
+try:
+    heads = [json.loads(h) for h in args.witness.read_text(encoding="utf-8").splitlines() if h.strip()]
+    newest = max(heads, key=lambda h: h["seq"], default=None)
+    newest_ok = newest is None or signed(key, newest["signature"], (
+        f"lawful-checkpoint-v1\\n{newest['seq']}\\n{newest['hash']}\\n{newest['at_us']}").encode())
+    end = json.loads((trail / "manifest.json").read_text(encoding="utf-8"))["head_seq"]
+except (OSError, ValueError, KeyError, TypeError) as exc:
+    print(f"FAILED: the register's heads in {args.witness} cannot be read: {exc}")
+    sys.exit(1)
+if not newest_ok:
+    print(f"FAILED: the register's newest head (entry {newest['seq']}) is not signed by the key that signed this "
+          f"pack ({key_id(key)}): the trail's key changed since the pack was made, or the pack was signed with a key "
+          "the trail had been handed away from. Ask for a pack signed by the key in force.")
+    sys.exit(1)
+with tempfile.TemporaryDirectory() as tmp:  # the heads up to the pack's end must all be in its trail
+    mine = Path(tmp) / "heads.jsonl"
+    mine.write_text("".join(json.dumps(h) + "\\n" for h in heads if h["seq"] <= end), encoding="utf-8")
+    if mine.stat().st_size:
+        cmd += ["--witness", str(mine)]
+    done = subprocess.run(cmd)
 sys.exit(done.returncode)
 '''
 
@@ -248,9 +275,11 @@ def build_pack(store: Store, *, actor, year: int) -> bytes:
         f"Lawful annual audit pack, {year} (UTC), made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by "
         f"{actor.name}.\n\nCheck it offline (Python 3.10+, `pip install cryptography`), with the public key the agency "
         "publishes on its register's trail page (/public/trail):\n\n"
-        "    python check_pack.py --public-key trail-public-key.pem\n\n"
-        "It checks the manifest's signature, every file's SHA-256, and then the trail export with trail/verify.py "
-        "against the heads the register published that year (trail/heads.jsonl).\n").encode()
+        "    python check_pack.py --public-key trail-public-key.pem --witness heads.jsonl\n\n"
+        "with heads.jsonl downloaded from the same page. It checks the manifest's signature (by the key in force "
+        "when the register last published a head), every file's SHA-256, and then the trail export with "
+        "trail/verify.py against every head the register published up to the pack's end. trail/heads.jsonl is the "
+        "pack's own copy of that year's heads, for reference: the check uses the register's.\n").encode()
     manifest = {"format": LABEL, "year": year, "period": {"from": start.isoformat(), "to": end.isoformat()},
                 "generated_at": datetime.now(timezone.utc).isoformat(), "generated_by": actor.name,
                 "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
