@@ -22,7 +22,7 @@ admin_db_app = typer.Typer(no_args_is_help=True, help="Create and migrate the st
 admin_app.add_typer(admin_db_app, name="db")
 
 
-def operator_settings() -> Settings:
+def operator_settings(*, tighten: bool = False) -> Settings:
     """The settings, if this process is the server's account: it owns the key directory, or it does not exist yet
     and is created now, private."""
     from lawful.server_files import can_read_keys, make_private, refuse_shared
@@ -34,6 +34,10 @@ def operator_settings() -> Settings:
                           "operator commands run as the server's own account; everyone else uses "
                           "`lawful login` and the commands that talk to the server")
     make_private(settings)
+    if tighten:  # the demo's own store: made private (demo._tighten), as it was before this check
+        from lawful.demo import _tighten
+
+        _tighten(settings)
     refuse_shared(settings)  # as `serve` does: a key another account can read is no secret to sign or rotate with
     return settings
 

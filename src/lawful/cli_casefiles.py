@@ -97,7 +97,7 @@ def show(case: Case, purpose: Purpose = "investigation", as_json: Json = False) 
 
 def _line(s: dict) -> str:
     p = s["payload"]
-    return f"#{s['id']} [{s['status']}] {p['type']}: {s['explanation'][0]['sentence']}"
+    return f"#{s['id']} \\[{s['status']}] {p['type']}: {s['explanation'][0]['sentence']}"  # \\[: not a Rich tag
 
 
 @casefiles_app.command("analyse")

@@ -4,13 +4,29 @@ commands are clients of the server (lawful.client); only `lawful admin` (cli_adm
 from __future__ import annotations
 
 
-import re
-
 from rich.console import Console
 from rich.errors import MarkupError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-_LINK_TAG = re.compile(r"\[\s*link", re.IGNORECASE)
+
+
+def _misleads(text: str) -> bool:
+    """Markup that makes a hyperlink or hides words, whatever the tag looks like: `[link=..]`, `[bold link=..]`,
+    `[b link URL]`, `[conceal]` (the style is parsed as Rich will apply it, not matched by a pattern)."""
+    from rich.markup import render
+    from rich.style import Style
+    from rich.errors import StyleSyntaxError
+
+    for span in render(text).spans:  # MarkupError: the caller prints the line plain
+        style = span.style
+        if isinstance(style, str):
+            try:
+                style = Style.parse(style)
+            except StyleSyntaxError:
+                continue  # an unknown style name renders as nothing special
+        if style.link or style.conceal or style.meta:
+            return True
+    return False
 
 
 class SafeConsole(Console):
@@ -20,9 +36,9 @@ class SafeConsole(Console):
     not parse (`[/bold]` in a complaint) is printed plain instead of the command failing."""
 
     def render_str(self, text, *, markup=None, **kwargs):
-        if (self._markup if markup is None else markup) and _LINK_TAG.search(text):
-            markup = False
         try:
+            if (self._markup if markup is None else markup) and "[" in text and _misleads(text):
+                markup = False
             return super().render_str(text, markup=markup, **kwargs)
         except MarkupError:
             return super().render_str(text, markup=False, **kwargs)

@@ -99,7 +99,7 @@ def run(out, progress) -> None:
     from lawful.cli_admin import operator_settings
     from lawful.db_roles import upgrade_and_grant
 
-    settings = operator_settings()
+    settings = operator_settings(tighten=True)
     _, after, _ = upgrade_and_grant(settings)
     out.print(f"Store: {db.sqlite_path(settings.database_url) or 'PostgreSQL'} (migration {after}).")
     made, tokens = people(settings)

@@ -18,6 +18,7 @@ def test_the_cli_takes_a_case_from_import_to_disclosure(store, cases, capsys, tm
     code, out, err = run_cli(["casefiles", "analyse", "CF-2026-0412", "--as", "det"], capsys)
     assert code == 0, err
     assert "new suggestions for CF-2026-0412" in out and "The vehicle's colour differs: dark blue against black" in out
+    assert "[open] inconsistency" in out  # each suggestion's status, not swallowed as a Rich tag
     rows = json.loads(run_cli(["casefiles", "suggestions", "CF-2026-0412", "--json", "--as", "pc"], capsys)[1])
     count = next(s for s in rows if s["payload"].get("difference") == "people_count")
     code, out, err = run_cli(["casefiles", "decide", str(count["id"]), "--accept", "--reason",
@@ -68,3 +69,13 @@ def test_markup_in_a_statement_neither_breaks_the_command_nor_hides_a_link(store
     assert code == 0, err
     assert "I saw it [/b] happen" in out and "[link=https://evil.example]the register[/link]" in out
     assert "\x1b]8;" not in out  # no terminal hyperlink
+
+
+def test_markup_that_makes_a_link_or_hides_words_is_printed_as_written(store, cases, capsys, tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("case,statement,role,date,text\nCF-2026-0998,S1,witness,2026-04-01,"
+                 "See [bold link=https://evil.example]the register[/] and [conceal]this[/] for more.\n")
+    assert run_cli(["casefiles", "import", str(f), "--as", "pc"], capsys)[0] == 0
+    code, out, err = run_cli(["casefiles", "show", "CF-2026-0998", "--as", "pc"], capsys)
+    assert code == 0, err
+    assert "[bold link=https://evil.example]the register[/]" in out and "[conceal]this[/]" in out

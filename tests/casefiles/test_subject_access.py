@@ -38,7 +38,9 @@ def test_a_person_named_in_statements_gets_those_statements(store, cases, server
     for other in ("Priya", "Natarajan", "Okafor", "Daniel", "CKLM", "416-555"):
         assert other not in text  # nobody's identity is in the answer, not even the person's own
     s1 = next(m for m in mentions if m["statement"] == "S1")
-    assert "[PLATE psn:" in " ".join(s1["passages"])  # other identifiers in the same sentence stay pseudonymised
+    # other people's identifiers: a label of this export, never their pseudonym (the same in every case and export,
+    # it would link third parties across them)
+    assert "[PLATE 1]" in " ".join(s1["passages"]) and "psn:" not in text
     assert e["outcome"] == f"{len(mentions)} case-file statement(s) disclosed"
     [entry] = log(server, store, "disclosure")[:1]
     assert ["CF-2026-0412", "S2"] in entry["details"]["case_statements"]
@@ -60,3 +62,24 @@ def test_someone_in_no_statement_is_told_nothing_matched(store, cases, server): 
     assert imported(server, store).status_code == 201
     e = _export(server, store, _ask(server, store, "Nobody Atall"))
     assert e["files"]["casefiles.json"] == [] and e["outcome"] == "no records matched"
+
+
+def test_a_held_case_does_not_leak_through_the_trail_entries_either(store, cases, server):  # noqa: F811
+    import re
+
+    assert imported(server, store).status_code == 201
+    case = server.get("/api/v1/casefiles/cases/CF-2026-0412", headers=who(store, "det")).json()
+    s2 = next(s for s in case["statements"] if s["statement"] == "S2")
+    okafor = re.search(r"\[NAME (psn:[0-9a-f]{32})\]", s2["text"]).group(1)
+    assert server.post("/api/v1/casefiles/cases/CF-2026-0412/disclosure", headers=who(store, "det"),
+                       json={}).status_code == 200  # its redaction log, on the trail, names every pseudonym
+    server.post("/api/v1/casefiles/cases/CF-2026-0412/reidentify", headers=who(store, "sup"),
+                json={"pseudonym": okafor, "purpose": "investigation"})
+    hold = server.post("/api/v1/privacy/holds", headers=who(store, "dpo"), json={
+        "reason": "burglary ring, case CF-2026-0412", "occurred_from": "2026-01-01T00:00:00Z",
+        "occurred_to": "2026-12-31T00:00:00Z"})
+    assert hold.status_code == 201, hold.text
+    e = _export(server, store, _ask(server, store, "Daniel Okafor"))
+    assert all(m["case"] != "CF-2026-0412" for m in e["files"]["casefiles.json"])
+    assert not [t for t in e["files"]["trail.json"] if "CF-2026-0412" in json.dumps(t)]
+    assert e["files"]["withheld.json"]["trail_entries_withheld"] >= 1

@@ -33,26 +33,53 @@ def test_outputs_accepted_unread_after_waiting_an_hour_raise_the_warning(gov):
     assert row.median_seconds == 0 and row.warning and "automation bias" in row.warning
 
 
+class _Clock:
+    t = datetime.now(timezone.utc)
+
+
+class _FakeDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return _Clock.t
+
+
 def test_time_runs_from_the_reviewers_own_first_reading(gov):
     ref = gov.active()
-    ids = issue_many(gov, ref, 12)
+    ids = issue_many(gov, ref, 2)
     _age(gov, Output, 3600)
     with gov.tx() as s:
-        for i in ids:
-            service.show_output(s, actor=gov.actor(s, "officer"), output_id=i)  # the officer reads each one
-        service.show_output(s, actor=gov.actor(s, "supervisor"), output_id=ids[0])  # the supervisor reads one
+        service.show_output(s, actor=gov.actor(s, "officer"), output_id=ids[0])  # the officer reads it
     _age(gov, OutputRead, 300, reader="officer")  # five minutes ago
     with gov.tx() as s:  # reading again does not restart the clock
         service.show_output(s, actor=gov.actor(s, "officer"), output_id=ids[0])
-    decide_all(gov, ids[:11], ["accepted"] * 11, who="officer")
-    decide_all(gov, ids[11:], ["accepted"], who="supervisor")  # read by the officer, not by the supervisor
+    decide_all(gov, ids[:1], ["accepted"], who="officer")
+    decide_all(gov, ids[1:], ["accepted"], who="supervisor")  # the supervisor never opened it
     with gov.tx() as s:
         by = {r.output_id: r for r in s.scalars(select(Review))}
-        officer = {r.who: r for r in review.stats(s, thresholds=gov.t)}["officer"]
-    assert all(300 <= by[i].seconds < 400 for i in ids[:11])
-    assert by[ids[11]].seconds == 0.0
-    assert officer.warning is None  # five minutes an output is a review
-    with gov.tx() as s:
         log = s.scalars(select(TrailEntry.details).where(TrailEntry.action == "review.decide")
                         .order_by(TrailEntry.seq)).all()
-    assert [json.loads(d)["read_first"] for d in log] == [True] * 11 + [False]
+    assert 300 <= by[ids[0]].seconds < 400 and by[ids[1]].seconds == 0.0
+    assert [json.loads(d)["read_first"] for d in log] == [True, False]
+
+
+def test_one_look_at_the_queue_does_not_lend_every_output_the_whole_wait(gov, monkeypatch):
+    """The console shows 25 outputs at once and reloads the queue after each decision: open it, go to lunch, then
+    accept all 25 at 2 s a click. Each decision counts from the later of its first reading and the reviewer's
+    previous decision, so the pattern shows (2 s a decision) and the warning fires."""
+    monkeypatch.setattr(review, "datetime", _FakeDatetime)
+    _Clock.t = datetime.now(timezone.utc)
+    ref = gov.active()
+    ids = issue_many(gov, ref, 25)
+    with gov.tx() as s:
+        service.queue_outputs(s, actor=gov.actor(s, "supervisor"), limit=25, places=3)
+    _Clock.t += timedelta(hours=1)
+    for i in ids:
+        _Clock.t += timedelta(seconds=2)
+        with gov.tx() as s:
+            review.decide(s, actor=gov.actor(s, "supervisor"), output_id=i, decision="accepted", reason="ok")
+            service.queue_outputs(s, actor=gov.actor(s, "supervisor"), limit=25, places=3)
+    with gov.tx() as s:
+        seconds = [r.seconds for r in s.scalars(select(Review).order_by(Review.id))]
+        [row] = review.stats(s, thresholds=gov.t)
+    assert seconds[0] >= 3600 and all(abs(x - 2) < 1 for x in seconds[1:])
+    assert row.median_seconds < 30 and row.warning and "automation bias" in row.warning

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from lawful.access.service import Actor
@@ -107,7 +107,12 @@ def seconds_reviewing(session: Session, out: Output, reviewer: str, now: datetim
     """(seconds from the reviewer's first reading of the output to now, whether they read it): 0 when they never
     opened it (decided unread)."""
     first = session.get(OutputRead, (out.id, reviewer))
-    return (max((now - first.first_at).total_seconds(), 0.0), True) if first else (0.0, False)
+    if first is None:
+        return 0.0, False
+    # time spent on another decision is not this one's: one look at a queue of 25 must not lend each the whole wait
+    last = session.scalar(select(func.max(Review.decided_at)).where(Review.reviewer == reviewer))
+    start = max(first.first_at, last) if last is not None else first.first_at
+    return max((now - start).total_seconds(), 0.0), True
 
 
 def get_output(session: Session, *, actor: Actor, output_id: int) -> Output:

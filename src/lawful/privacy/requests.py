@@ -158,7 +158,36 @@ def _held_cases(reasons: list[str], ref: str) -> bool:
     return any(pattern.search(r.casefold()) for r in reasons)
 
 
-def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str]) -> tuple[list[dict], int]:
+def _held_objects(session: Session, reasons: list[str]) -> set[str]:
+    """The trail objects of the cases an active hold names: the case and its suggestions."""
+    from lawful.casefiles.models import Case
+    from lawful.governance.models import Output
+
+    refs = [r for r in session.scalars(select(Case.ref)) if reasons and _held_cases(reasons, r)]
+    outs = session.scalars(select(Output.id).where(Output.kind == "casefile",
+                                                   Output.subject.in_([f"case {r}" for r in refs]))) if refs else []
+    return {f"casefile:{r}" for r in refs} | {f"output:{i}" for i in outs}
+
+
+def _relabel(text: str, mine: set[str], labels: dict[str, str]) -> str:
+    """Everyone else's pseudonym as a label of this export ("[NAME 1]"): a pseudonym is the same in every case and
+    every export, so it would link third parties across them (casefiles.analysis.redact does the same)."""
+    import re
+
+    def repl(m):
+        p = m.group(2) or m.group(3)
+        if p in mine:
+            return m.group()
+        if p not in labels:
+            kind = (m.group(1) or "PERSON").upper()
+            labels[p] = f"[{kind} {sum(v.startswith(f'[{kind} ') for v in labels.values()) + 1}]"
+        return labels[p]
+
+    return re.sub(r"\[(NAME|PHONE|ID|PLATE|EMAIL) (psn:[0-9a-f]{32})\]|(psn:[0-9a-f]{32})", repl, text)
+
+
+def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str],
+                   labels: dict[str, str] | None = None) -> tuple[list[dict], int]:
     """The case-file statements that name the person (under any of the identity's case-file pseudonyms), each with
     the sentences that name them, their own marker shown as [YOU] and everyone else's left pseudonymised; and how
     many statements were withheld because a legal hold names their case."""
@@ -183,6 +212,7 @@ def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str
             text = st.text
             for a, b in reversed(own):
                 text = text[:a] + "[YOU]" + text[b:]
+            text = _relabel(text, set(), {} if labels is None else labels)
             sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if "[YOU]" in x]
             out.append({"case": case.ref, "statement": st.ref, "given_by": st.role,
                         "stated_on": st.stated_on.isoformat(), "mentions": len(own), "passages": sentences})
@@ -211,21 +241,22 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
     records = _records(session, req)
     ids = {r.id for r in records}
     wanted_objects = {f"incident:{i}" for i in ids}
-    about, withheld = [], 0
+    about, withheld, labels = [], 0, {}
     investigations = [h.reason for h in active_holds(session)]
     case_psns = req.case_pseudonyms or []
+    held = _held_objects(session, investigations)
     for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
         # cheap text tests first: only entries that name records are parsed to look at which ones
         about_them = obj in wanted_objects or req.pseudonym in details or any(p in details for p in case_psns)
         if not about_them and '"records"' in details:
             about_them = bool(ids & set(json.loads(details).get("records") or []))
-        if about_them and investigations and under_investigation(purpose, investigations):
+        if about_them and investigations and (obj in held or under_investigation(purpose, investigations)):
             withheld += 1
         elif about_them:
-            d = json.loads(details)
+            d = json.loads(_relabel(details, {req.pseudonym, *case_psns}, labels))
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
-    mentions, statements_withheld = _case_mentions(session, req, investigations)
+    mentions, statements_withheld = _case_mentions(session, req, investigations, labels)
     files = {"records.json": [{
         "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
         "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": r.attributes,
