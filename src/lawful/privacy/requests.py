@@ -257,9 +257,10 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
     mentions, statements_withheld = _case_mentions(session, req, investigations, labels)
+    mine = {req.pseudonym, *case_psns}  # the person's own pseudonyms stay; everyone else's become labels
     files = {"records.json": [{
         "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
-        "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": r.attributes,
+        "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": json.loads(_relabel(json.dumps(r.attributes or {}), mine, labels)),
         "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
     } for r in records], "trail.json": about, "casefiles.json": mentions}
     restriction = {}
