@@ -43,3 +43,18 @@ def fresh_postgres_env(url: str) -> None:
     engine.dispose()
     sep = "&" if "?" in url else "?"
     os.environ["LAWFUL_DATABASE_URL"] = f"{url}{sep}options=-csearch_path%3Dlawful_bench"
+
+
+def toronto_store():
+    """A new SQLite store in a temp dir, migrated, holding the bundled Toronto data: its engine."""
+    from lawful import db
+    from lawful.incidents.datasets import load_toronto
+    from lawful.settings import Settings
+
+    fresh_sqlite_env()
+    settings = Settings.from_env()
+    db.upgrade(settings)
+    engine = db.open_store(settings)
+    with db.transaction(engine) as session:
+        load_toronto(session, settings=settings)
+    return engine

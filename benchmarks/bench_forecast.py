@@ -27,14 +27,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_sqlite_env, machine  # noqa: E402
+from _common import machine, toronto_store  # noqa: E402
 
 from lawful import db  # noqa: E402
 from lawful.forecast.executors import DaskExecutor, LocalExecutor  # noqa: E402
 from lawful.forecast.models import parse_models  # noqa: E402
 from lawful.forecast.service import backtest  # noqa: E402
-from lawful.incidents.datasets import load_toronto  # noqa: E402
-from lawful.settings import Settings  # noqa: E402
 
 TZ = ZoneInfo("America/Toronto")
 CATEGORIES = ("Assault", "Auto Theft", "Break and Enter", "Robbery", "Theft Over")
@@ -124,12 +122,7 @@ def main() -> None:
     ap.add_argument("--years", default="2017-2021", help="e.g. 2017-2021 or 2019")
     args = ap.parse_args()
     print(machine())
-    fresh_sqlite_env()
-    settings = Settings.from_env()
-    db.upgrade(settings)
-    engine = db.open_store(settings)
-    with db.transaction(engine) as session:
-        load_toronto(session, settings=settings)
+    engine = toronto_store()
     cluster = client = None
     if args.workers:
         import os

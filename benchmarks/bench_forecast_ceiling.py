@@ -31,14 +31,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_sqlite_env, machine  # noqa: E402
+from _common import machine, toronto_store  # noqa: E402
 
 from lawful import db  # noqa: E402
 from lawful.forecast.executors import LocalExecutor  # noqa: E402
 from lawful.forecast.scoring import cells_for, expected_hits  # noqa: E402
 from lawful.forecast.service import backtest, local_midnight  # noqa: E402
-from lawful.incidents.datasets import load_toronto  # noqa: E402
-from lawful.settings import Settings  # noqa: E402
 
 TZ = ZoneInfo("America/Toronto")
 CATEGORIES = ("Assault", "Auto Theft", "Break and Enter", "Robbery", "Theft Over")
@@ -99,12 +97,7 @@ def main() -> None:
     lo, _, hi = args.years.partition("-")
     years = range(int(lo), int(hi or lo) + 1)
     print(machine())
-    fresh_sqlite_env()
-    settings = Settings.from_env()
-    db.upgrade(settings)
-    engine = db.open_store(settings)
-    with db.transaction(engine) as session:
-        load_toronto(session, settings=settings)
+    engine = toronto_store()
     print("| category | year | days | best open_cp PAI 1% / 5% | ceiling x best open_cp at 1%: year / near / both "
           "| at 5%: year / near / both |")
     print("|---|---|---|---|---|---|")

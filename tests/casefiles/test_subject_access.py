@@ -25,6 +25,16 @@ def _export(server, store, rid):  # noqa: F811
     return r.json()
 
 
+def _held_export(server, store, reason):  # noqa: F811
+    """Daniel Okafor's access export while a legal hold with this reason is active: nothing of CF-2026-0412."""
+    hold = server.post("/api/v1/privacy/holds", headers=who(store, "dpo"), json={
+        "reason": reason, "occurred_from": "2026-01-01T00:00:00Z", "occurred_to": "2026-12-31T00:00:00Z"})
+    assert hold.status_code == 201, hold.text
+    e = _export(server, store, _ask(server, store, "Daniel Okafor"))
+    assert all(m["case"] != "CF-2026-0412" for m in e["files"]["casefiles.json"])
+    return e
+
+
 def test_a_person_named_in_statements_gets_those_statements(store, cases, server):  # noqa: F811
     assert imported(server, store).status_code == 201
     rid = _ask(server, store, "daniel  OKAFOR")  # as the person writes it: case and spacing do not matter
@@ -48,12 +58,7 @@ def test_a_person_named_in_statements_gets_those_statements(store, cases, server
 
 def test_a_case_under_a_legal_hold_is_withheld_and_counted(store, cases, server):  # noqa: F811
     assert imported(server, store).status_code == 201
-    hold = server.post("/api/v1/privacy/holds", headers=who(store, "dpo"), json={
-        "reason": "investigation CF-2026-0412: burglary ring", "occurred_from": "2026-01-01T00:00:00Z",
-        "occurred_to": "2026-12-31T00:00:00Z"})
-    assert hold.status_code == 201, hold.text
-    e = _export(server, store, _ask(server, store, "Daniel Okafor"))
-    assert all(m["case"] != "CF-2026-0412" for m in e["files"]["casefiles.json"])
+    e = _held_export(server, store, "investigation CF-2026-0412: burglary ring")
     withheld = e["files"]["withheld.json"]
     assert withheld["case_statements_withheld"] >= 2 and "2016/680" in withheld["legal_ground"]
 
@@ -75,11 +80,6 @@ def test_a_held_case_does_not_leak_through_the_trail_entries_either(store, cases
                        json={}).status_code == 200  # its redaction log, on the trail, names every pseudonym
     server.post("/api/v1/casefiles/cases/CF-2026-0412/reidentify", headers=who(store, "sup"),
                 json={"pseudonym": okafor, "purpose": "investigation"})
-    hold = server.post("/api/v1/privacy/holds", headers=who(store, "dpo"), json={
-        "reason": "burglary ring, case CF-2026-0412", "occurred_from": "2026-01-01T00:00:00Z",
-        "occurred_to": "2026-12-31T00:00:00Z"})
-    assert hold.status_code == 201, hold.text
-    e = _export(server, store, _ask(server, store, "Daniel Okafor"))
-    assert all(m["case"] != "CF-2026-0412" for m in e["files"]["casefiles.json"])
+    e = _held_export(server, store, "burglary ring, case CF-2026-0412")
     assert not [t for t in e["files"]["trail.json"] if "CF-2026-0412" in json.dumps(t)]
     assert e["files"]["withheld.json"]["trail_entries_withheld"] >= 1
