@@ -9,7 +9,6 @@ from rich.errors import MarkupError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
-
 def _misleads(text: str) -> bool:
     """Markup that makes a hyperlink or hides words, whatever the tag looks like: `[link=..]`, `[bold link=..]`,
     `[b link URL]`, `[conceal]` (the style is parsed as Rich will apply it, not matched by a pattern)."""
@@ -31,9 +30,10 @@ def _misleads(text: str) -> bool:
 
 class SafeConsole(Console):
     """A console that prints text from the server (complaints the public wrote, statements, reasons, ingested
-    fields) safely inside the commands' own markup: a line holding a `[link=...]` tag is printed as plain text (the
-    commands never make links, so one is someone's hyperlink hidden behind other words), and a line whose markup does
-    not parse (`[/bold]` in a complaint) is printed plain instead of the command failing."""
+    fields) safely inside the commands' own markup: a line whose markup makes a link or hides words (`_misleads`) is
+    printed as plain text (the commands never make links, so one is someone's hyperlink hidden behind other words),
+    and a line whose markup does not parse (`[/bold]` in a complaint) is printed plain instead of the command
+    failing."""
 
     def render_str(self, text, *, markup=None, **kwargs):
         try:

@@ -189,8 +189,8 @@ def _relabel(text: str, mine: set[str], labels: dict[str, str]) -> str:
 def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str],
                    labels: dict[str, str] | None = None) -> tuple[list[dict], int]:
     """The case-file statements that name the person (under any of the identity's case-file pseudonyms), each with
-    the sentences that name them, their own marker shown as [YOU] and everyone else's left pseudonymised; and how
-    many statements were withheld because a legal hold names their case."""
+    the sentences that name them, their own marker shown as [YOU] and everyone else's as a label of this export
+    ([NAME 1]); and how many statements were withheld because a legal hold names their case."""
     import re
 
     from lawful.casefiles.identify import markers
@@ -244,6 +244,7 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
     about, withheld, labels = [], 0, {}
     investigations = [h.reason for h in active_holds(session)]
     case_psns = req.case_pseudonyms or []
+    mine = {req.pseudonym, *case_psns}  # the person's own pseudonyms stay; everyone else's become labels
     held = _held_objects(session, investigations)
     for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
         # cheap text tests first: only entries that name records are parsed to look at which ones
@@ -253,14 +254,14 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
         if about_them and investigations and (obj in held or under_investigation(purpose, investigations)):
             withheld += 1
         elif about_them:
-            d = json.loads(_relabel(details, {req.pseudonym, *case_psns}, labels))
+            d = json.loads(_relabel(details, mine, labels))
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
     mentions, statements_withheld = _case_mentions(session, req, investigations, labels)
-    mine = {req.pseudonym, *case_psns}  # the person's own pseudonyms stay; everyone else's become labels
     files = {"records.json": [{
         "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
-        "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon, "attributes": json.loads(_relabel(json.dumps(r.attributes or {}), mine, labels)),
+        "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon,
+        "attributes": json.loads(_relabel(json.dumps(r.attributes or {}), mine, labels)),
         "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
     } for r in records], "trail.json": about, "casefiles.json": mentions}
     restriction = {}

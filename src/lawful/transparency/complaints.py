@@ -146,9 +146,9 @@ def file(session: Session, *, kind: str, system: str | None, what: str, decision
     contact = _text(contact, "contact", limit=200)
     # an appeal that names a complaint (LC-2026-ABC123) is linked to it at once, so whoever decided that complaint
     # can decide this one neither before nor without staff linking it
-    named = [r for r in dict.fromkeys(REFERENCE.findall(f"{decision} {what}".upper()))
-             if session.scalar(select(Complaint.id).where(Complaint.reference == r)) is not None][:5]
-    links = [{"kind": "complaint", "ref": r} for r in named] if kind == "appeal" else []
+    named = list(dict.fromkeys(REFERENCE.findall(f"{decision} {what}".upper())))[:5] if kind == "appeal" else []
+    links = [{"kind": "complaint", "ref": r} for r in named
+             if session.scalar(select(Complaint.id).where(Complaint.reference == r)) is not None]
     psn = pseudonym(pseudonym_key(session, actor=PUBLIC, settings=settings), contact) if contact else None
     now = _now()
     code = new_code()
@@ -223,7 +223,8 @@ def add_information(session: Session, *, reference: str, code: str, text: str) -
 
 def appeal_outcome(session: Session, *, reference: str, code: str, text: str) -> dict:
     """The person appeals the outcome of their resolved complaint: a new appeal, linked to it, with the same
-    system and contact pseudonym, and a tracking code of its own (shown once). One open appeal at a time."""
+    system and contact pseudonym, and a tracking code of its own (shown once). One per complaint: the appeal's own
+    outcome is appealed from the appeal's page."""
     c = _by_code(session, reference, code, lock=True)
     text = _text(text, "why you disagree", required=True, least=10)
     if c.status != "resolved":
