@@ -132,3 +132,17 @@ def test_a_key_the_trail_was_handed_away_from_signs_no_pack(public, gov, people,
     done = _check(root, key)
     assert done.returncode == 1 and "OK:" not in done.stdout
     assert "the register's newest head" in done.stdout and "is not signed by the key that signed this pack" in done.stdout
+
+
+def test_an_empty_or_unreadable_witness_is_no_witness(public, gov, people, tmp_path):
+    """The register's heads are what names a pack signed with a retired key: a file holding none, or not heads at
+    all, fails the check instead of skipping it."""
+    gov.active()
+    root, key = _pack(public, people, tmp_path)
+    empty, junk = tmp_path / "empty.jsonl", tmp_path / "junk.jsonl"
+    empty.write_text("\n")
+    junk.write_text('{"seq": "x"}\n')
+    done = _check(root, key, empty)
+    assert done.returncode == 1 and "holds no published head" in done.stdout
+    done = _check(root, key, junk)
+    assert done.returncode == 1 and "cannot be read" in done.stdout and "line 1" in done.stdout

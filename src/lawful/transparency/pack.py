@@ -53,6 +53,7 @@ from this pack: a pack signed by another key proves nothing.
 """
 ''' + IMPORT_GUARD + '''import argparse  # noqa: E402
 import hashlib  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -60,8 +61,9 @@ from pathlib import Path  # noqa: E402
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+sys.dont_write_bytecode = True  # nothing compiled is left in the pack (it would be a file the manifest does not list)
 here = Path(__file__).resolve().parent
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--public-key", type=Path, default=here / "pack-public-key.pem",
@@ -72,10 +74,12 @@ parser.add_argument("--witness", type=Path, required=True,
                          "every one of them up to its end")
 args = parser.parse_args()
 given = load_pem_public_key(args.public_key.read_bytes())
-
-
-def key_id(key):
-    return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+# Lawful's chain code, the one trail/verify.py runs (an entry's hash, a signed head, a key id, the witness format),
+# loaded by its path: the same pack as this file, so trusted as far as this file is
+_spec = importlib.util.spec_from_file_location("lawful_chain", here / "trail" / "lawful_chain.py")
+lawful_chain = sys.modules["lawful_chain"] = importlib.util.module_from_spec(_spec)  # (its dataclasses look it up)
+_spec.loader.exec_module(lawful_chain)
+FIELDS = ("seq", "at_us", "actor", "action", "object", "purpose", "details", "prev_hash")
 
 
 def signed(key, signature, message):
@@ -99,22 +103,20 @@ def keys_in_force(anchor):
             if '"trail.key"' not in line:
                 continue
             e = json.loads(line)
-            if e["action"] != "trail.key":
+            if e["action"] != lawful_chain.KEY_ACTION:
                 continue
             seq, current = e["seq"], found[-1][1]
-            own = hashlib.sha256("\\x1f".join(("lawful-trail-v1", str(seq), str(e["at_us"]), e["actor"], e["action"],
-                                              e["object"], e["purpose"], e["details"], e["prev_hash"])).encode())
-            own = own.hexdigest()
+            own, kid = lawful_chain.entry_hash(*(e[k] for k in FIELDS)), lawful_chain.key_id(current)
             try:
                 d = json.loads(e["details"])
                 new = Ed25519PublicKey.from_public_bytes(bytes.fromhex(d["public_key"]))
             except (ValueError, KeyError, TypeError):
                 return found, f"entry {seq} is a key change that cannot be read"
-            if own != e["hash"] or d.get("from_key_id") != key_id(current) or d.get("key_id") != key_id(new):
+            if own != e["hash"] or d.get("from_key_id") != kid or d.get("key_id") != lawful_chain.key_id(new):
                 return found, f"entry {seq} hands the trail over from a key that is not the one in force"
-            if not any(c["key_id"] == key_id(current) and c["hash"] == own and signed(
-                    current, c["signature"], f"lawful-checkpoint-v1\\n{seq}\\n{own}\\n{c['at_us']}".encode())
-                    for c in checkpoints.get(seq, [])):
+            if not any(c["key_id"] == kid and c["hash"] == own
+                       and lawful_chain.signature_ok(current, seq, own, c["at_us"], c["signature"])
+                       for c in checkpoints.get(seq, [])):
                 return found, f"the key change at entry {seq} is not signed by the key it replaces"
             found.append((seq, new))
     return found, None
@@ -134,7 +136,7 @@ if not signed(key, sig["signature"], message):
     sys.exit(1)
 how = f", handed over from the key given at entr{'ies' if len(chain) > 2 else 'y'} " + \
     ", ".join(str(s) for s, _ in chain[1:]) if len(chain) > 1 else ""
-print(f"signature: OK ({sig['label']}, key {key_id(key)}{how})")
+print(f"signature: OK ({sig['label']}, key {lawful_chain.key_id(key)}{how})")
 manifest = json.loads(manifest_bytes)
 bad = []
 for name, want in manifest["files"].items():
@@ -161,22 +163,24 @@ cmd = [sys.executable, "-I", "-B", str(trail / "verify.py"), "--public-key", str
 # trail before the hand-over, sign a new end with that key and a pack with it; the register's newest head, signed by
 # the key in force, names the difference.
 try:
-    heads = [json.loads(h) for h in args.witness.read_text(encoding="utf-8").splitlines() if h.strip()]
-    newest = max(heads, key=lambda h: h["seq"], default=None)
-    newest_ok = newest is None or signed(key, newest["signature"], (
-        f"lawful-checkpoint-v1\\n{newest['seq']}\\n{newest['hash']}\\n{newest['at_us']}").encode())
+    heads = lawful_chain.read_witness(args.witness)  # (seq, hash, at_us, key_id, signature, source)
     end = json.loads((trail / "manifest.json").read_text(encoding="utf-8"))["head_seq"]
 except (OSError, ValueError, KeyError, TypeError) as exc:
     print(f"FAILED: the register's heads in {args.witness} cannot be read: {exc}")
     sys.exit(1)
-if not newest_ok:
-    print(f"FAILED: the register's newest head (entry {newest['seq']}) is not signed by the key that signed this "
-          f"pack ({key_id(key)}): the trail's key changed since the pack was made, or the pack was signed with a key "
-          "the trail had been handed away from. Ask for a pack signed by the key in force.")
+if not heads:
+    print(f"FAILED: {args.witness} holds no published head: download heads.jsonl from the register's trail page")
+    sys.exit(1)
+newest = max(heads)
+if not lawful_chain.signature_ok(key, newest[0], newest[1], newest[2], newest[4]):
+    print(f"FAILED: the register's newest head (entry {newest[0]}) is not signed by the key that signed this "
+          f"pack ({lawful_chain.key_id(key)}): the trail's key changed since the pack was made, or the pack was signed "
+          "with a key the trail had been handed away from. Ask for a pack signed by the key in force.")
     sys.exit(1)
 with tempfile.TemporaryDirectory() as tmp:  # the heads up to the pack's end must all be in its trail
     mine = Path(tmp) / "heads.jsonl"
-    mine.write_text("".join(json.dumps(h) + "\\n" for h in heads if h["seq"] <= end), encoding="utf-8")
+    mine.write_text("".join(json.dumps(dict(zip(("seq", "hash", "at_us", "key_id", "signature"), h))) + "\\n"
+                            for h in heads if h[0] <= end), encoding="utf-8")
     if mine.stat().st_size:
         cmd += ["--witness", str(mine)]
     done = subprocess.run(cmd)
