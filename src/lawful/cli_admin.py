@@ -25,7 +25,7 @@ admin_app.add_typer(admin_db_app, name="db")
 def operator_settings(*, tighten: bool = False) -> Settings:
     """The settings, if this process is the server's account: it owns the key directory, or it does not exist yet
     and is created now, private."""
-    from lawful.server_files import can_read_keys, make_private, refuse_shared
+    from lawful.server_files import can_read_keys, make_private, refuse_shared, tighten as tighten_files
 
     settings = Settings.from_env()
     keys = settings.audit_key_path.parent
@@ -34,10 +34,8 @@ def operator_settings(*, tighten: bool = False) -> Settings:
                           "operator commands run as the server's own account; everyone else uses "
                           "`lawful login` and the commands that talk to the server")
     make_private(settings)
-    if tighten:  # the demo's own store: made private (demo._tighten), as it was before this check
-        from lawful.demo import _tighten
-
-        _tighten(settings)
+    if tighten:  # the demo's own store: made private, where every other operator command refuses it
+        tighten_files(settings)
     refuse_shared(settings)  # as `serve` does: a key another account can read is no secret to sign or rotate with
     return settings
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lawful import client, db
 from lawful.errors import LawfulError
+from lawful.server_files import tighten
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -103,7 +104,7 @@ def run(out, progress) -> None:
     _, after, _ = upgrade_and_grant(settings)
     out.print(f"Store: {db.sqlite_path(settings.database_url) or 'PostgreSQL'} (migration {after}).")
     made, tokens = people(settings)
-    _tighten(settings)
+    tighten(settings)  # what people() made, before the server's check
     with serving(settings) as url:
         out.print(f"Server: {url} (this run only; every step below is an HTTP request with a person's token).",
                   highlight=False)
@@ -117,16 +118,6 @@ def run(out, progress) -> None:
                 except LawfulError:
                     pass
     _goodbye(out, made)
-
-
-def _tighten(settings) -> None:
-    import stat
-
-    from lawful.server_files import private_paths
-
-    for p in private_paths(settings):
-        if stat.S_IMODE(p.stat().st_mode) & 0o077:
-            p.chmod(0o700 if p.is_dir() else 0o600)
 
 
 def _steps(as_, settings, out, progress, print_dataset, print_stats, stats_view) -> None:

@@ -43,6 +43,13 @@ def refuse_shared(settings: Settings) -> None:
                           "run `chmod 700` on the directories and `chmod 600` on the files, as the server's account")
 
 
+def tighten(settings: Settings) -> None:
+    """Make every private file and directory readable by this account only (`lawful demo`, on its own store)."""
+    for p in private_paths(settings):
+        if stat.S_IMODE(p.stat().st_mode) & 0o077:
+            p.chmod(0o700 if p.is_dir() else 0o600)
+
+
 def make_private(settings: Settings) -> None:
     """Create the data and key directories 0700 and have everything this process creates from now on be 0600."""
     os.umask(0o077)

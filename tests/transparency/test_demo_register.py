@@ -9,6 +9,7 @@ import httpx
 from rich.console import Console
 
 from lawful.governance.card import load_card
+from lawful.server_files import tighten
 from tests.forecast.test_cli_forecast import loaded  # noqa: F401  (fixture: a store with incidents)
 
 
@@ -16,7 +17,7 @@ def test_after_the_demo_the_register_shows_the_forecaster_with_accuracy_and_expo
     from lawful import client, demo
 
     _, tokens = demo.people(loaded)
-    demo._tighten(loaded)
+    tighten(loaded)
     estimator = load_card(demo.DEMO_CARD)["model"]["estimator"]
     records = [{"model": estimator, "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 4}]
     with demo.serving(loaded) as url:

@@ -8,6 +8,7 @@ import io
 from rich.console import Console
 
 from lawful import db
+from lawful.server_files import tighten
 from lawful.trail import audit
 from tests.forecast.test_cli_forecast import loaded  # noqa: F401  (fixture: a store with Toronto incidents)
 
@@ -18,7 +19,7 @@ def test_the_demo_takes_every_step_through_the_door(loaded):  # noqa: F811
     made, tokens = demo.people(loaded)
     assert set(made) == set(demo.PEOPLE) and all(len(pw) >= 12 for pw, _ in made.values())
     assert made["demo-approver-1"][1].startswith("otpauth://") and made["demo-analyst"][1] is None
-    demo._tighten(loaded)
+    tighten(loaded)
     shown = io.StringIO()
     out = Console(file=shown, width=200)
     records = [{"model": "ensemble", "coverage": 0.05, "hit_rate": 0.3, "pai": 6.0, "days": 4}]

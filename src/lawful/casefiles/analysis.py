@@ -219,27 +219,45 @@ def _letters(n: int) -> str:
     return s
 
 
+def case_label(kind: str, n: int) -> str:
+    """The n-th (from 0) label of a kind in a disclosure: "Person A", "[phone 1]"."""
+    return f"Person {_letters(n)}" if kind == "name" else f"[{LABELS[kind]} {n + 1}]"
+
+
+class Labeller:
+    """Replaces every pseudonym in the texts it is given by a label of this one document, the same for the same
+    pseudonym throughout: markers first (they name the kind), then any pseudonym left bare (kind "identifier"). A
+    pseudonym is the same in every case and every export, so it would link people across them. `keep`: pseudonyms
+    left as they are (a requester's own); `label(kind, n)`: the label of the n-th (from 0) of a kind. `entries`: the
+    log, per pseudonym (label, kind, occurrences, the statements it was in)."""
+
+    def __init__(self, label=case_label, keep: frozenset[str] | set[str] = frozenset()):
+        self.label, self.keep = label, keep
+        self.entries: dict[str, dict] = {}
+        self._counters: dict[str, int] = {}
+
+    def __call__(self, text: str, statement: str | None = None) -> str:
+        def repl(m):
+            kind, p = (m.group(1).lower(), m.group(2)) if m.lastindex else ("identifier", m.group())
+            if p in self.keep:
+                return m.group()
+            e = self.entries.get(p)
+            if e is None:
+                n = self._counters.get(kind, 0)
+                self._counters[kind] = n + 1
+                e = self.entries[p] = {"label": self.label(kind, n), "kind": kind, "pseudonym": p, "occurrences": 0,
+                                       "statements": []}
+            e["occurrences"] += 1
+            if statement is not None and statement not in e["statements"]:
+                e["statements"].append(statement)
+            return e["label"]
+
+        return _BARE.sub(repl, MARKER.sub(repl, text))
+
+
 def redact(statements: list[dict]) -> tuple[list[dict], list[dict]]:
     """Statements ({statement, role, text}) with every pseudonym replaced by a label that is the same for the same
     person or number across the whole case ("Person A", "[phone 1]"), and the redaction log."""
-    labels: dict[str, dict] = {}
-    counters: dict[str, int] = {}
-    out = []
-    for s in statements:
-        def repl(m):
-            kind, p = (m.group(1).lower(), m.group(2)) if m.lastindex else ("identifier", m.group())
-            if p not in labels:
-                n = counters.get(kind, 0)
-                counters[kind] = n + 1
-                label = f"Person {_letters(n)}" if kind == "name" else f"[{LABELS[kind]} {n + 1}]"
-                labels[p] = {"label": label, "kind": kind, "pseudonym": p, "occurrences": 0, "statements": []}
-            e = labels[p]
-            e["occurrences"] += 1
-            if s["statement"] not in e["statements"]:
-                e["statements"].append(s["statement"])
-            return e["label"]
-
-        # markers first (they name the kind), then any pseudonym left bare: the same label either way, and none
-        # of them leaves in the bundle (a pseudonym is the same in every case: it would link people across cases)
-        out.append({**s, "text": _BARE.sub(repl, MARKER.sub(repl, s["text"]))})
-    return out, list(labels.values())
+    labeller = Labeller()
+    out = [{**s, "text": labeller(s["text"], s["statement"])} for s in statements]
+    return out, list(labeller.entries.values())

@@ -67,10 +67,7 @@ def open_request(session: Session, *, actor: Actor, kind: str, field: str, value
         raise LawfulError("no identity given", "give the requester's name, number or plate as held in the records")
     received = received_at or _now()
     key = pseudonym_key(session, actor=actor, settings=settings)
-    from lawful.casefiles.identify import subject_pseudonyms
-
-    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value),
-                         case_pseudonyms=subject_pseudonyms(key, value), received_at=received,
+    req = SubjectRequest(kind=kind, field=field, **identity(key, value), received_at=received,
                          deadline=received + timedelta(days=deadline_days()), status="open",
                          note=note, opened_by=actor.name)
     session.add(req)
@@ -79,6 +76,14 @@ def open_request(session: Session, *, actor: Actor, kind: str, field: str, value
                  purpose="data protection", details={"kind": kind, "field": field, "pseudonym": req.pseudonym,
                                                      "deadline": req.deadline.isoformat()})
     return req
+
+
+def identity(key: bytes, value: str) -> dict:
+    """What a request stores of whose records are asked for: the identity's pseudonym (as ingestion makes it) and
+    its pseudonyms in case files (casefiles.identify.subject_pseudonyms), never the identity itself."""
+    from lawful.casefiles.identify import subject_pseudonyms
+
+    return {"pseudonym": pseudonym(key, value), "case_pseudonyms": subject_pseudonyms(key, value)}
 
 
 def get_all(session: Session) -> list[SubjectRequest]:
@@ -169,25 +174,13 @@ def _held_objects(session: Session, reasons: list[str]) -> set[str]:
     return {f"casefile:{r}" for r in refs} | {f"output:{i}" for i in outs}
 
 
-def _relabel(text: str, mine: set[str], labels: dict[str, str]) -> str:
-    """Everyone else's pseudonym as a label of this export ("[NAME 1]"): a pseudonym is the same in every case and
-    every export, so it would link third parties across them (casefiles.analysis.redact does the same)."""
-    import re
-
-    def repl(m):
-        p = m.group(2) or m.group(3)
-        if p in mine:
-            return m.group()
-        if p not in labels:
-            kind = (m.group(1) or "PERSON").upper()
-            labels[p] = f"[{kind} {sum(v.startswith(f'[{kind} ') for v in labels.values()) + 1}]"
-        return labels[p]
-
-    return re.sub(r"\[(NAME|PHONE|ID|PLATE|EMAIL) (psn:[0-9a-f]{32})\]|(psn:[0-9a-f]{32})", repl, text)
+def _export_label(kind: str, n: int) -> str:
+    """Someone else's identifier in a person's own export: "[NAME 1]", "[PLATE 2]", "[PERSON 1]" (kind unknown)."""
+    return f"[{'PERSON' if kind == 'identifier' else kind.upper()} {n + 1}]"
 
 
 def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str],
-                   labels: dict[str, str] | None = None) -> tuple[list[dict], int]:
+                   relabel) -> tuple[list[dict], int]:
     """The case-file statements that name the person (under any of the identity's case-file pseudonyms), each with
     the sentences that name them, their own marker shown as [YOU] and everyone else's as a label of this export
     ([NAME 1]); and how many statements were withheld because a legal hold names their case."""
@@ -212,7 +205,7 @@ def _case_mentions(session: Session, req: SubjectRequest, hold_reasons: list[str
             text = st.text
             for a, b in reversed(own):
                 text = text[:a] + "[YOU]" + text[b:]
-            text = _relabel(text, set(), {} if labels is None else labels)
+            text = relabel(text)
             sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if "[YOU]" in x]
             out.append({"case": case.ref, "statement": st.ref, "given_by": st.role,
                         "stated_on": st.stated_on.isoformat(), "mentions": len(own), "passages": sentences})
@@ -241,10 +234,13 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
     records = _records(session, req)
     ids = {r.id for r in records}
     wanted_objects = {f"incident:{i}" for i in ids}
-    about, withheld, labels = [], 0, {}
+    about, withheld = [], 0
     investigations = [h.reason for h in active_holds(session)]
     case_psns = req.case_pseudonyms or []
-    mine = {req.pseudonym, *case_psns}  # the person's own pseudonyms stay; everyone else's become labels
+    # the person's own pseudonyms stay; everyone else's become labels of this export (analysis.Labeller)
+    from lawful.casefiles.analysis import Labeller
+
+    relabel = Labeller(label=_export_label, keep={req.pseudonym, *case_psns})
     held = _held_objects(session, investigations)
     for seq, at_us, who, action, obj, purpose, details, _, _ in audit.iter_entries(session):
         # cheap text tests first: only entries that name records are parsed to look at which ones
@@ -254,14 +250,14 @@ def answer_access(session: Session, *, actor: Actor, request_id: int) -> AccessE
         if about_them and investigations and (obj in held or under_investigation(purpose, investigations)):
             withheld += 1
         elif about_them:
-            d = json.loads(_relabel(details, mine, labels))
+            d = json.loads(relabel(details))
             about.append({"seq": seq, "at": datetime.fromtimestamp(at_us / 1e6, timezone.utc).isoformat(),
                           "actor": who, "action": action, "object": obj, "purpose": purpose, "details": d})
-    mentions, statements_withheld = _case_mentions(session, req, investigations, labels)
+    mentions, statements_withheld = _case_mentions(session, req, investigations, relabel)
     files = {"records.json": [{
         "incident": r.id, "source": r.source, "category": r.category, "occurred_at": r.occurred_at.isoformat(),
         "area": r.area_code, "premises": r.premises_type, "lat": r.lat, "lon": r.lon,
-        "attributes": json.loads(_relabel(json.dumps(r.attributes or {}), mine, labels)),
+        "attributes": json.loads(relabel(json.dumps(r.attributes or {}))),
         "classification": r.classification, "kept_until": r.retention_until.isoformat() if r.retention_until else None,
     } for r in records], "trail.json": about, "casefiles.json": mentions}
     restriction = {}

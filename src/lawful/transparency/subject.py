@@ -23,7 +23,7 @@ from lawful.access.decide import Resource, require
 from lawful.access.service import Actor
 from lawful.errors import ConfigError, Conflict, InputError, NotFound
 from lawful.privacy.models import SubjectRequest
-from lawful.privacy.requests import KINDS, NO_MATCH, deadline_days
+from lawful.privacy.requests import KINDS, NO_MATCH, deadline_days, identity
 from lawful.settings import Settings
 from lawful.trail import audit
 from lawful.transparency.complaints import (PUBLIC, TrackingRefused, _text, code_hash, code_matches, new_code,
@@ -85,7 +85,6 @@ def _ask_hook(hook, *, kind: str, field: str, value: str, evidence: str) -> tupl
 
 
 def file(session: Session, *, kind: str, field: str, value: str, evidence: str = "", settings: Settings) -> dict:
-    from lawful.privacy.pseudonyms import pseudonym
     from lawful.privacy.service import pseudonym_key
 
     if kind not in KINDS:
@@ -101,10 +100,7 @@ def file(session: Session, *, kind: str, field: str, value: str, evidence: str =
     key = pseudonym_key(session, actor=PUBLIC, settings=settings)
     code = new_code()
     reference = new_reference("LR")
-    from lawful.casefiles.identify import subject_pseudonyms
-
-    req = SubjectRequest(kind=kind, field=field, pseudonym=pseudonym(key, value),
-                         case_pseudonyms=subject_pseudonyms(key, value), received_at=now,
+    req = SubjectRequest(kind=kind, field=field, **identity(key, value), received_at=now,
                          deadline=now + timedelta(days=deadline_days()), status="open",
                          note=f"opened from the public form ({reference}); identity {state}",
                          opened_by=PUBLIC)

@@ -299,7 +299,7 @@ class AssignIn(Strict):
 
 
 class LinkIn(Strict):
-    kind: Literal["output", "alert", "decision", "model", "subject-request", "complaint"]
+    kind: Literal[complaints.LINK_KINDS]
     ref: str = Field(min_length=1, max_length=120)
 
 
