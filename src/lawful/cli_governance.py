@@ -526,6 +526,7 @@ def _verify_here(public_key: Path | None, witness: Path | None) -> None:
     """What an outside auditor does: take the export and check it with the key they trust, using the verifier
     installed here: the bundle's own verify.py and lawful_chain.py are replaced before anything runs, so a server
     (or anyone between) that sends a doctored verifier neither decides the answer nor runs code here."""
+    import shutil
     import subprocess
     import sys
     import tempfile
@@ -536,8 +537,6 @@ def _verify_here(public_key: Path | None, witness: Path | None) -> None:
         bundle = Path(tmp) / "bundle"
         _unpack(_api().request("POST", "/audit/export").content, bundle)
         write_verifier(bundle)
-        import shutil
-
         shutil.rmtree(bundle / "__pycache__", ignore_errors=True)  # compiled code the server sent is never loaded
         args = [sys.executable, "-I", "-B", str(bundle / "verify.py")]
         if public_key:

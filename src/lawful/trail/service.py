@@ -54,8 +54,8 @@ def verify_trail(store: Store, *, actor, purpose: str = "governance") -> dict:
         refused = exc.message
     with store.transaction(readonly=True) as session:
         v = audit.verify(session, settings=store.settings)
-    return {"ok": v.ok and refused is None, "refused": refused, "entries": v.entries, "checkpoints": v.checkpoints, "head_seq": v.head_seq,
-            "head_hash": v.head_hash, "retention_days": store.settings.audit_retention_days,
+    return {"ok": v.ok and refused is None, "refused": refused, "entries": v.entries, "checkpoints": v.checkpoints,
+            "head_seq": v.head_seq, "head_hash": v.head_hash, "retention_days": store.settings.audit_retention_days,
             "problems": [{"seq": p.seq, "kind": p.kind, "text": p.text}
                          for p in sorted(v.problems, key=lambda p: p.seq)[:50]]}
 
