@@ -15,7 +15,7 @@ Each blend's weights (shares of the three count vectors, each scaled to sum 1, o
 *after the fact* to maximise the mean daily PAI at that coverage over the year's days, which flatters the ceiling
 further. A ceiling below 1.1x means no model ranking cells from these counts, however fitted, reaches the target.
 
-    .venv/bin/python benchmarks/bench_forecast_ceiling.py --every 7          # all 25 category-years, ~3 min
+    .venv/bin/python benchmarks/bench_forecast_ceiling.py --every 7          # all 25 category-years, ~1 min on 2 cores
     .venv/bin/python benchmarks/bench_forecast_ceiling.py --every 7 --categories Robbery --years 2019
 """
 

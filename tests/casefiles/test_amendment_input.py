@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.casefiles.conftest import EXAMPLES, cases  # noqa: F401
+from tests.casefiles.conftest import cases  # noqa: F401
 from tests.casefiles.test_api import API, imported, server, who  # noqa: F401
 
 

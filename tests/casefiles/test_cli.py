@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.casefiles.conftest import EXAMPLES, ROOT
 from tests.conftest import run_cli
 
@@ -57,25 +59,19 @@ def test_cli_bad_input_and_offline_helpers(store, cases, capsys, tmp_path):
     assert code == 0 and len((tmp_path / "c.jsonl").read_text().splitlines()) >= 6
 
 
-def test_markup_in_a_statement_neither_breaks_the_command_nor_hides_a_link(store, cases, capsys, tmp_path):
+@pytest.mark.parametrize("written", [
+    "I saw it [/b] happen. See [link=https://evil.example]the register[/link] for more.",  # made `show` fail
+    "See [bold link=https://evil.example]the register[/] and [conceal]this[/] for more.",  # a link, words hidden
+])
+def test_markup_in_a_statement_is_printed_as_written(store, cases, capsys, tmp_path, written):
     """Text from the server is printed inside the commands' own Rich markup: a statement holding `[/b]` made
-    `lawful casefiles show` fail (MarkupError), and a `[link=...]` tag showed other words as a hidden hyperlink."""
+    `lawful casefiles show` fail (MarkupError), and a link tag (`[link=...]`, `[bold link=...]`) showed other words
+    as a hidden hyperlink, `[conceal]` hid them."""
     f = tmp_path / "s.csv"
-    f.write_text("case,statement,role,date,text\nCF-2026-0999,S1,witness,2026-04-01,"
-                 "I saw it [/b] happen. See [link=https://evil.example]the register[/link] for more.\n")
+    f.write_text(f"case,statement,role,date,text\nCF-2026-0999,S1,witness,2026-04-01,{written}\n")
     code, _, err = run_cli(["casefiles", "import", str(f), "--as", "pc"], capsys)
     assert code == 0, err
     code, out, err = run_cli(["casefiles", "show", "CF-2026-0999", "--as", "pc"], capsys)
     assert code == 0, err
-    assert "I saw it [/b] happen" in out and "[link=https://evil.example]the register[/link]" in out
+    assert written in out
     assert "\x1b]8;" not in out  # no terminal hyperlink
-
-
-def test_markup_that_makes_a_link_or_hides_words_is_printed_as_written(store, cases, capsys, tmp_path):
-    f = tmp_path / "s.csv"
-    f.write_text("case,statement,role,date,text\nCF-2026-0998,S1,witness,2026-04-01,"
-                 "See [bold link=https://evil.example]the register[/] and [conceal]this[/] for more.\n")
-    assert run_cli(["casefiles", "import", str(f), "--as", "pc"], capsys)[0] == 0
-    code, out, err = run_cli(["casefiles", "show", "CF-2026-0998", "--as", "pc"], capsys)
-    assert code == 0, err
-    assert "[bold link=https://evil.example]the register[/]" in out and "[conceal]this[/]" in out

@@ -78,8 +78,8 @@ def test_a_held_case_does_not_leak_through_the_trail_entries_either(store, cases
     okafor = re.search(r"\[NAME (psn:[0-9a-f]{32})\]", s2["text"]).group(1)
     assert server.post("/api/v1/casefiles/cases/CF-2026-0412/disclosure", headers=who(store, "det"),
                        json={}).status_code == 200  # its redaction log, on the trail, names every pseudonym
-    server.post("/api/v1/casefiles/cases/CF-2026-0412/reidentify", headers=who(store, "sup"),
-                json={"pseudonym": okafor, "purpose": "investigation"})
+    assert server.post("/api/v1/casefiles/cases/CF-2026-0412/reidentify", headers=who(store, "sup"),
+                       json={"pseudonym": okafor, "purpose": "investigation"}).status_code == 200
     e = _held_export(server, store, "burglary ring, case CF-2026-0412")
     assert not [t for t in e["files"]["trail.json"] if "CF-2026-0412" in json.dumps(t)]
     assert e["files"]["withheld.json"]["trail_entries_withheld"] >= 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from lawful.errors import Conflict, LawfulError
 from lawful.governance import gate, registry, review
@@ -17,8 +18,15 @@ from lawful.governance.models import Output, Review
 from tests.governance.conftest import Gov, gov  # noqa: F401
 
 
-def _meanwhile(fn):
-    """Start fn in a thread; it must still be waiting (for A's locks) half a second later."""
+@pytest.fixture(autouse=True)
+def _postgres_only(gov):  # noqa: F811
+    if gov.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time anyway (BEGIN IMMEDIATE); the race is PostgreSQL's")
+
+
+def _meanwhile(gov, fn):  # noqa: F811
+    """Start fn in a thread; it must end up waiting for A's locks (a lock request not granted, in pg_locks), not go
+    on with what it read. Watched, not slept on: done as soon as B waits, or ends without waiting."""
     box: dict = {}
 
     def run():
@@ -29,7 +37,10 @@ def _meanwhile(fn):
 
     t = threading.Thread(target=run)
     t.start()
-    time.sleep(0.5)
+    waiting = text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")
+    with gov.engine.connect() as conn:
+        while t.is_alive() and not conn.execute(waiting).scalar():
+            time.sleep(0.01)
     assert t.is_alive(), f"B did not wait for A: {box}"
     return t, box
 
@@ -51,7 +62,7 @@ def test_a_suspension_is_not_undone_by_an_activation_at_the_same_moment(gov):
 
     with gov.tx() as s:
         registry.suspend(s, actor=gov.actor(s, "ap1"), entry=registry.get(s, ref=ref), reason="bias found")
-        t, box = _meanwhile(activate)
+        t, box = _meanwhile(gov, activate)
     t.join()
     assert _state(gov, ref) == "suspended"
     assert isinstance(box.get("error"), LawfulError) and "is suspended" in str(box["error"])
@@ -66,7 +77,7 @@ def test_a_retired_model_stays_retired(gov):
 
     with gov.tx() as s:
         registry.retire(s, actor=gov.actor(s, "owner"), entry=registry.get(s, ref=ref), reason="done")
-        t, box = _meanwhile(suspend)
+        t, box = _meanwhile(gov, suspend)
     t.join()
     assert _state(gov, ref) == "retired" and isinstance(box.get("error"), LawfulError)
 
@@ -82,7 +93,7 @@ def test_no_output_leaves_the_gate_after_the_suspension_committed(gov):
 
     with gov.tx() as s:
         registry.suspend(s, actor=gov.actor(s, "ap1"), entry=registry.get(s, ref=ref), reason="stop now")
-        t, box = _meanwhile(issue)
+        t, box = _meanwhile(gov, issue)
     t.join()
     assert isinstance(box.get("result"), str) and "suspended" in box["result"], box
 
@@ -99,7 +110,7 @@ def test_two_reviewers_at_once_one_decision_and_a_conflict(gov):
 
     with gov.tx() as s:
         review.decide(s, actor=gov.actor(s, "supervisor"), output_id=oid, decision="accepted", reason="ok")
-        t, box = _meanwhile(second)
+        t, box = _meanwhile(gov, second)
     t.join()
     with gov.tx() as s:
         assert len(s.scalars(select(Review).where(Review.output_id == oid)).all()) == 1

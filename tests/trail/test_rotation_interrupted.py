@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from lawful.errors import LawfulError
 from lawful.trail import audit, keys
 from tests.conftest import admin, run_cli
 from tests.trail.helpers import append_entries, new_process

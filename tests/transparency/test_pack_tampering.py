@@ -19,7 +19,7 @@ P, API = "/public", "/api/v1"
 def _pack(public, people, tmp_path):
     year = datetime.now(timezone.utc).year
     r = public.post(f"{API}/audit-pack", params={"year": year}, headers=people("aud", "auditor"))
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip", r.text
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         z.extractall(tmp_path)
     key = tmp_path / "key.pem"

@@ -9,12 +9,12 @@ import json
 import subprocess
 import sys
 import tarfile
-import zipfile
 from datetime import datetime, timezone
 
 from lawful.governance import registry
 from lawful.privacy.requests import get_all
 from tests.transparency.conftest import filed, submit
+from tests.transparency.test_pack_tampering import _check, _pack
 
 P, API = "/public", "/api/v1"
 
@@ -110,12 +110,7 @@ def test_the_audit_pack_is_signed_and_checks_offline(public, gov, people, tmp_pa
     ref = gov.active()
     submit(public, f"{P}/complaints", {"kind": "complaint", "system": "toronto-bne-forecaster",
                                        "what": "Patrols in my street every night since October."})
-    year = datetime.now(timezone.utc).year
-    r = public.post(f"{API}/audit-pack", params={"year": year}, headers=people("aud", "auditor"))
-    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
-        z.extractall(tmp_path)
-    root = tmp_path / f"lawful-audit-pack-{year}"
+    root, key = _pack(public, people, tmp_path)
     names = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
     assert {"register/register-at-year-end.json", "models/approvals.json", "monitoring/figures-now.json",
             "serious-incidents.json", "complaints.json", "subject-requests.json", "breaches.json",
@@ -123,20 +118,14 @@ def test_the_audit_pack_is_signed_and_checks_offline(public, gov, people, tmp_pa
             "MANIFEST.json", "MANIFEST.sig.json", "check_pack.py", f"models/{ref.replace(':1', '-v1')}.md"} <= names
     assert json.loads((root / "trail/verification.json").read_text())["ok"] is True
     assert len(json.loads((root / "complaints.json").read_text())) == 1
-    key = tmp_path / "key.pem"
-    key.write_bytes(public.get(f"{P}/trail/public-key.pem").content)
-    heads = tmp_path / "heads.jsonl"
-    heads.write_bytes(public.get(f"{P}/trail/heads.jsonl").content)
-    ok = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key), "--witness", str(heads)],
-                        cwd=root, capture_output=True, text=True)
+    ok = _check(root, key)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "signature: OK" in ok.stdout and ok.stdout.strip().splitlines()[-1].startswith("OK")
     (root / "complaints.json").write_text("[]\n")  # a complaint removed after the pack was signed
-    bad = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key), "--witness", str(heads)],
-                         cwd=root, capture_output=True, text=True)
+    bad = _check(root, key)
     assert bad.returncode == 1 and "complaints.json: changed since the pack was signed" in bad.stdout
     unwitnessed = subprocess.run([sys.executable, "check_pack.py", "--public-key", str(key)], cwd=root,
                                  capture_output=True, text=True)
     assert unwitnessed.returncode == 2 and "--witness" in unwitnessed.stderr  # the register's heads are required
-    assert public.post(f"{API}/audit-pack", params={"year": year},
+    assert public.post(f"{API}/audit-pack", params={"year": datetime.now(timezone.utc).year},
                        headers=people("ana", "analyst")).status_code == 403

@@ -19,7 +19,7 @@ def test_only_a_supervisor_decides_a_patrol_plan(store, patrol, server):
                     json={"decision": "accepted", "reason": "ok"})
     assert r.status_code == 403 and "outputs.decide-plan" in r.text, r.text
     export = server.get(f"/api/v1/patrol/plans/{plan['id']}/export", params={"format": "csv"}, headers=analyst)
-    assert export.status_code != 200  # still open: nothing for dispatch
+    assert export.status_code == 409 and "only a plan a supervisor accepted" in export.text  # nothing for dispatch
     r = server.post(f"/api/v1/review/outputs/{plan['id']}/decision", headers=supervisor,
                     json={"decision": "accepted", "reason": "ok"})
     assert r.status_code == 200, r.text
