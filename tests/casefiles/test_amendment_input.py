@@ -6,14 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.casefiles.conftest import cases  # noqa: F401
-from tests.casefiles.test_api import API, imported, server, who  # noqa: F401
-
-
-def _issued(server, store):
-    assert imported(server, store).status_code == 201
-    r = server.post(f"{API}/cases/CF-2026-0412/analysis", headers=who(store, "det"), json={})
-    assert r.status_code == 201, r.text
-    return r.json()["issued"][0]
+from tests.casefiles.test_api import API, analysed, server, who  # noqa: F401
 
 
 def _refused_and_nothing_changed(server, store, r, suggestion):
@@ -27,7 +20,7 @@ def _refused_and_nothing_changed(server, store, r, suggestion):
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_a_non_finite_amendment_is_refused(store, cases, server, constant):
-    s = _issued(server, store)
+    s = analysed(server, store)[0]
     body = '{"decision": "amended", "reason": "fix", "amendment": {"colour": %s}}' % constant
     r = server.post(f"{API}/suggestions/{s['id']}/decision", content=body,
                     headers={**who(store, "pc"), "Content-Type": "application/json"})
@@ -36,7 +29,7 @@ def test_a_non_finite_amendment_is_refused(store, cases, server, constant):
 
 
 def test_a_deeply_nested_or_huge_amendment_is_refused(store, cases, server):
-    s = _issued(server, store)
+    s = analysed(server, store)[0]
     deep: dict = {}
     for _ in range(400):
         deep = {"a": deep}

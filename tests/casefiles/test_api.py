@@ -42,6 +42,15 @@ def imported(server, store, who_="pc", data=JSONL, name="statements.jsonl", **fo
     return server.post(f"{API}/imports", headers=who(store, who_), files={"files": (name, data)}, data=form)
 
 
+def analysed(server, store) -> list[dict]:
+    """The example statements imported (classification confidential, the default) and CF-2026-0412 analysed by
+    "det": the suggestions issued."""
+    assert imported(server, store).status_code == 201
+    r = server.post(f"{API}/cases/CF-2026-0412/analysis", headers=who(store, "det"), json={})
+    assert r.status_code == 201, r.text
+    return r.json()["issued"]
+
+
 def test_a_case_from_import_to_disclosure(store, cases, server):
     r = imported(server, store)
     assert r.status_code == 201, r.text

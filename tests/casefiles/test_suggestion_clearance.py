@@ -5,19 +5,12 @@ file; an officer cleared for it still does all three."""
 from __future__ import annotations
 
 from tests.casefiles.conftest import cases  # noqa: F401
-from tests.casefiles.test_api import API, imported, server, who  # noqa: F401
+from tests.casefiles.test_api import API, analysed, server, who  # noqa: F401
 from tests.conftest import mint_token
 
 
-def _issue(server, store) -> list[dict]:
-    assert imported(server, store).status_code == 201  # classification: confidential (the default)
-    r = server.post(f"{API}/cases/CF-2026-0412/analysis", headers=who(store, "det"), json={})
-    assert r.status_code == 201, r.text
-    return r.json()["issued"]
-
-
 def test_an_officer_cleared_below_the_case_cannot_reach_its_suggestions(store, cases, server):
-    issued = _issue(server, store)
+    issued = analysed(server, store)
     low = {"Authorization": f"Bearer {mint_token(store, 'pc-low', ('officer',), 'internal')}"}
     assert server.get(f"{API}/cases/CF-2026-0412", headers=low).status_code == 403
     listed = server.get("/api/v1/review/outputs", headers=low)
@@ -29,7 +22,7 @@ def test_an_officer_cleared_below_the_case_cannot_reach_its_suggestions(store, c
 
 
 def test_an_officer_cleared_for_the_case_still_reviews_it(store, cases, server):
-    issued = _issue(server, store)
+    issued = analysed(server, store)
     pc = who(store, "pc")
     listed = server.get("/api/v1/review/outputs", headers=pc).json()
     assert {o["output"] for o in listed} >= {s["id"] for s in issued}
